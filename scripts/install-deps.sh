@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package qsplit's build and tests need. Idempotent: quiet
+# and quick when everything is present. Needs root (CI and the dev machines run as root).
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git
+  libre2-dev libhyperscan-dev
+  nlohmann-json3-dev libyaml-cpp-dev
+  libspdlog-dev libfmt-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev
+  librdkafka-dev kcat
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,10 @@
+#include "common/clock.h"
+
+namespace qsplit {
+
+SystemClock& SystemClock::instance() {
+  static SystemClock clock;
+  return clock;
+}
+
+}  // namespace qsplit

@@ -1,0 +1,88 @@
+// The interfaces every broker adapter implements (memory, Kafka, SQS, RabbitMQ).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "core/message.h"
+#include "core/naming.h"
+
+namespace qsplit::core {
+
+enum class QueueKind {
+  kQueue,  // messages are deleted once acknowledged (SQS, RabbitMQ)
+  kTopic,  // a partitioned log read through consumer-group offsets (Kafka)
+};
+
+struct QueueInfo {
+  std::string name;
+  QueueKind kind = QueueKind::kQueue;
+  int32_t partitions = 1;
+};
+
+// Consumes one queue or topic. Not thread-safe: one forwarding loop owns it.
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Up to `max` messages, waiting up to `wait` for the first. An empty vector is not an
+  // error. Each message carries the receipt that ack() and release() take.
+  virtual Result<std::vector<Message>> receive(std::size_t max, std::chrono::milliseconds wait) = 0;
+  // The messages were durably forwarded: remove them from the source (SQS DeleteMessage,
+  // Kafka offset commit, AMQP ack). Only called after every destination accepted them.
+  virtual Result<void> ack(std::span<const Message> messages) = 0;
+  // The messages could not be forwarded: make them available again soon.
+  virtual Result<void> release(std::span<const Message> messages) = 0;
+};
+
+// Produces to one queue or topic. Not thread-safe.
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Returns once the broker has durably accepted every message (SQS SendMessage answered,
+  // Kafka delivery report with acks=all, AMQP publisher confirm). A message with a
+  // partition index goes to that partition. Body, attributes and key are kept.
+  virtual Result<void> send(std::span<const Message> messages) = 0;
+};
+
+// Manages queues and topics. Thread-safe.
+class Admin {
+ public:
+  virtual ~Admin() = default;
+  virtual Result<QueueInfo> describe(const std::string& name) = 0;
+  // Creates `name` with the original's kind, partition count and settings.
+  virtual Result<void> createLike(const std::string& original, const std::string& name) = 0;
+  virtual Result<void> remove(const std::string& name) = 0;
+  // Messages not yet consumed: visible plus in flight for a queue, the lag of `group`
+  // summed over partitions for a topic.
+  virtual Result<uint64_t> backlog(const std::string& name, const std::string& group) = 0;
+};
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+  virtual Admin& admin() = 0;
+  // `group` is the consumer group for topics (ignored by queues).
+  virtual Result<std::unique_ptr<Source>> openSource(const std::string& name,
+                                                     const std::string& group) = 0;
+  virtual Result<std::unique_ptr<Sink>> openSink(const std::string& name) = 0;
+  virtual NameRules nameRules() const = 0;
+};
+
+// Points a deployed workload at a queue, as a rollout would. Implemented by the local
+// process runner and the Kubernetes patcher.
+class WorkloadPatcher {
+ public:
+  virtual ~WorkloadPatcher() = default;
+  // Makes the workload read `replacement` wherever it read `original`; returns once at
+  // least one instance does. Blocking.
+  virtual Result<void> patch(const std::string& original, const std::string& replacement) = 0;
+  // Undoes patch(): the workload reads `original` again. Blocking.
+  virtual Result<void> restore(const std::string& original) = 0;
+};
+
+}  // namespace qsplit::core

@@ -1,0 +1,51 @@
+// Filter: a compiled `message_filter` (attribute or header name -> regex).
+#pragma once
+
+#include <re2/re2.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "core/message.h"
+
+namespace qsplit::core {
+
+// A message matches when, for every rule, it has an attribute of that name (compared
+// case-insensitively) whose value the rule's regex finds a match in (a search, not a full
+// match; case-insensitive). An empty filter matches nothing, as in the reference operator.
+class Filter {
+ public:
+  struct Rule {
+    std::string name;        // as the user wrote it
+    std::string name_lower;  // ASCII-lowercased, what matching compares
+    std::string pattern;
+    std::shared_ptr<const RE2> regex;
+  };
+
+  // Compiles every regex with RE2. Errors name the field ("message_filter.<name>") and say
+  // why RE2 refused the pattern; callers add the queue id and file in front.
+  static Result<Filter> compile(const std::map<std::string, std::string>& message_filter);
+
+  // A filter that matches nothing.
+  Filter() = default;
+
+  bool matchesNothing() const { return rules_.empty(); }
+  const std::vector<Rule>& rules() const { return rules_; }
+
+  // Evaluates the rules one by one. The Router matches many filters at once; this is the
+  // plain definition it is checked and benchmarked against. Thread-safe.
+  bool matches(const Message& message) const;
+
+ private:
+  std::vector<Rule> rules_;
+};
+
+// The RE2 options every filter regex is compiled with (case-insensitive, quiet).
+RE2::Options filterRegexOptions();
+
+std::string asciiLower(std::string_view text);
+
+}  // namespace qsplit::core

@@ -1,0 +1,129 @@
+#include "core/router.h"
+
+#include <algorithm>
+
+namespace qsplit::core {
+namespace {
+
+// Per-thread working memory of route(), sized to the largest table seen on this thread.
+struct Scratch {
+  std::vector<uint8_t> satisfied;        // per pattern
+  std::vector<uint32_t> counts;          // per session: satisfied patterns
+  std::vector<uint32_t> touched_patterns;
+  std::vector<uint32_t> touched_sessions;
+  std::vector<int> hits;
+  std::string name;
+};
+
+Scratch& scratch() {
+  thread_local Scratch s;
+  return s;
+}
+
+void lowerInto(const std::string& text, std::string& out) {
+  out.assign(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+}
+
+}  // namespace
+
+const char* queueModeName(QueueMode mode) {
+  switch (mode) {
+    case QueueMode::kSteal: return "steal";
+    case QueueMode::kMirror: return "mirror";
+  }
+  return "?";
+}
+
+Result<std::shared_ptr<const RouteTable>> RouteTable::build(std::vector<SessionRoute> sessions,
+                                                            std::string fallback,
+                                                            uint64_t generation) {
+  std::shared_ptr<RouteTable> table(new RouteTable());
+  table->generation_ = generation;
+  table->destinations_.push_back(std::move(fallback));
+  for (uint32_t s = 0; s < sessions.size(); ++s) {
+    table->destinations_.push_back(sessions[s].destination);
+    table->required_.push_back(static_cast<uint32_t>(sessions[s].filter.rules().size()));
+    for (const auto& rule : sessions[s].filter.rules()) {
+      auto& name_set = table->by_name_[rule.name_lower];
+      if (!name_set.set) {
+        RE2::Options options = filterRegexOptions();
+        options.set_max_mem(64 << 20);
+        name_set.set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+      }
+      std::string error;
+      if (name_set.set->Add(rule.pattern, &error) < 0) {
+        return fail(ErrorCode::kInvalidArgument, "session " + sessions[s].session_id +
+                                                     ": message_filter." + rule.name + ": " + error);
+      }
+      name_set.pattern_ids.push_back(static_cast<uint32_t>(table->patterns_.size()));
+      table->patterns_.push_back(Pattern{s, rule.regex.get()});
+    }
+  }
+  for (auto& [name, name_set] : table->by_name_) {
+    if (!name_set.set->Compile())
+      return fail(ErrorCode::kInternal, "cannot compile the filters on attribute '" + name +
+                                            "' into one RE2::Set (out of memory)");
+  }
+  table->sessions_ = std::move(sessions);
+  return std::shared_ptr<const RouteTable>(std::move(table));
+}
+
+void RouteTable::matchName(const NameSet& name_set, const std::string& value,
+                           std::vector<int>& hits) const {
+  hits.clear();
+  RE2::Set::ErrorInfo info{};
+  if (name_set.set->Match(value, &hits, &info) || info.kind == RE2::Set::kNoError) return;
+  // The set's DFA ran out of memory on this input: match its patterns one at a time.
+  set_fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  hits.clear();
+  for (size_t i = 0; i < name_set.pattern_ids.size(); ++i)
+    if (RE2::PartialMatch(value, *patterns_[name_set.pattern_ids[i]].regex))
+      hits.push_back(static_cast<int>(i));
+}
+
+void RouteTable::route(const Message& message, Decision& out) const {
+  out.destinations.clear();
+  if (sessions_.empty() || by_name_.empty()) {
+    out.destinations.push_back(kFallback);
+    return;
+  }
+  Scratch& s = scratch();
+  if (s.satisfied.size() < patterns_.size()) s.satisfied.resize(patterns_.size(), 0);
+  if (s.counts.size() < sessions_.size()) s.counts.resize(sessions_.size(), 0);
+
+  for (const auto& attribute : message.attributes) {
+    lowerInto(attribute.name, s.name);
+    auto it = by_name_.find(s.name);
+    if (it == by_name_.end()) continue;
+    matchName(it->second, attribute.value, s.hits);
+    for (int hit : s.hits) {
+      uint32_t pattern = it->second.pattern_ids[static_cast<size_t>(hit)];
+      if (s.satisfied[pattern]) continue;  // a repeated attribute name satisfies a rule once
+      s.satisfied[pattern] = 1;
+      s.touched_patterns.push_back(pattern);
+      uint32_t session = patterns_[pattern].session;
+      if (s.counts[session]++ == 0) s.touched_sessions.push_back(session);
+    }
+  }
+
+  std::sort(s.touched_sessions.begin(), s.touched_sessions.end());
+  bool taken = false;
+  for (uint32_t session : s.touched_sessions) {
+    if (s.counts[session] != required_[session]) continue;
+    out.destinations.push_back(session + 1);
+    if (sessions_[session].mode == QueueMode::kSteal) {
+      taken = true;
+      break;
+    }
+  }
+  if (!taken) out.destinations.push_back(kFallback);
+
+  for (uint32_t p : s.touched_patterns) s.satisfied[p] = 0;
+  for (uint32_t session : s.touched_sessions) s.counts[session] = 0;
+  s.touched_patterns.clear();
+  s.touched_sessions.clear();
+}
+
+}  // namespace qsplit::core

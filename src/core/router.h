@@ -1,0 +1,96 @@
+// Router: decides, per message, which temporary queues of one original queue receive it.
+#pragma once
+
+#include <re2/set.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "core/filter.h"
+#include "core/message.h"
+
+namespace qsplit::core {
+
+enum class QueueMode {
+  kSteal,   // a matching message goes to this session only
+  kMirror,  // a matching message is copied to this session and continues on its way
+};
+
+const char* queueModeName(QueueMode mode);
+
+struct SessionRoute {
+  std::string session_id;
+  Filter filter;
+  QueueMode mode = QueueMode::kSteal;
+  std::string destination;  // the session's temporary queue or topic
+};
+
+// The destinations of one message: indices into RouteTable::destinations().
+struct Decision {
+  std::vector<uint32_t> destinations;
+};
+
+// An immutable snapshot of the sessions of one queue, in start order. Routing rule:
+// walk the sessions in start order; a matching mirror session gets a copy and the walk
+// goes on; the first matching steal session gets the message and the walk stops; if no
+// steal session matched, the fallback gets it. All filters are matched at once: one
+// RE2::Set per attribute name holds every session's regex for that name.
+class RouteTable {
+ public:
+  static constexpr uint32_t kFallback = 0;
+
+  // `sessions` in start order. destinations()[0] is the fallback, [i + 1] session i's.
+  static Result<std::shared_ptr<const RouteTable>> build(std::vector<SessionRoute> sessions,
+                                                         std::string fallback,
+                                                         uint64_t generation = 0);
+
+  // Thread-safe and allocation-free once warm (scratch space is per thread).
+  void route(const Message& message, Decision& out) const;
+
+  const std::vector<std::string>& destinations() const { return destinations_; }
+  const std::vector<SessionRoute>& sessions() const { return sessions_; }
+  uint64_t generation() const { return generation_; }
+  // How many times an RE2::Set ran out of memory and the patterns were matched one by one.
+  uint64_t setFallbacks() const { return set_fallbacks_.load(std::memory_order_relaxed); }
+
+ private:
+  struct NameSet {
+    std::unique_ptr<RE2::Set> set;
+    std::vector<uint32_t> pattern_ids;  // set index -> global pattern id
+  };
+  struct Pattern {
+    uint32_t session;
+    const RE2* regex;
+  };
+
+  RouteTable() = default;
+  void matchName(const NameSet& name_set, const std::string& value,
+                 std::vector<int>& hits) const;
+
+  std::vector<SessionRoute> sessions_;
+  std::vector<std::string> destinations_;
+  std::vector<uint32_t> required_;  // per session: how many patterns must be satisfied
+  std::vector<Pattern> patterns_;
+  std::unordered_map<std::string, NameSet> by_name_;  // lowercased attribute name -> set
+  uint64_t generation_ = 0;
+  mutable std::atomic<uint64_t> set_fallbacks_{0};
+};
+
+// Holds the current RouteTable of one queue; swapped atomically on session start and end
+// so the forwarding path takes no lock.
+class Router {
+ public:
+  explicit Router(std::shared_ptr<const RouteTable> table) : table_(std::move(table)) {}
+  std::shared_ptr<const RouteTable> table() const { return table_.load(); }
+  void publish(std::shared_ptr<const RouteTable> table) { table_.store(std::move(table)); }
+
+ private:
+  std::atomic<std::shared_ptr<const RouteTable>> table_;
+};
+
+}  // namespace qsplit::core
