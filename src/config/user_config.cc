@@ -1,0 +1,216 @@
+#include "config/user_config.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace qsplit::config {
+namespace {
+
+using nlohmann::json;
+
+const std::set<std::string> kEntryFields = {"queue_id", "queue_type", "queue_mode",
+                                            "message_filter", "jq_filter", "payload_protobuf"};
+const std::set<std::string> kOtherBrokers = {"GCPPubSub", "AzureServiceBus", "RedisPubSub",
+                                             "Temporal", "BullMQ"};
+
+Error fieldError(const std::string& source, const std::string& path, const std::string& what) {
+  return Error(ErrorCode::kInvalidArgument, source + ": " + path + ": " + what);
+}
+
+std::string lineAndColumn(const std::string& text, std::size_t byte) {
+  std::size_t line = 1, column = 1;
+  for (std::size_t i = 0; i + 1 < byte && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + ", column " + std::to_string(column);
+}
+
+Result<QueueType> parseQueueType(const json& entry, const std::string& source,
+                                 const std::string& path) {
+  if (!entry.contains("queue_type"))
+    return fail(fieldError(source, path + ".queue_type", "is required (SQS, Kafka or RMQ)"));
+  const json& type = entry["queue_type"];
+  if (!type.is_string()) return fail(fieldError(source, path + ".queue_type", "expected a string"));
+  std::string name = type.get<std::string>();
+  if (name == "SQS") return QueueType::kSqs;
+  if (name == "Kafka") return QueueType::kKafka;
+  if (name == "RMQ") return QueueType::kRmq;
+  if (kOtherBrokers.count(name))
+    return fail(fieldError(source, path + ".queue_type",
+                           "queue type " + name + " is not supported by qsplit (SQS, Kafka and RMQ are)"));
+  return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka or RMQ"));
+}
+
+// One entry; `path` is how messages name it ("feature.split_queues.meme-queue").
+Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
+                              const std::string& source, const std::string& path) {
+  if (!entry.is_object()) return fail(fieldError(source, path, "expected an object"));
+  for (const auto& [key, value] : entry.items()) {
+    if (!kEntryFields.count(key))
+      return fail(fieldError(source, path + "." + key,
+                             "unknown field; expected queue_type, queue_mode or message_filter"));
+  }
+  QueueSplit split;
+  split.queue_id = queue_id;
+  QSPLIT_ASSIGN_OR_RETURN(split.type, parseQueueType(entry, source, path));
+  if (entry.contains("jq_filter"))
+    return fail(fieldError(source, path + ".jq_filter",
+                           "jq filters are not supported by qsplit yet; use message_filter"));
+  if (entry.contains("payload_protobuf"))
+    return fail(fieldError(source, path + ".payload_protobuf",
+                           "protobuf payload decoding is not supported by qsplit yet"));
+  if (entry.contains("queue_mode")) {
+    const json& mode = entry["queue_mode"];
+    if (mode == "steal") split.mode = core::QueueMode::kSteal;
+    else if (mode == "mirror") split.mode = core::QueueMode::kMirror;
+    else return fail(fieldError(source, path + ".queue_mode", "expected \"steal\" or \"mirror\""));
+  }
+  if (entry.contains("message_filter") && !entry["message_filter"].is_null()) {
+    const json& filter = entry["message_filter"];
+    if (!filter.is_object())
+      return fail(fieldError(source, path + ".message_filter",
+                             "expected an object of attribute name to regex"));
+    for (const auto& [name, regex] : filter.items()) {
+      if (!regex.is_string())
+        return fail(fieldError(source, path + ".message_filter." + name, "expected a regex string"));
+      split.message_filter[name] = regex.get<std::string>();
+    }
+  } else if (split.type == QueueType::kRmq) {
+    return fail(fieldError(source, path + ".message_filter", "is required for RMQ queues"));
+  }
+  auto compiled = core::Filter::compile(split.message_filter);
+  if (!compiled) return fail(compiled.error().withContext(source + ": " + path));
+  split.filter = std::move(compiled).value();
+  return split;
+}
+
+Result<std::vector<QueueSplit>> parseSplitQueues(const json& node, const std::string& source) {
+  const std::string base = "feature.split_queues";
+  std::vector<QueueSplit> splits;
+  if (node.is_object()) {
+    for (const auto& [id, entry] : node.items()) {
+      if (entry.contains("queue_id"))
+        return fail(fieldError(source, base + "." + id + ".queue_id",
+                               "belongs to the list form; in the map form the key is the queue id"));
+      QSPLIT_ASSIGN_OR_RETURN(auto split, parseEntry(id, entry, source, base + "." + id));
+      splits.push_back(std::move(split));
+    }
+  } else if (node.is_array()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      std::string path = base + "[" + std::to_string(i) + "]";
+      const json& entry = node[i];
+      if (!entry.is_object() || !entry.contains("queue_id") || !entry["queue_id"].is_string())
+        return fail(fieldError(source, path + ".queue_id", "is required (a string)"));
+      std::string id = entry["queue_id"].get<std::string>();
+      QSPLIT_ASSIGN_OR_RETURN(auto split, parseEntry(id, entry, source, path));
+      for (const auto& other : splits)
+        if (other.queue_id == id && other.type == split.type)
+          return fail(fieldError(source, path, "queue id '" + id + "' of type " +
+                                                   queueTypeName(split.type) + " appears twice"));
+      splits.push_back(std::move(split));
+    }
+  } else if (!node.is_null()) {
+    return fail(fieldError(source, base, "expected an object (queue id -> filter) or a list"));
+  }
+  return splits;
+}
+
+}  // namespace
+
+const char* queueTypeName(QueueType type) {
+  switch (type) {
+    case QueueType::kSqs: return "SQS";
+    case QueueType::kKafka: return "Kafka";
+    case QueueType::kRmq: return "RMQ";
+  }
+  return "?";
+}
+
+Result<Target> Target::parse(const std::string& path) {
+  std::vector<std::string> parts;
+  std::stringstream in(path);
+  std::string part;
+  while (std::getline(in, part, '/')) parts.push_back(part);
+  auto bad = [&] {
+    return fail(ErrorCode::kInvalidArgument,
+                "target '" + path + "': expected KIND/NAME[/container/CONTAINER], e.g. deployment/meme-app");
+  };
+  if (parts.size() < 2 || parts.size() > 4 || parts[0].empty() || parts[1].empty()) return bad();
+  Target target;
+  for (char c : parts[0]) target.kind.push_back(static_cast<char>(std::tolower(c)));
+  target.name = parts[1];
+  if (parts.size() == 3) target.container = parts[2];
+  if (parts.size() == 4) {
+    if (parts[2] != "container" || parts[3].empty()) return bad();
+    target.container = parts[3];
+  }
+  return target;
+}
+
+std::string Target::toString() const {
+  return kind + "/" + name + (container ? "/container/" + *container : "");
+}
+
+const QueueSplit* UserConfig::find(const std::string& queue_id, QueueType type) const {
+  const QueueSplit* wildcard = nullptr;
+  for (const auto& split : splits) {
+    if (split.type != type) continue;
+    if (split.queue_id == queue_id) return &split;
+    if (split.queue_id == "*") wildcard = &split;
+  }
+  return wildcard;
+}
+
+Result<UserConfig> parseUserConfig(const std::string& text, const std::string& source) {
+  json root;
+  try {
+    root = json::parse(text);
+  } catch (const json::parse_error& e) {
+    return fail(ErrorCode::kInvalidArgument,
+                source + ": not valid JSON (" + lineAndColumn(text, e.byte) + ")");
+  }
+  if (!root.is_object()) return fail(fieldError(source, "(top level)", "expected an object"));
+  UserConfig config;
+  config.source = source;
+  if (root.contains("target") && !root["target"].is_null()) {
+    const json& target = root["target"];
+    std::string path;
+    std::optional<std::string> ns;
+    if (target.is_string()) {
+      path = target.get<std::string>();
+    } else if (target.is_object() && target.contains("path") && target["path"].is_string()) {
+      path = target["path"].get<std::string>();
+      if (target.contains("namespace") && target["namespace"].is_string())
+        ns = target["namespace"].get<std::string>();
+    } else {
+      return fail(fieldError(source, "target", "expected \"KIND/NAME\" or {\"path\": ..., \"namespace\": ...}"));
+    }
+    auto parsed = Target::parse(path);
+    if (!parsed) return fail(parsed.error().withContext(source + ": target"));
+    config.target = *parsed;
+    config.target->namespace_ = ns;
+  }
+  if (root.contains("feature") && root["feature"].is_object() &&
+      root["feature"].contains("split_queues")) {
+    QSPLIT_ASSIGN_OR_RETURN(config.splits, parseSplitQueues(root["feature"]["split_queues"], source));
+  }
+  return config;
+}
+
+Result<UserConfig> loadUserConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return fail(ErrorCode::kNotFound, path + ": cannot open the file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parseUserConfig(text.str(), path);
+}
+
+}  // namespace qsplit::config

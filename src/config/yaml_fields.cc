@@ -1,0 +1,121 @@
+#include "config/yaml_fields.h"
+
+namespace qsplit::config {
+
+Error YamlFields::error(const std::string& path, const YAML::Node& node,
+                        const std::string& what) const {
+  std::string at;
+  if (node.IsDefined() && node.Mark().line >= 0)
+    at = " (line " + std::to_string(node.Mark().line + 1) + ", column " +
+         std::to_string(node.Mark().column + 1) + ")";
+  return Error(ErrorCode::kInvalidArgument, where_ + ": " + path + ": " + what + at);
+}
+
+Result<std::string> YamlFields::scalar(const YAML::Node& node, const std::string& path) const {
+  if (!node.IsScalar()) return fail(error(path, node, "expected a string"));
+  return node.Scalar();
+}
+
+Result<std::string> YamlFields::string(const YAML::Node& parent, const std::string& key,
+                                       const std::string& path) const {
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull())
+    return fail(error(joinPath(path, key), parent, "is required (a string)"));
+  return scalar(node, joinPath(path, key));
+}
+
+Result<std::optional<std::string>> YamlFields::optionalString(const YAML::Node& parent,
+                                                              const std::string& key,
+                                                              const std::string& path) const {
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return std::optional<std::string>();
+  QSPLIT_ASSIGN_OR_RETURN(std::string value, scalar(node, joinPath(path, key)));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<std::optional<uint32_t>> YamlFields::optionalSeconds(const YAML::Node& parent,
+                                                            const std::string& key,
+                                                            const std::string& path) const {
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return std::optional<uint32_t>();
+  const std::string& text = node.IsScalar() ? node.Scalar() : std::string();
+  bool digits = !text.empty() && text.size() <= 9 &&
+                text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits)
+    return fail(error(joinPath(path, key), node, "expected a whole number of seconds"));
+  return std::optional<uint32_t>(static_cast<uint32_t>(std::stoul(text)));
+}
+
+Result<bool> YamlFields::flag(const YAML::Node& parent, const std::string& key,
+                              const std::string& path) const {
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return false;
+  if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false"))
+    return node.Scalar() == "true";
+  return fail(error(joinPath(path, key), node, "expected true or false"));
+}
+
+Result<std::map<std::string, std::string>> YamlFields::stringMap(const YAML::Node& parent,
+                                                                 const std::string& key,
+                                                                 const std::string& path) const {
+  std::map<std::string, std::string> result;
+  QSPLIT_ASSIGN_OR_RETURN(YAML::Node node, map(parent, key, path, true));
+  if (!node.IsDefined() || node.IsNull()) return result;
+  for (const auto& item : node) {
+    std::string name = item.first.Scalar();
+    QSPLIT_ASSIGN_OR_RETURN(std::string value, scalar(item.second, joinPath(path, key) + "." + name));
+    result[name] = value;
+  }
+  return result;
+}
+
+Result<std::vector<std::string>> YamlFields::stringList(const YAML::Node& parent,
+                                                        const std::string& key,
+                                                        const std::string& path) const {
+  std::vector<std::string> result;
+  QSPLIT_ASSIGN_OR_RETURN(YAML::Node node, list(parent, key, path, true));
+  if (!node.IsDefined() || node.IsNull()) return result;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    QSPLIT_ASSIGN_OR_RETURN(std::string value,
+                            scalar(node[i], joinPath(path, key) + "[" + std::to_string(i) + "]"));
+    result.push_back(value);
+  }
+  return result;
+}
+
+Result<YAML::Node> YamlFields::map(const YAML::Node& parent, const std::string& key,
+                                   const std::string& path, bool optional) const {
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) {
+    if (optional) return YAML::Node();
+    return fail(error(joinPath(path, key), parent, "is required (a mapping)"));
+  }
+  if (!node.IsMap()) return fail(error(joinPath(path, key), node, "expected a mapping"));
+  return node;
+}
+
+Result<YAML::Node> YamlFields::list(const YAML::Node& parent, const std::string& key,
+                                    const std::string& path, bool optional) const {
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) {
+    if (optional) return YAML::Node();
+    return fail(error(joinPath(path, key), parent, "is required (a list)"));
+  }
+  if (!node.IsSequence()) return fail(error(joinPath(path, key), node, "expected a list"));
+  return node;
+}
+
+Result<void> YamlFields::onlyKnownKeys(const YAML::Node& node, const std::string& path,
+                                       const std::set<std::string>& known) const {
+  if (!node.IsMap()) return ok();
+  for (const auto& item : node) {
+    const std::string& key = item.first.Scalar();
+    if (known.count(key)) continue;
+    std::string expected;
+    for (const auto& k : known) expected += (expected.empty() ? "" : ", ") + k;
+    return fail(error(joinPath(path, key), item.first, "unknown field; expected one of " + expected));
+  }
+  return ok();
+}
+
+}  // namespace qsplit::config
