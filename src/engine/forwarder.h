@@ -1,0 +1,86 @@
+// Forwarder: consumes one original queue or topic, routes each message, sends it to its
+// destinations and acknowledges it on the original only after every destination accepted it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "common/result.h"
+#include "core/broker.h"
+#include "core/router.h"
+
+namespace qsplit::engine {
+
+struct ForwarderOptions {
+  std::size_t batch_size = 10;                      // messages per receive
+  std::chrono::milliseconds wait{100};              // longest receive wait (also stop latency)
+  std::chrono::milliseconds error_backoff{200};     // pause after a failed receive
+};
+
+struct ForwarderCounts {
+  uint64_t read = 0;        // messages received from the original
+  uint64_t unmatched = 0;   // messages that went to the fallback only
+  uint64_t acked = 0;       // messages acknowledged on the original
+  uint64_t released = 0;    // messages given back because a destination refused them
+  uint64_t send_errors = 0;
+  uint64_t receive_errors = 0;
+  std::map<std::string, uint64_t> forwarded;  // destination -> messages it accepted
+};
+
+// Called for every routed message, from the forwarding thread, before it is sent.
+using RouteObserver =
+    std::function<void(const core::Message&, const core::RouteTable&, const core::Decision&)>;
+
+class Forwarder {
+ public:
+  Forwarder(core::Broker& broker, std::string original, std::string group, core::Router& router,
+            ForwarderOptions options = {}, RouteObserver observer = nullptr);
+  ~Forwarder();
+  Forwarder(const Forwarder&) = delete;
+  Forwarder& operator=(const Forwarder&) = delete;
+
+  // Opens the source and starts the forwarding thread. Errors if the original is missing.
+  Result<void> start();
+  // Stops after the batch in hand is sent and acknowledged (or released). Blocking.
+  void stop();
+  bool running() const { return active_.load(); }
+
+  // Blocks until every message routed with a table older than `generation` has been sent
+  // and settled, so a session's queue can be emptied and deleted safely.
+  void waitForGeneration(uint64_t generation);
+
+  ForwarderCounts counts() const;
+
+ private:
+  void run();
+  void forwardBatch(std::vector<core::Message>& batch, const core::RouteTable& table);
+  core::Sink* sinkFor(const std::string& destination);
+  void publishDone(uint64_t generation);
+
+  core::Broker& broker_;
+  std::string original_;
+  std::string group_;
+  core::Router& router_;
+  ForwarderOptions options_;
+  RouteObserver observer_;
+
+  std::unique_ptr<core::Source> source_;
+  std::map<std::string, std::unique_ptr<core::Sink>> sinks_;  // forwarding thread only
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> active_{false};
+
+  mutable std::mutex mutex_;
+  std::condition_variable done_changed_;
+  uint64_t done_generation_ = 0;
+  ForwarderCounts counts_;
+};
+
+}  // namespace qsplit::engine

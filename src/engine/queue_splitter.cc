@@ -1,0 +1,188 @@
+#include "engine/queue_splitter.h"
+
+#include <algorithm>
+
+#include "common/log.h"
+#include "engine/mover.h"
+
+namespace qsplit::engine {
+namespace {
+
+std::shared_ptr<const core::RouteTable> emptyTable() {
+  return *core::RouteTable::build({}, "");
+}
+
+}  // namespace
+
+QueueSplitter::QueueSplitter(core::Broker& broker, core::WorkloadPatcher& workload, Clock& clock,
+                             Random& random, std::string original, SplitOptions options)
+    : broker_(broker), workload_(workload), clock_(clock), random_(random),
+      original_(std::move(original)), options_(std::move(options)),
+      lifecycle_(options_.linger_timeout), router_(emptyTable()),
+      forwarder_(broker_, original_, options_.group, router_, options_.forwarder,
+                 options_.observer) {}
+
+QueueSplitter::~QueueSplitter() { forwarder_.stop(); }
+
+Result<std::string> QueueSplitter::createTemporary(bool fallback) {
+  // A name clash is unlikely (10 random digits) but harmless: draw again.
+  for (int attempt = 0;; ++attempt) {
+    std::string name = options_.names.generate(original_, fallback, broker_.nameRules(), random_);
+    auto created = broker_.admin().createLike(original_, name);
+    if (created) return name;
+    if (created.error().code() != ErrorCode::kAlreadyExists || attempt == 3)
+      return fail(created.error().withContext("creating a temporary queue for " + original_));
+  }
+}
+
+void QueueSplitter::publishTable() {
+  // Sessions were validated when their filters compiled, so building cannot fail but for
+  // memory exhaustion inside RE2, which is not recoverable here.
+  auto table = core::RouteTable::build(sessions_, fallback_, ++generation_);
+  if (!table) {
+    logger("splitter")->critical("queue={} {}", original_, table.error().message());
+    std::abort();
+  }
+  router_.publish(std::move(table).value());
+}
+
+Result<std::string> QueueSplitter::startSession(const std::string& session_id, core::Filter filter,
+                                                core::QueueMode mode) {
+  std::lock_guard lock(mutex_);
+  auto log = logger("splitter");
+  for (const auto& s : sessions_)
+    if (s.session_id == session_id)
+      return fail(ErrorCode::kAlreadyExists, "session " + session_id + " already splits " + original_);
+  QSPLIT_ASSIGN_OR_RETURN(core::QueueInfo info, broker_.admin().describe(original_));
+  kind_ = info.kind;
+  QSPLIT_ASSIGN_OR_RETURN(std::string queue, createTemporary(false));
+
+  core::Lifecycle next = lifecycle_;
+  auto actions = next.sessionStarted();
+  sessions_.push_back({session_id, std::move(filter), mode, queue});
+  if (auto done = runStartActions(actions); !done) {
+    sessions_.pop_back();
+    (void)broker_.admin().remove(queue);
+    log->error("queue={} session={} could not start: {}", original_, session_id,
+               done.error().message());
+    return fail(done.error());
+  }
+  lifecycle_ = next;
+  log->info("queue={} session={} started: queue {} mode {}", original_, session_id, queue,
+            core::queueModeName(mode));
+  return queue;
+}
+
+Result<void> QueueSplitter::runStartActions(const std::vector<core::SplitAction>& actions) {
+  bool created_fallback = false;
+  bool patched = false;
+  auto undo = [&](const Error& error) -> Result<void> {
+    if (patched) (void)workload_.restore(original_);
+    if (created_fallback) {
+      (void)broker_.admin().remove(fallback_);
+      fallback_.clear();
+    }
+    return fail(error);
+  };
+  for (auto action : actions) {
+    if (action == core::SplitAction::kCreateFallback) {
+      auto name = createTemporary(true);
+      if (!name) return undo(name.error());
+      fallback_ = *name;
+      created_fallback = true;
+    } else if (action == core::SplitAction::kPatchWorkload) {
+      // Patched before forwarding starts: the workload never competes with the forwarder
+      // for a message meant for a session; messages wait in the original meanwhile.
+      if (auto r = workload_.patch(original_, fallback_); !r)
+        return undo(r.error().withContext("patching the workload"));
+      patched = true;
+    } else if (action == core::SplitAction::kStartForwarding) {
+      publishTable();
+      if (auto r = forwarder_.start(); !r) return undo(r.error());
+    }
+  }
+  if (actions.empty()) publishTable();  // a later session: only the table changes
+  return ok();
+}
+
+Result<void> QueueSplitter::endSession(const std::string& session_id) {
+  std::lock_guard lock(mutex_);
+  auto log = logger("splitter");
+  auto it = std::find_if(sessions_.begin(), sessions_.end(),
+                         [&](const auto& s) { return s.session_id == session_id; });
+  if (it == sessions_.end())
+    return fail(ErrorCode::kNotFound, "session " + session_id + " does not split " + original_);
+  std::string queue = it->destination;
+  sessions_.erase(it);
+  publishTable();
+  forwarder_.waitForGeneration(generation_);  // nothing routed to `queue` is still in flight
+
+  auto actions = lifecycle_.sessionEnded(sessions_.size(), clock_.now());
+  if (!actions) return fail(actions.error());
+  for (auto action : *actions)
+    if (action == core::SplitAction::kStopForwarding) forwarder_.stop();
+
+  // Unread messages of the session: back to the original to be routed again; for a topic to
+  // the fallback, which keeps each partition's order for the workload.
+  const std::string& back = kind_ == core::QueueKind::kTopic ? fallback_ : original_;
+  auto moved = moveAll(broker_, queue, options_.group, back);
+  if (!moved) {
+    log->error("queue={} session={} could not give back unread messages, keeping {}: {}",
+               original_, session_id, queue, moved.error().message());
+    return fail(moved.error());
+  }
+  returned_ += *moved;
+  if (auto removed = broker_.admin().remove(queue); !removed)
+    log->warn("queue={} session={} deleting {}: {}", original_, session_id, queue,
+              removed.error().message());
+  log->info("queue={} session={} ended: {} unread messages given back, {} sessions left",
+            original_, session_id, *moved, sessions_.size());
+  return ok();
+}
+
+Result<void> QueueSplitter::tick() {
+  std::lock_guard lock(mutex_);
+  if (lifecycle_.state() != core::SplitState::kDraining) return ok();
+  QSPLIT_ASSIGN_OR_RETURN(uint64_t backlog, broker_.admin().backlog(fallback_, options_.group));
+  core::Lifecycle next = lifecycle_;
+  auto actions = next.drainCheck(backlog, clock_.now());
+  if (actions.empty()) return ok();
+  if (backlog > 0)
+    logger("splitter")->warn("queue={} linger timeout passed with {} messages in {}; moving them "
+                             "back to the original", original_, backlog, fallback_);
+  QSPLIT_TRY(runDrainActions(actions));
+  lifecycle_ = next;
+  fallback_.clear();
+  return ok();
+}
+
+Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>& actions) {
+  auto log = logger("splitter");
+  for (auto action : actions) {
+    if (action == core::SplitAction::kRestoreWorkload) {
+      QSPLIT_TRY(workload_.restore(original_));
+    } else if (action == core::SplitAction::kReturnLeftovers) {
+      QSPLIT_ASSIGN_OR_RETURN(uint64_t moved, moveAll(broker_, fallback_, options_.group, original_));
+      returned_ += moved;
+    } else if (action == core::SplitAction::kDeleteFallback) {
+      auto removed = broker_.admin().remove(fallback_);
+      if (!removed && removed.error().code() != ErrorCode::kNotFound) return fail(removed.error());
+    }
+  }
+  log->info("queue={} restored: the workload reads it again, {} removed", original_, fallback_);
+  return ok();
+}
+
+core::SplitState QueueSplitter::state() const {
+  std::lock_guard lock(mutex_);
+  return lifecycle_.state();
+}
+
+SplitStatus QueueSplitter::status() const {
+  std::lock_guard lock(mutex_);
+  SplitStatus s{original_, fallback_, lifecycle_.state(), {}, forwarder_.counts(), returned_};
+  for (const auto& r : sessions_) s.sessions.push_back({r.session_id, r.destination, r.mode});
+  return s;
+}
+
+}  // namespace qsplit::engine

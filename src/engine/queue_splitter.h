@@ -1,0 +1,93 @@
+// QueueSplitter: runs the split of one original queue or topic through its lifecycle:
+// temporary queues, the workload patch, forwarding, session ends, drain and restore.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "core/broker.h"
+#include "core/lifecycle.h"
+#include "core/naming.h"
+#include "core/router.h"
+#include "engine/forwarder.h"
+
+namespace qsplit::engine {
+
+struct SplitOptions {
+  core::NameTemplate names;
+  Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT
+  std::string group;  // the workload's consumer group (topics only)
+  ForwarderOptions forwarder;
+  RouteObserver observer;
+};
+
+struct SessionQueue {
+  std::string session_id;
+  std::string queue;  // the session's temporary queue or topic
+  core::QueueMode mode;
+};
+
+struct SplitStatus {
+  std::string original;
+  std::string fallback;  // empty when idle or restored
+  core::SplitState state;
+  std::vector<SessionQueue> sessions;  // in start order
+  ForwarderCounts counts;
+  uint64_t returned = 0;  // messages given back from ended sessions and leftovers
+};
+
+// Thread-safe: start, end and tick may come from different threads.
+class QueueSplitter {
+ public:
+  QueueSplitter(core::Broker& broker, core::WorkloadPatcher& workload, Clock& clock,
+                Random& random, std::string original, SplitOptions options);
+  ~QueueSplitter();
+
+  // Creates the session's temporary queue (and, for the first session, the fallback and
+  // the workload patch) and starts routing to it. Returns the session's queue name. On
+  // error nothing is left behind and other sessions are untouched.
+  Result<std::string> startSession(const std::string& session_id, core::Filter filter,
+                                   core::QueueMode mode);
+
+  // Stops routing to the session, gives its unread messages back (to the original queue
+  // to be routed again; to the fallback for topics, keeping partition order) and deletes
+  // its queue. The last session starts the drain.
+  Result<void> endSession(const std::string& session_id);
+
+  // While draining: restores the workload once the fallback is empty or the linger
+  // timeout passed, moves any leftovers back to the original, deletes the fallback.
+  Result<void> tick();
+
+  core::SplitState state() const;
+  SplitStatus status() const;
+
+ private:
+  Result<std::string> createTemporary(bool fallback);
+  void publishTable();
+  Result<void> runStartActions(const std::vector<core::SplitAction>& actions);
+  Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);
+
+  core::Broker& broker_;
+  core::WorkloadPatcher& workload_;
+  Clock& clock_;
+  Random& random_;
+  const std::string original_;
+  SplitOptions options_;
+
+  mutable std::mutex mutex_;
+  core::Lifecycle lifecycle_;
+  core::QueueKind kind_ = core::QueueKind::kQueue;
+  std::string fallback_;
+  std::vector<core::SessionRoute> sessions_;
+  uint64_t generation_ = 0;
+  uint64_t returned_ = 0;
+  core::Router router_;
+  Forwarder forwarder_;
+};
+
+}  // namespace qsplit::engine

@@ -1,0 +1,68 @@
+// A decorator over a real broker adapter that makes sends to chosen destinations fail a
+// given number of times, to prove that nothing unsent is acknowledged.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/broker.h"
+
+namespace qsplit::testing {
+
+class FaultyBroker : public core::Broker {
+ public:
+  explicit FaultyBroker(core::Broker& inner) : inner_(inner) {}
+
+  // The next `times` sends to any queue whose name contains `fragment` fail.
+  void failSends(const std::string& fragment, int times) {
+    std::lock_guard lock(mutex_);
+    failures_[fragment] = times;
+  }
+
+  core::Admin& admin() override { return inner_.admin(); }
+  Result<std::unique_ptr<core::Source>> openSource(const std::string& name,
+                                                   const std::string& group) override {
+    return inner_.openSource(name, group);
+  }
+  Result<std::unique_ptr<core::Sink>> openSink(const std::string& name) override {
+    auto sink = inner_.openSink(name);
+    if (!sink) return sink;
+    return std::unique_ptr<core::Sink>(new FaultySink(*this, name, std::move(sink).value()));
+  }
+  core::NameRules nameRules() const override { return inner_.nameRules(); }
+
+ private:
+  class FaultySink : public core::Sink {
+   public:
+    FaultySink(FaultyBroker& owner, std::string name, std::unique_ptr<core::Sink> inner)
+        : owner_(owner), name_(std::move(name)), inner_(std::move(inner)) {}
+    Result<void> send(std::span<const core::Message> messages) override {
+      if (owner_.shouldFail(name_)) return fail(ErrorCode::kUnavailable, "injected send failure");
+      return inner_->send(messages);
+    }
+
+   private:
+    FaultyBroker& owner_;
+    std::string name_;
+    std::unique_ptr<core::Sink> inner_;
+  };
+
+  bool shouldFail(const std::string& name) {
+    std::lock_guard lock(mutex_);
+    for (auto& [fragment, left] : failures_)
+      if (left > 0 && name.find(fragment) != std::string::npos) {
+        --left;
+        return true;
+      }
+    return false;
+  }
+
+  core::Broker& inner_;
+  std::mutex mutex_;
+  std::map<std::string, int> failures_;
+};
+
+}  // namespace qsplit::testing
