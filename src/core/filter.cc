@@ -16,6 +16,21 @@ std::string asciiLower(std::string_view text) {
   return lower;
 }
 
+namespace {
+
+// `text` equals `lower` (already lowercase) ignoring ASCII case, without allocating.
+bool equalsLowered(std::string_view text, std::string_view lower) {
+  if (text.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != lower[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<Filter> Filter::compile(const std::map<std::string, std::string>& message_filter) {
   Filter filter;
   for (const auto& [name, pattern] : message_filter) {
@@ -37,8 +52,7 @@ bool Filter::matches(const Message& message) const {
   for (const auto& rule : rules_) {
     bool found = false;
     for (const auto& attribute : message.attributes) {
-      if (attribute.name.size() != rule.name_lower.size()) continue;
-      if (asciiLower(attribute.name) != rule.name_lower) continue;
+      if (!equalsLowered(attribute.name, rule.name_lower)) continue;
       if (RE2::PartialMatch(attribute.value, *rule.regex)) {
         found = true;
         break;

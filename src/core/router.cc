@@ -5,6 +5,11 @@
 namespace qsplit::core {
 namespace {
 
+// Below these sizes plain regex searches beat an RE2::Set's fixed cost (a DFA walk and a
+// match-set allocation per call); the cross-overs were measured with bench/router_bench.
+constexpr size_t kLoopAtMost = 2;          // patterns on one attribute name
+constexpr size_t kLoopSessionsAtMost = 3;  // sessions in the table
+
 // Per-thread working memory of route(), sized to the largest table seen on this thread.
 struct Scratch {
   std::vector<uint8_t> satisfied;        // per pattern
@@ -20,10 +25,15 @@ Scratch& scratch() {
   return s;
 }
 
-void lowerInto(const std::string& text, std::string& out) {
-  out.assign(text);
-  for (char& c : out)
+// `text` lowercased: itself when it has no uppercase letter, else a copy in `buffer`.
+std::string_view lowered(const std::string& text, std::string& buffer) {
+  bool upper = false;
+  for (char c : text) upper = upper || (c >= 'A' && c <= 'Z');
+  if (!upper) return text;
+  buffer.assign(text);
+  for (char& c : buffer)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return buffer;
 }
 
 }  // namespace
@@ -73,6 +83,12 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(std::vector<SessionR
 void RouteTable::matchName(const NameSet& name_set, const std::string& value,
                            std::vector<int>& hits) const {
   hits.clear();
+  if (name_set.pattern_ids.size() <= kLoopAtMost) {
+    for (size_t i = 0; i < name_set.pattern_ids.size(); ++i)
+      if (RE2::PartialMatch(value, *patterns_[name_set.pattern_ids[i]].regex))
+        hits.push_back(static_cast<int>(i));
+    return;
+  }
   RE2::Set::ErrorInfo info{};
   if (name_set.set->Match(value, &hits, &info) || info.kind == RE2::Set::kNoError) return;
   // The set's DFA ran out of memory on this input: match its patterns one at a time.
@@ -83,19 +99,28 @@ void RouteTable::matchName(const NameSet& name_set, const std::string& value,
       hits.push_back(static_cast<int>(i));
 }
 
+void RouteTable::routeByLoop(const Message& message, Decision& out) const {
+  for (uint32_t i = 0; i < sessions_.size(); ++i) {
+    if (!sessions_[i].filter.matches(message)) continue;
+    out.destinations.push_back(i + 1);
+    if (sessions_[i].mode == QueueMode::kSteal) return;
+  }
+  out.destinations.push_back(kFallback);
+}
+
 void RouteTable::route(const Message& message, Decision& out) const {
   out.destinations.clear();
   if (sessions_.empty() || by_name_.empty()) {
     out.destinations.push_back(kFallback);
     return;
   }
+  if (sessions_.size() <= kLoopSessionsAtMost) return routeByLoop(message, out);
   Scratch& s = scratch();
   if (s.satisfied.size() < patterns_.size()) s.satisfied.resize(patterns_.size(), 0);
   if (s.counts.size() < sessions_.size()) s.counts.resize(sessions_.size(), 0);
 
   for (const auto& attribute : message.attributes) {
-    lowerInto(attribute.name, s.name);
-    auto it = by_name_.find(s.name);
+    auto it = by_name_.find(lowered(attribute.name, s.name));
     if (it == by_name_.end()) continue;
     matchName(it->second, attribute.value, s.hits);
     for (int hit : s.hits) {

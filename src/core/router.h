@@ -68,7 +68,13 @@ class RouteTable {
     const RE2* regex;
   };
 
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   RouteTable() = default;
+  void routeByLoop(const Message& message, Decision& out) const;
   void matchName(const NameSet& name_set, const std::string& value,
                  std::vector<int>& hits) const;
 
@@ -76,7 +82,8 @@ class RouteTable {
   std::vector<std::string> destinations_;
   std::vector<uint32_t> required_;  // per session: how many patterns must be satisfied
   std::vector<Pattern> patterns_;
-  std::unordered_map<std::string, NameSet> by_name_;  // lowercased attribute name -> set
+  // lowercased attribute name -> set
+  std::unordered_map<std::string, NameSet, NameHash, std::equal_to<>> by_name_;
   uint64_t generation_ = 0;
   mutable std::atomic<uint64_t> set_fallbacks_{0};
 };

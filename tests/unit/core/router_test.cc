@@ -87,6 +87,29 @@ TEST(Router, CaseInsensitiveNamesAndRepeatedAttributes) {
   EXPECT_EQ(routeNames(*two, message({{"x", "1"}, {"x", "2"}})), Names{"q-a"});
 }
 
+// Tables of more than three sessions match through RE2::Set; these pad a table past that.
+std::vector<SessionRoute> padded(std::vector<SessionRoute> sessions) {
+  for (int i = 0; i < 4; ++i)
+    sessions.push_back({"pad" + std::to_string(i), filter({{"never", "^x$"}, {"Client", "^zz$"}}),
+                        QueueMode::kSteal, "q-pad" + std::to_string(i)});
+  return sessions;
+}
+
+TEST(Router, SetMatchingKeepsTheRulesOnLargeTables) {
+  auto t = table(padded({{"m", filter({{"author", "me"}}), QueueMode::kMirror, "q-m"},
+                         {"a", filter({{"Client", "^a$"}, {"tenant", "^t2$"}}), QueueMode::kSteal, "q-a"},
+                         {"b", filter({{"client", "a"}}), QueueMode::kSteal, "q-b"},
+                         {"two", filter({{"x", "1"}, {"X", "2"}}), QueueMode::kSteal, "q-two"},
+                         {"none", Filter(), QueueMode::kSteal, "q-none"}}));
+  EXPECT_EQ(routeNames(*t, message({{"CLIENT", "A"}, {"tenant", "t1"}, {"Tenant", "t2"}})), Names{"q-a"});
+  EXPECT_EQ(routeNames(*t, message({{"client", "xax"}})), Names{"q-b"});
+  EXPECT_EQ(routeNames(*t, message({{"author", "me"}, {"client", "a"}})), (Names{"q-m", "q-b"}));
+  EXPECT_EQ(routeNames(*t, message({{"author", "me"}})), (Names{"q-m", "fallback"}));
+  EXPECT_EQ(routeNames(*t, message({{"x", "1"}})), Names{"fallback"});
+  EXPECT_EQ(routeNames(*t, message({{"x", "1"}, {"x", "2"}})), Names{"q-two"});
+  EXPECT_EQ(routeNames(*t, message({})), Names{"fallback"});
+}
+
 TEST(Router, AgreesWithAPlainLoopOverFilters) {
   std::vector<SessionRoute> sessions;
   for (int i = 0; i < 50; ++i)
