@@ -4,9 +4,8 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "common/files.h"
 #include "config/resource_parsers.h"
 
 namespace qsplit::config {
@@ -156,11 +155,8 @@ Result<ResourceSet> parseResources(const std::string& yaml, const std::string& s
 }
 
 Result<ResourceSet> loadResourceFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::kNotFound, path + ": cannot open the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parseResources(text.str(), path);
+  QSPLIT_ASSIGN_OR_RETURN(std::string text, readFile(path));
+  return parseResources(text, path);
 }
 
 Result<ResourceSet> loadResourceDir(const std::string& dir) {

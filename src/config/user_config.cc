@@ -1,8 +1,9 @@
 #include "config/user_config.h"
 
+#include "common/files.h"
+
 #include <nlohmann/json.hpp>
 
-#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -206,11 +207,8 @@ Result<UserConfig> parseUserConfig(const std::string& text, const std::string& s
 }
 
 Result<UserConfig> loadUserConfig(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return fail(ErrorCode::kNotFound, path + ": cannot open the file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parseUserConfig(text.str(), path);
+  QSPLIT_ASSIGN_OR_RETURN(std::string text, readFile(path));
+  return parseUserConfig(text, path);
 }
 
 }  // namespace qsplit::config

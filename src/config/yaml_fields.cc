@@ -85,23 +85,24 @@ Result<std::vector<std::string>> YamlFields::stringList(const YAML::Node& parent
 
 Result<YAML::Node> YamlFields::map(const YAML::Node& parent, const std::string& key,
                                    const std::string& path, bool optional) const {
-  YAML::Node node = parent[key];
-  if (!node.IsDefined() || node.IsNull()) {
-    if (optional) return YAML::Node();
-    return fail(error(joinPath(path, key), parent, "is required (a mapping)"));
-  }
-  if (!node.IsMap()) return fail(error(joinPath(path, key), node, "expected a mapping"));
-  return node;
+  return container(parent, key, path, optional, YAML::NodeType::Map);
 }
 
 Result<YAML::Node> YamlFields::list(const YAML::Node& parent, const std::string& key,
                                     const std::string& path, bool optional) const {
+  return container(parent, key, path, optional, YAML::NodeType::Sequence);
+}
+
+Result<YAML::Node> YamlFields::container(const YAML::Node& parent, const std::string& key,
+                                         const std::string& path, bool optional,
+                                         YAML::NodeType::value type) const {
+  const char* what = type == YAML::NodeType::Map ? "a mapping" : "a list";
   YAML::Node node = parent[key];
   if (!node.IsDefined() || node.IsNull()) {
     if (optional) return YAML::Node();
-    return fail(error(joinPath(path, key), parent, "is required (a list)"));
+    return fail(error(joinPath(path, key), parent, std::string("is required (") + what + ")"));
   }
-  if (!node.IsSequence()) return fail(error(joinPath(path, key), node, "expected a list"));
+  if (node.Type() != type) return fail(error(joinPath(path, key), node, std::string("expected ") + what));
   return node;
 }
 

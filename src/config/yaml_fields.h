@@ -50,6 +50,9 @@ class YamlFields {
                              const std::set<std::string>& known) const;
 
  private:
+  Result<YAML::Node> container(const YAML::Node& parent, const std::string& key,
+                               const std::string& path, bool optional,
+                               YAML::NodeType::value type) const;
   Result<std::string> scalar(const YAML::Node& node, const std::string& path) const;
   std::string where_;
 };
