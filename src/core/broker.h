@@ -43,10 +43,19 @@ class Source {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Returns once the broker has durably accepted every message (SQS SendMessage answered,
-  // Kafka delivery report with acks=all, AMQP publisher confirm). A message with a
-  // partition index goes to that partition. Body, attributes and key are kept.
-  virtual Result<void> send(std::span<const Message> messages) = 0;
+  // Starts sending `messages` and returns without waiting for the broker, so a caller can
+  // start sends to many destinations and then wait for all of them. A message with a
+  // partition index goes to that partition. Body, attributes, key and timestamp are kept.
+  virtual void submit(std::span<const Message> messages) = 0;
+  // Waits until every message submitted since the last await() is durably accepted (SQS
+  // SendMessage answered, Kafka delivery report with acks=all, AMQP publisher confirm), or
+  // returns the first error, in which case any of them may not have been accepted.
+  virtual Result<void> await() = 0;
+
+  Result<void> send(std::span<const Message> messages) {
+    submit(messages);
+    return await();
+  }
 };
 
 // Manages queues and topics. Thread-safe.

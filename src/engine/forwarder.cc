@@ -96,25 +96,34 @@ void Forwarder::forwardBatch(std::vector<core::Message>& batch, const core::Rout
     for (uint32_t d : decisions[i].destinations) per_destination[d].push_back(i);
   }
 
+  // Start the sends to every destination, then wait for each: the destinations' round
+  // trips overlap instead of adding up.
   std::vector<bool> refused(names.size(), false);
+  std::vector<core::Sink*> started(names.size(), nullptr);
+  std::vector<core::Message> out;
+  for (std::size_t d = 0; d < names.size(); ++d) {
+    if (per_destination[d].empty()) continue;
+    out.clear();
+    for (std::size_t i : per_destination[d]) out.push_back(batch[i]);
+    started[d] = sinkFor(names[d]);
+    if (started[d]) started[d]->submit(out);
+    else refused[d] = true;
+  }
   std::map<std::string, uint64_t> accepted;
   uint64_t send_errors = 0;
   for (std::size_t d = 0; d < names.size(); ++d) {
     if (per_destination[d].empty()) continue;
-    std::vector<core::Message> out;
-    out.reserve(per_destination[d].size());
-    for (std::size_t i : per_destination[d]) out.push_back(batch[i]);
-    core::Sink* sink = sinkFor(names[d]);
-    auto sent = sink ? sink->send(out) : Result<void>(fail(ErrorCode::kUnavailable, "no sink"));
+    auto sent = started[d] ? started[d]->await()
+                           : Result<void>(fail(ErrorCode::kUnavailable, "cannot open " + names[d]));
     if (sent) {
-      accepted[names[d]] += out.size();
-    } else {
-      refused[d] = true;
-      ++send_errors;
-      sinks_.erase(names[d]);  // reopen next time
-      logger("forwarder")->warn("queue={} send to {} failed: {}", original_, names[d],
-                                sent ? "" : sent.error().message());
+      accepted[names[d]] += per_destination[d].size();
+      continue;
     }
+    refused[d] = true;
+    ++send_errors;
+    sinks_.erase(names[d]);  // reopen next time
+    logger("forwarder")->warn("queue={} send to {} failed: {}", original_, names[d],
+                              sent.error().message());
   }
 
   // Acknowledge only what every destination accepted; give the rest back to be retried.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "core/broker.h"
 
@@ -39,15 +40,24 @@ class FaultyBroker : public core::Broker {
    public:
     FaultySink(FaultyBroker& owner, std::string name, std::unique_ptr<core::Sink> inner)
         : owner_(owner), name_(std::move(name)), inner_(std::move(inner)) {}
-    Result<void> send(std::span<const core::Message> messages) override {
-      if (owner_.shouldFail(name_)) return fail(ErrorCode::kUnavailable, "injected send failure");
-      return inner_->send(messages);
+    void submit(std::span<const core::Message> messages) override {
+      if (owner_.shouldFail(name_)) {
+        failed_ = true;
+        return;
+      }
+      inner_->submit(messages);
+    }
+    Result<void> await() override {
+      auto inner = inner_->await();
+      if (std::exchange(failed_, false)) return fail(ErrorCode::kUnavailable, "injected send failure");
+      return inner;
     }
 
    private:
     FaultyBroker& owner_;
     std::string name_;
     std::unique_ptr<core::Sink> inner_;
+    bool failed_ = false;
   };
 
   bool shouldFail(const std::string& name) {

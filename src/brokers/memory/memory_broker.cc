@@ -1,5 +1,7 @@
 #include "brokers/memory/memory_broker.h"
 
+#include <utility>
+
 namespace qsplit::memory {
 namespace {
 
@@ -50,13 +52,16 @@ class TopicSource final : public core::Source {
 class MemorySink final : public core::Sink {
  public:
   MemorySink(MemoryStore& store, std::string name) : store_(store), name_(std::move(name)) {}
-  Result<void> send(std::span<const core::Message> messages) override {
-    return store_.append(name_, messages);
+  void submit(std::span<const core::Message> messages) override {
+    auto appended = store_.append(name_, messages);
+    if (!appended && result_) result_ = appended;  // keep the first error until await()
   }
+  Result<void> await() override { return std::exchange(result_, ok()); }
 
  private:
   MemoryStore& store_;
   std::string name_;
+  Result<void> result_;
 };
 
 }  // namespace

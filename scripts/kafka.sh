@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# kafka.sh start|stop|env: a real Apache Kafka broker (KRaft, one node) on a free
+# 127.0.0.1 port, from Maven Central's artifacts, for tests and benchmarks.
+#   start  fetches the broker into $QSPLIT_CACHE once, formats a fresh storage directory,
+#          starts it with a small heap, waits until it serves, prints the env line
+#   stop   stops the broker started here, by its PID, and removes its data
+#   env    prints QSPLIT_KAFKA_BOOTSTRAP=... of the running broker
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+VERSION=4.3.1
+LIBS=$QSPLIT_CACHE/kafka-$VERSION
+DIR=$QSPLIT_RUN/kafka
+
+fetch() {
+  [ -f "$LIBS/.complete" ] && return 0
+  echo "kafka.sh: fetching Apache Kafka $VERSION from Maven Central into $LIBS" >&2
+  mkdir -p "$LIBS"
+  mvn -B -q -f "$QSPLIT_ROOT/scripts/maven/kafka-pom.xml" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DoutputDirectory="$LIBS" -DincludeScope=runtime >&2
+  touch "$LIBS/.complete"
+}
+
+start() {
+  if [ -f "$DIR/pid" ] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; then
+    cat "$DIR/env"
+    return 0
+  fi
+  fetch
+  rm -rf "$DIR"
+  mkdir -p "$DIR/data"
+  local port controller
+  port=$(free_port)
+  controller=$(free_port)
+  cat > "$DIR/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=$DIR/data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.cleaner.dedupe.buffer.size=1048577
+num.network.threads=2
+num.io.threads=2
+auto.create.topics.enable=false
+PROPS
+  local cluster_id
+  cluster_id=$(python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')
+  java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/server.properties" \
+    > "$DIR/format.log" 2>&1
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info \
+    -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" > "$DIR/broker.log" 2>&1 &
+  echo $! > "$DIR/pid"
+  if ! wait_for 120 "the Kafka broker on port $port" grep -q "Kafka Server started" "$DIR/broker.log"; then
+    tail -20 "$DIR/broker.log" >&2
+    stop
+    return 1
+  fi
+  echo "QSPLIT_KAFKA_BOOTSTRAP=127.0.0.1:$port" > "$DIR/env"
+  cat "$DIR/env"
+}
+
+stop() {
+  stop_pid "$DIR/pid"
+  rm -rf "$DIR"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  env) cat "$DIR/env" ;;
+  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,38 @@
+# Shared helpers for the scripts that start test servers. Source it; do not run it.
+
+# A free TCP port on 127.0.0.1, chosen by the kernel.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND...: runs COMMAND every 0.5 s until it succeeds.
+wait_for() {
+  local seconds=$1 what=$2
+  shift 2
+  local deadline=$((SECONDS + seconds))
+  until "$@" >/dev/null 2>&1; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "timed out after ${seconds}s waiting for $what" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# stop_pid FILE: ends the process whose PID is in FILE (TERM, then KILL after 20 s).
+stop_pid() {
+  local file=$1
+  [ -f "$file" ] || return 0
+  local pid
+  pid=$(cat "$file")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$file"
+}
+
+QSPLIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+QSPLIT_CACHE=${QSPLIT_CACHE:-$HOME/.cache/qsplit}
+QSPLIT_RUN=${QSPLIT_RUN:-$QSPLIT_ROOT/build/run}
