@@ -13,6 +13,11 @@ packages=(
   librdkafka-dev kcat
 )
 
+# The test brokers run on Java (Apache Kafka from Maven Central); most machines have a JDK and
+# Maven already, so they are only installed when the commands are missing.
+command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+command -v mvn >/dev/null 2>&1 || packages+=(maven)
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

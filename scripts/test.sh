@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# test.sh: builds and runs every test, then again under AddressSanitizer and
-# UndefinedBehaviorSanitizer. Brokers that tests need are started here and stopped on exit.
+# test.sh: builds and runs every test against the real brokers it starts here (and stops
+# on exit, by PID), then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QSPLIT_REQUIRE_BROKERS=1
 
 echo "== build"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+echo "== brokers"
+trap 'scripts/kafka.sh stop' EXIT
+export "$(scripts/kafka.sh start)"
+echo "Kafka at $QSPLIT_KAFKA_BOOTSTRAP"
+
 echo "== tests"
 (cd build && ctest --output-on-failure -j2)
 

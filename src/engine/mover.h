@@ -1,6 +1,6 @@
-// Moving every available message of one queue or topic to another, acknowledging each
-// only after the destination accepted it. Used to give a finished session's unread
-// messages back and to return the fallback's leftovers to the original.
+// Moving every message of one queue or topic to another, acknowledging each only after
+// the destination accepted it. Used to give a finished session's unread messages back and
+// to return the fallback's leftovers to the original.
 #pragma once
 
 #include <chrono>
@@ -12,11 +12,18 @@
 
 namespace qsplit::engine {
 
+struct MoveResult {
+  uint64_t moved = 0;
+  uint64_t left = 0;  // still not consumed when patience ran out (in flight elsewhere)
+};
+
 // Moves messages from `from` (read as consumer group `group` when it is a topic) to `to`
-// until a receive finds nothing. Messages keep body, attributes, key and partition.
-// Returns how many were moved. Messages in flight at another consumer are not waited for.
-Result<uint64_t> moveAll(core::Broker& broker, const std::string& from, const std::string& group,
-                         const std::string& to,
-                         std::chrono::milliseconds wait = std::chrono::milliseconds(100));
+// until the broker reports nothing left to consume there, or `patience` passes without it.
+// A consumer group may take a while to be assigned its partitions, and a queue's message
+// in flight at another consumer comes back only when its visibility timeout ends: both are
+// waited for, up to `patience`. Messages keep body, attributes, key and partition.
+Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, const std::string& group,
+                           const std::string& to,
+                           std::chrono::milliseconds patience = std::chrono::seconds(60));
 
 }  // namespace qsplit::engine

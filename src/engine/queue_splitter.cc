@@ -125,18 +125,24 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   // Unread messages of the session: back to the original to be routed again; for a topic to
   // the fallback, which keeps each partition's order for the workload.
   const std::string& back = kind_ == core::QueueKind::kTopic ? fallback_ : original_;
-  auto moved = moveAll(broker_, queue, options_.group, back);
+  auto moved = moveAll(broker_, queue, options_.group, back, options_.move_patience);
   if (!moved) {
     log->error("queue={} session={} could not give back unread messages, keeping {}: {}",
                original_, session_id, queue, moved.error().message());
     return fail(moved.error());
   }
-  returned_ += *moved;
+  if (moved->left > 0) {
+    log->error("queue={} session={} {} messages of {} are still held by a consumer; keeping it",
+               original_, session_id, moved->left, queue);
+    return fail(ErrorCode::kFailedPrecondition,
+                std::to_string(moved->left) + " messages of " + queue + " are still in flight");
+  }
+  returned_ += moved->moved;
   if (auto removed = broker_.admin().remove(queue); !removed)
     log->warn("queue={} session={} deleting {}: {}", original_, session_id, queue,
               removed.error().message());
   log->info("queue={} session={} ended: {} unread messages given back, {} sessions left",
-            original_, session_id, *moved, sessions_.size());
+            original_, session_id, moved->moved, sessions_.size());
   return ok();
 }
 
@@ -162,8 +168,13 @@ Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>
     if (action == core::SplitAction::kRestoreWorkload) {
       QSPLIT_TRY(workload_.restore(original_));
     } else if (action == core::SplitAction::kReturnLeftovers) {
-      QSPLIT_ASSIGN_OR_RETURN(uint64_t moved, moveAll(broker_, fallback_, options_.group, original_));
-      returned_ += moved;
+      QSPLIT_ASSIGN_OR_RETURN(auto moved, moveAll(broker_, fallback_, options_.group, original_,
+                                                  options_.move_patience));
+      returned_ += moved.moved;
+      if (moved.left > 0)
+        return fail(ErrorCode::kFailedPrecondition,
+                    std::to_string(moved.left) + " messages of " + fallback_ +
+                        " are still in flight; the fallback is kept until they come back");
     } else if (action == core::SplitAction::kDeleteFallback) {
       auto removed = broker_.admin().remove(fallback_);
       if (!removed && removed.error().code() != ErrorCode::kNotFound) return fail(removed.error());

@@ -22,6 +22,9 @@ struct SplitOptions {
   core::NameTemplate names;
   Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT
   std::string group;  // the workload's consumer group (topics only)
+  // How long giving messages back may wait for a consumer group's assignment or for
+  // messages in flight at another consumer to become visible again.
+  std::chrono::milliseconds move_patience{60000};
   ForwarderOptions forwarder;
   RouteObserver observer;
 };

@@ -11,6 +11,8 @@ class MemoryHarness {
  public:
   static constexpr bool kTopic = Topic;
 
+  std::string unavailable() { return ""; }
+  std::string originalName() { return "meme-queue"; }
   core::Broker& broker() { return broker_; }
   std::string group() { return "meme-app"; }
   void createOriginal(const std::string& name) {

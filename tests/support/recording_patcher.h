@@ -29,6 +29,14 @@ class RecordingPatcher : public core::WorkloadPatcher {
     return ok();
   }
 
+  // Starts over for a workload that reads `original`.
+  void reset(std::string original) {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(original);
+    patches_ = restores_ = 0;
+    fail_next_patch_ = false;
+  }
+
   std::string current() const {
     std::lock_guard lock(mutex_);
     return current_;

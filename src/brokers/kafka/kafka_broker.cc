@@ -1,0 +1,56 @@
+#include "brokers/kafka/kafka_broker.h"
+
+#include "brokers/kafka/kafka_sink.h"
+#include "brokers/kafka/kafka_source.h"
+
+namespace qsplit::kafka {
+
+Result<std::unique_ptr<KafkaBroker>> KafkaBroker::create(KafkaOptions options) {
+  if (!options.properties.count("bootstrap.servers"))
+    return fail(ErrorCode::kInvalidArgument, "Kafka client config has no bootstrap.servers");
+  std::unique_ptr<KafkaBroker> broker(new KafkaBroker(std::move(options)));
+  Properties p = broker->options_.properties;
+  p.erase("group.id");
+  // Durability and order are not negotiable: every send is acknowledged by all in-sync
+  // replicas, and retries never reorder or duplicate a partition's records.
+  p["acks"] = "all";
+  p["enable.idempotence"] = "true";
+  if (!p.count("linger.ms")) p["linger.ms"] = "5";
+  if (!p.count("message.timeout.ms"))
+    p["message.timeout.ms"] = std::to_string(broker->options_.timeout.count());
+  QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(p));
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryReport);
+  QSPLIT_ASSIGN_OR_RETURN(broker->producer_, makeClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  Properties connection = broker->options_.properties;
+  connection.erase("group.id");
+  broker->admin_ = std::make_unique<KafkaAdmin>(broker->producer_.get(), connection,
+                                                broker->options_.timeout);
+  auto topics = broker->admin_->listTopics();
+  if (!topics)
+    return fail(topics.error().code(), "cannot reach Kafka at " +
+                                           broker->options_.properties.at("bootstrap.servers") +
+                                           ": " + topics.error().message());
+  return broker;
+}
+
+KafkaBroker::~KafkaBroker() {
+  if (producer_) rd_kafka_flush(producer_.get(), static_cast<int>(options_.timeout.count()));
+}
+
+Result<std::unique_ptr<core::Source>> KafkaBroker::openSource(const std::string& name,
+                                                              const std::string& group) {
+  if (group.empty())
+    return fail(ErrorCode::kInvalidArgument, "reading topic '" + name + "' needs a consumer group");
+  QSPLIT_TRY(admin_->describe(name));  // a missing topic is an error now, not a silent wait
+  Properties p = options_.properties;
+  QSPLIT_ASSIGN_OR_RETURN(auto source, KafkaSource::create(p, name, group));
+  return std::unique_ptr<core::Source>(std::move(source));
+}
+
+Result<std::unique_ptr<core::Sink>> KafkaBroker::openSink(const std::string& name) {
+  QSPLIT_TRY(admin_->describe(name));
+  return std::unique_ptr<core::Sink>(
+      std::make_unique<KafkaSink>(producer_.get(), name, options_.timeout));
+}
+
+}  // namespace qsplit::kafka

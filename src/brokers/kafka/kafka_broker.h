@@ -1,0 +1,43 @@
+// KafkaBroker: the Kafka adapter behind core::Broker, on librdkafka.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "brokers/kafka/kafka_admin.h"
+#include "brokers/kafka/kafka_client.h"
+#include "core/broker.h"
+
+namespace qsplit::kafka {
+
+struct KafkaOptions {
+  // The resolved client properties (bootstrap.servers, security, ...); group.id is set by
+  // qsplit per consumer.
+  Properties properties;
+  std::chrono::milliseconds timeout{30000};  // admin operations, delivery, metadata
+};
+
+class KafkaBroker final : public core::Broker {
+ public:
+  // Connects (and checks that the cluster answers within the timeout): an invalid property
+  // or an unreachable bootstrap server is an error naming it.
+  static Result<std::unique_ptr<KafkaBroker>> create(KafkaOptions options);
+  ~KafkaBroker() override;
+
+  core::Admin& admin() override { return *admin_; }
+  KafkaAdmin& kafkaAdmin() { return *admin_; }
+  Result<std::unique_ptr<core::Source>> openSource(const std::string& name,
+                                                   const std::string& group) override;
+  Result<std::unique_ptr<core::Sink>> openSink(const std::string& name) override;
+  core::NameRules nameRules() const override { return core::kafkaNameRules(); }
+
+ private:
+  explicit KafkaBroker(KafkaOptions options) : options_(std::move(options)) {}
+
+  KafkaOptions options_;
+  ClientHandle producer_;
+  std::unique_ptr<KafkaAdmin> admin_;
+};
+
+}  // namespace qsplit::kafka

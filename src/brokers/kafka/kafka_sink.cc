@@ -1,0 +1,77 @@
+#include "brokers/kafka/kafka_sink.h"
+
+#include <thread>
+
+namespace qsplit::kafka {
+
+void deliveryReport(rd_kafka_t*, const rd_kafka_message_t* record, void*) noexcept {
+  if (auto* sink = static_cast<KafkaSink*>(record->_private)) sink->delivered(record->err);
+}
+
+KafkaSink::~KafkaSink() {
+  // Delivery reports point at this sink: none may arrive after it is gone.
+  auto until = std::chrono::steady_clock::now() + timeout_;
+  while (outstanding_.load() > 0 && std::chrono::steady_clock::now() < until)
+    rd_kafka_poll(producer_, 10);
+}
+
+void KafkaSink::noteError(Error error) {
+  std::lock_guard lock(mutex_);
+  if (!error_) error_ = std::move(error);
+}
+
+void KafkaSink::delivered(rd_kafka_resp_err_t err) noexcept {
+  if (err) noteError(kafkaError(err, "producing to topic '" + topic_ + "'"));
+  outstanding_.fetch_sub(1);
+}
+
+void KafkaSink::submit(std::span<const core::Message> messages) {
+  for (const auto& m : messages) {
+    rd_kafka_headers_t* headers = rd_kafka_headers_new(m.attributes.size());
+    for (const auto& a : m.attributes)
+      rd_kafka_header_add(headers, a.name.data(), static_cast<ssize_t>(a.name.size()),
+                          a.value.data(), static_cast<ssize_t>(a.value.size()));
+    // librdkafka's macros cast their arguments without parentheses: compute them first.
+    const void* key = m.key ? m.key->data() : nullptr;
+    size_t key_size = m.key ? m.key->size() : 0;
+    int32_t partition = m.partition >= 0 ? m.partition : RD_KAFKA_PARTITION_UA;
+    int64_t timestamp = m.timestamp_ms.value_or(0);
+    outstanding_.fetch_add(1);
+    while (true) {
+      auto err = rd_kafka_producev(
+          producer_, RD_KAFKA_V_TOPIC(topic_.c_str()),
+          RD_KAFKA_V_PARTITION(partition),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          RD_KAFKA_V_VALUE(const_cast<char*>(m.body.data()), m.body.size()),
+          RD_KAFKA_V_KEY(key, key_size), RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
+          RD_KAFKA_V_OPAQUE(this), RD_KAFKA_V_END);
+      if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {  // the local queue drains as reports arrive
+        rd_kafka_poll(producer_, 10);
+        continue;
+      }
+      if (err) {
+        rd_kafka_headers_destroy(headers);  // not handed over on failure
+        outstanding_.fetch_sub(1);
+        noteError(kafkaError(err, "producing to topic '" + topic_ + "'"));
+      }
+      break;
+    }
+  }
+  rd_kafka_poll(producer_, 0);
+}
+
+Result<void> KafkaSink::await() {
+  auto until = std::chrono::steady_clock::now() + timeout_;
+  while (outstanding_.load() > 0) {
+    if (std::chrono::steady_clock::now() >= until)
+      return fail(ErrorCode::kTimeout, "producing to topic '" + topic_ + "': no delivery report in time");
+    rd_kafka_poll(producer_, 5);
+  }
+  std::lock_guard lock(mutex_);
+  if (!error_) return ok();
+  Error error = *error_;
+  error_.reset();
+  return fail(error);
+}
+
+}  // namespace qsplit::kafka

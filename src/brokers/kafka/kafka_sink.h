@@ -1,0 +1,41 @@
+// KafkaSink: produces to one topic through the broker's shared idempotent producer
+// (acks=all), keeping partition index, key, value, headers and timestamp.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "brokers/kafka/kafka_client.h"
+#include "core/broker.h"
+
+namespace qsplit::kafka {
+
+class KafkaSink final : public core::Sink {
+ public:
+  KafkaSink(rd_kafka_t* producer, std::string topic, std::chrono::milliseconds timeout)
+      : producer_(producer), topic_(std::move(topic)), timeout_(timeout) {}
+  ~KafkaSink() override;
+
+  void submit(std::span<const core::Message> messages) override;
+  Result<void> await() override;
+
+  // Called from the delivery-report callback, on whichever thread polls the producer.
+  void delivered(rd_kafka_resp_err_t err) noexcept;
+
+ private:
+  void noteError(Error error);
+
+  rd_kafka_t* producer_;
+  std::string topic_;
+  std::chrono::milliseconds timeout_;
+  std::atomic<int64_t> outstanding_{0};
+  std::mutex mutex_;
+  std::optional<Error> error_;
+};
+
+// The delivery-report callback to install on the shared producer's conf.
+void deliveryReport(rd_kafka_t* producer, const rd_kafka_message_t* record, void* opaque) noexcept;
+
+}  // namespace qsplit::kafka

@@ -1,0 +1,44 @@
+// KafkaSource: a consumer-group member reading one topic, committing only offsets whose
+// records (and every record before them in the partition) were acknowledged.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "brokers/kafka/kafka_client.h"
+#include "core/broker.h"
+
+namespace qsplit::kafka {
+
+class KafkaSource final : public core::Source {
+ public:
+  // Subscribes `group` to `topic`, reading from the start of a partition the group has no
+  // offset for. Errors on invalid properties.
+  static Result<std::unique_ptr<KafkaSource>> create(const Properties& properties,
+                                                     const std::string& topic,
+                                                     const std::string& group);
+  ~KafkaSource() override;
+
+  Result<std::vector<core::Message>> receive(std::size_t max, std::chrono::milliseconds wait) override;
+  Result<void> ack(std::span<const core::Message> messages) override;
+  Result<void> release(std::span<const core::Message> messages) override;
+
+  // Called by librdkafka's rebalance callback: forget what the partitions no longer owned had
+  // in flight (their next owner reads from the committed offset).
+  void forget(const rd_kafka_topic_partition_list_t* partitions);
+
+ private:
+  KafkaSource(std::string topic, std::string group) : topic_(std::move(topic)), group_(std::move(group)) {}
+
+  std::string topic_;
+  std::string group_;
+  ClientHandle consumer_;
+  // Per partition: delivered offsets not yet committed -> acknowledged yet?
+  std::map<int32_t, std::map<int64_t, bool>> in_flight_;
+};
+
+// Converts one consumed record, keeping key, value, headers, partition, offset, timestamp.
+core::Message fromKafka(const rd_kafka_message_t& record);
+
+}  // namespace qsplit::kafka

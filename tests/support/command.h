@@ -1,0 +1,22 @@
+// Running an independent client (kcat, the aws CLI) from a test, feeding stdin and
+// reading stdout.
+#pragma once
+
+#include <cstdio>
+#include <string>
+
+namespace qsplit::testing {
+
+struct CommandResult {
+  int status = -1;
+  std::string out;
+};
+
+// Runs `command` with `/bin/sh -c`, writing `input` to its stdin when given, and returns
+// its exit status and stdout (stderr goes to the test's stderr).
+CommandResult run(const std::string& command, const std::string* input = nullptr);
+
+// Quotes `text` for the shell.
+std::string shellQuote(const std::string& text);
+
+}  // namespace qsplit::testing
