@@ -71,6 +71,23 @@ class Admin {
   virtual Result<uint64_t> backlog(const std::string& name, const std::string& group) = 0;
 };
 
+// A source and sinks whose batches commit atomically: the records sent to every destination
+// together with the source position after the batch, or none of them (Kafka transactions).
+// Not thread-safe: one forwarding loop owns it.
+class TransactionalPipe {
+ public:
+  virtual ~TransactionalPipe() = default;
+  virtual Source& source() = 0;
+  // The sink for `destination`, owned by the pipe; its sends belong to the open transaction.
+  virtual Result<Sink*> sink(const std::string& destination) = 0;
+  virtual Result<void> begin() = 0;
+  // Commits what the sinks sent since begin() and the source position past `consumed`. On
+  // error the transaction is aborted and the source rewound to `consumed`.
+  virtual Result<void> commit(std::span<const Message> consumed) = 0;
+  // Drops what the sinks sent since begin() and rewinds the source to `consumed`.
+  virtual Result<void> abort(std::span<const Message> consumed) = 0;
+};
+
 class Broker {
  public:
   virtual ~Broker() = default;
@@ -80,6 +97,13 @@ class Broker {
                                                      const std::string& group) = 0;
   virtual Result<std::unique_ptr<Sink>> openSink(const std::string& name) = 0;
   virtual NameRules nameRules() const = 0;
+  // Exactly-once forwarding from `name` read as `group`, where the broker has transactions.
+  virtual Result<std::unique_ptr<TransactionalPipe>> openTransactionalPipe(const std::string& name,
+                                                                          const std::string& group) {
+    (void)group;
+    return fail(ErrorCode::kFailedPrecondition,
+                "forwarding from " + name + " exactly once needs transactions, which this broker lacks");
+  }
 };
 
 // Points a deployed workload at a queue, as a rollout would. Implemented by the local

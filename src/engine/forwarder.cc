@@ -13,7 +13,11 @@ Forwarder::~Forwarder() { stop(); }
 
 Result<void> Forwarder::start() {
   if (running()) return ok();
-  QSPLIT_ASSIGN_OR_RETURN(source_, broker_.openSource(original_, group_));
+  if (options_.exactly_once) {
+    QSPLIT_ASSIGN_OR_RETURN(pipe_, broker_.openTransactionalPipe(original_, group_));
+  } else {
+    QSPLIT_ASSIGN_OR_RETURN(source_, broker_.openSource(original_, group_));
+  }
   stopping_ = false;
   active_ = true;
   thread_ = std::thread([this] { run(); });
@@ -25,8 +29,9 @@ void Forwarder::stop() {
   stopping_ = true;
   thread_.join();
   active_ = false;
-  source_.reset();
   sinks_.clear();
+  source_.reset();
+  pipe_.reset();
   // Nothing is in flight any more: wake anyone waiting for a generation.
   publishDone(UINT64_MAX);
 }
@@ -52,7 +57,7 @@ ForwarderCounts Forwarder::counts() const {
 void Forwarder::run() {
   auto log = logger("forwarder");
   while (!stopping_) {
-    auto batch = source_->receive(options_.batch_size, options_.wait);
+    auto batch = source().receive(options_.batch_size, options_.wait);
     // The table is read after receiving, so a message that arrives after a session started
     // is routed with that session in the table, however long the receive waited.
     auto table = router_.table();
@@ -64,13 +69,46 @@ void Forwarder::run() {
       }
       std::this_thread::sleep_for(options_.error_backoff);
     } else if (!batch->empty()) {
-      forwardBatch(*batch, *table);
+      Routed routed = route(*batch, *table);
+      if (pipe_) {
+        if (auto begun = pipe_->begin(); !begun) {
+          log->warn("queue={} cannot begin a transaction: {}", original_, begun.error().message());
+          (void)pipe_->source().release(*batch);
+          std::this_thread::sleep_for(options_.error_backoff);
+        } else {
+          commitOrAbort(*batch, routed, sendAll(*batch, routed, *table));
+        }
+      } else {
+        settle(*batch, routed, sendAll(*batch, routed, *table));
+      }
     }
     publishDone(table->generation());
   }
 }
 
+Forwarder::Routed Forwarder::route(const std::vector<core::Message>& batch,
+                                   const core::RouteTable& table) {
+  Routed routed;
+  routed.decisions.resize(batch.size());
+  routed.per_destination.resize(table.destinations().size());
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    table.route(batch[i], routed.decisions[i]);
+    if (observer_) observer_(batch[i], table, routed.decisions[i]);
+    const auto& d = routed.decisions[i].destinations;
+    if (d.size() == 1 && d[0] == core::RouteTable::kFallback) ++routed.unmatched;
+    for (uint32_t dest : d) routed.per_destination[dest].push_back(i);
+  }
+  return routed;
+}
+
 core::Sink* Forwarder::sinkFor(const std::string& destination) {
+  if (pipe_) {
+    auto sink = pipe_->sink(destination);
+    if (sink) return *sink;
+    logger("forwarder")->warn("queue={} cannot open destination {}: {}", original_, destination,
+                              sink.error().message());
+    return nullptr;
+  }
   auto it = sinks_.find(destination);
   if (it != sinks_.end()) return it->second.get();
   auto sink = broker_.openSink(destination);
@@ -82,55 +120,45 @@ core::Sink* Forwarder::sinkFor(const std::string& destination) {
   return (sinks_[destination] = std::move(sink).value()).get();
 }
 
-void Forwarder::forwardBatch(std::vector<core::Message>& batch, const core::RouteTable& table) {
-  const auto& names = table.destinations();
-  std::vector<std::vector<std::size_t>> per_destination(names.size());
-  std::vector<core::Decision> decisions(batch.size());
-  uint64_t unmatched = 0;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
-    table.route(batch[i], decisions[i]);
-    if (observer_) observer_(batch[i], table, decisions[i]);
-    if (decisions[i].destinations.size() == 1 &&
-        decisions[i].destinations[0] == core::RouteTable::kFallback)
-      ++unmatched;
-    for (uint32_t d : decisions[i].destinations) per_destination[d].push_back(i);
-  }
-
+Forwarder::Sent Forwarder::sendAll(const std::vector<core::Message>& batch, const Routed& routed,
+                                   const core::RouteTable& table) {
   // Start the sends to every destination, then wait for each: the destinations' round
   // trips overlap instead of adding up.
-  std::vector<bool> refused(names.size(), false);
+  const auto& names = table.destinations();
+  Sent sent;
+  sent.refused.assign(names.size(), false);
   std::vector<core::Sink*> started(names.size(), nullptr);
   std::vector<core::Message> out;
   for (std::size_t d = 0; d < names.size(); ++d) {
-    if (per_destination[d].empty()) continue;
+    if (routed.per_destination[d].empty()) continue;
     out.clear();
-    for (std::size_t i : per_destination[d]) out.push_back(batch[i]);
+    for (std::size_t i : routed.per_destination[d]) out.push_back(batch[i]);
     started[d] = sinkFor(names[d]);
     if (started[d]) started[d]->submit(out);
-    else refused[d] = true;
   }
-  std::map<std::string, uint64_t> accepted;
-  uint64_t send_errors = 0;
   for (std::size_t d = 0; d < names.size(); ++d) {
-    if (per_destination[d].empty()) continue;
-    auto sent = started[d] ? started[d]->await()
-                           : Result<void>(fail(ErrorCode::kUnavailable, "cannot open " + names[d]));
-    if (sent) {
-      accepted[names[d]] += per_destination[d].size();
+    if (routed.per_destination[d].empty()) continue;
+    auto result = started[d] ? started[d]->await()
+                             : Result<void>(fail(ErrorCode::kUnavailable, "cannot open " + names[d]));
+    if (result) {
+      sent.accepted[names[d]] += routed.per_destination[d].size();
       continue;
     }
-    refused[d] = true;
-    ++send_errors;
-    sinks_.erase(names[d]);  // reopen next time
+    sent.refused[d] = true;
+    ++sent.errors;
+    if (!pipe_) sinks_.erase(names[d]);  // reopen next time
     logger("forwarder")->warn("queue={} send to {} failed: {}", original_, names[d],
-                              sent.error().message());
+                              result.error().message());
   }
+  return sent;
+}
 
+void Forwarder::settle(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent) {
   // Acknowledge only what every destination accepted; give the rest back to be retried.
   std::vector<core::Message> to_ack, to_release;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     bool all = true;
-    for (uint32_t d : decisions[i].destinations) all = all && !refused[d];
+    for (uint32_t d : routed.decisions[i].destinations) all = all && !sent.refused[d];
     (all ? to_ack : to_release).push_back(std::move(batch[i]));
   }
   auto log = logger("forwarder");
@@ -142,14 +170,35 @@ void Forwarder::forwardBatch(std::vector<core::Message>& batch, const core::Rout
     if (auto r = source_->release(to_release); !r)
       log->warn("queue={} releasing {} messages failed: {}", original_, to_release.size(),
                 r.error().message());
+  count(batch.size(), routed.unmatched, sent, to_ack.size(), to_release.size(), false);
+}
 
+void Forwarder::commitOrAbort(std::vector<core::Message>& batch, const Routed& routed,
+                              const Sent& sent) {
+  // All or nothing: one refused destination aborts the batch, and it is read again.
+  bool any_refused = sent.errors > 0;
+  auto done = any_refused ? pipe_->abort(batch) : pipe_->commit(batch);
+  if (!done)
+    logger("forwarder")->warn("queue={} transaction of {} messages {}: {}", original_, batch.size(),
+                              any_refused ? "could not be aborted" : "aborted",
+                              done.error().message());
+  bool committed = !any_refused && done;
+  Sent counted = sent;
+  if (!committed) counted.accepted.clear();
+  count(batch.size(), committed ? routed.unmatched : 0, counted, committed ? batch.size() : 0,
+        committed ? 0 : batch.size(), !committed);
+}
+
+void Forwarder::count(std::size_t read, uint64_t unmatched, const Sent& sent, uint64_t acked,
+                      uint64_t released, bool aborted) {
   std::lock_guard lock(mutex_);
-  counts_.read += batch.size();
+  counts_.read += read;
   counts_.unmatched += unmatched;
-  counts_.acked += to_ack.size();
-  counts_.released += to_release.size();
-  counts_.send_errors += send_errors;
-  for (const auto& [name, n] : accepted) counts_.forwarded[name] += n;
+  counts_.acked += acked;
+  counts_.released += released;
+  counts_.send_errors += sent.errors;
+  counts_.aborted += aborted ? 1 : 0;
+  for (const auto& [name, n] : sent.accepted) counts_.forwarded[name] += n;
 }
 
 }  // namespace qsplit::engine

@@ -19,6 +19,9 @@
 namespace qsplit::engine {
 
 struct ForwarderOptions {
+  // Forward each batch in one broker transaction with the source offsets (Kafka), so a
+  // message lands in exactly one destination even across a crash; otherwise at least once.
+  bool exactly_once = false;
   std::size_t batch_size = 10;                      // messages per receive
   std::chrono::milliseconds wait{100};              // longest receive wait (also stop latency)
   std::chrono::milliseconds error_backoff{200};     // pause after a failed receive
@@ -27,8 +30,9 @@ struct ForwarderOptions {
 struct ForwarderCounts {
   uint64_t read = 0;        // messages received from the original
   uint64_t unmatched = 0;   // messages that went to the fallback only
-  uint64_t acked = 0;       // messages acknowledged on the original
+  uint64_t acked = 0;       // messages acknowledged (committed) on the original
   uint64_t released = 0;    // messages given back because a destination refused them
+  uint64_t aborted = 0;     // transactions aborted (exactly-once mode)
   uint64_t send_errors = 0;
   uint64_t receive_errors = 0;
   std::map<std::string, uint64_t> forwarded;  // destination -> messages it accepted
@@ -59,9 +63,27 @@ class Forwarder {
   ForwarderCounts counts() const;
 
  private:
+  struct Routed {
+    std::vector<core::Decision> decisions;
+    std::vector<std::vector<std::size_t>> per_destination;  // destination -> message indices
+    uint64_t unmatched = 0;
+  };
+  struct Sent {
+    std::vector<bool> refused;  // per destination
+    std::map<std::string, uint64_t> accepted;
+    uint64_t errors = 0;
+  };
+
   void run();
-  void forwardBatch(std::vector<core::Message>& batch, const core::RouteTable& table);
+  core::Source& source() { return pipe_ ? pipe_->source() : *source_; }
+  Routed route(const std::vector<core::Message>& batch, const core::RouteTable& table);
+  Sent sendAll(const std::vector<core::Message>& batch, const Routed& routed,
+               const core::RouteTable& table);
+  void settle(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent);
+  void commitOrAbort(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent);
   core::Sink* sinkFor(const std::string& destination);
+  void count(std::size_t read, uint64_t unmatched, const Sent& sent, uint64_t acked,
+             uint64_t released, bool aborted);
   void publishDone(uint64_t generation);
 
   core::Broker& broker_;
@@ -72,6 +94,7 @@ class Forwarder {
   RouteObserver observer_;
 
   std::unique_ptr<core::Source> source_;
+  std::unique_ptr<core::TransactionalPipe> pipe_;  // exactly-once mode
   std::map<std::string, std::unique_ptr<core::Sink>> sinks_;  // forwarding thread only
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -10,6 +10,7 @@ template <bool Topic>
 class MemoryHarness {
  public:
   static constexpr bool kTopic = Topic;
+  static constexpr bool kExactlyOnce = false;
 
   std::string unavailable() { return ""; }
   std::string originalName() { return "meme-queue"; }

@@ -9,6 +9,7 @@
 //   std::vector<core::Message> drain(name);    consume what is there, as an app would
 //   std::vector<std::string> queueNames();     every queue or topic that exists
 //   static constexpr bool kTopic;              partitioned topic (true) or queue
+//   static constexpr bool kExactlyOnce;        forward in broker transactions
 #pragma once
 
 #include <gtest/gtest.h>
@@ -75,6 +76,7 @@ class SplitConformance : public ::testing::Test {
     o.linger_timeout = linger;
     o.group = harness_.group();
     o.forwarder.wait = milliseconds(20);
+    o.forwarder.exactly_once = Harness::kExactlyOnce;
     return o;
   }
 

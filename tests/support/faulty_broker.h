@@ -34,12 +34,21 @@ class FaultyBroker : public core::Broker {
     return std::unique_ptr<core::Sink>(new FaultySink(*this, name, std::move(sink).value()));
   }
   core::NameRules nameRules() const override { return inner_.nameRules(); }
+  Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
+      const std::string& name, const std::string& group) override {
+    auto pipe = inner_.openTransactionalPipe(name, group);
+    if (!pipe) return pipe;
+    return std::unique_ptr<core::TransactionalPipe>(new FaultyPipe(*this, std::move(pipe).value()));
+  }
 
  private:
+  class FaultyPipe;
   class FaultySink : public core::Sink {
    public:
     FaultySink(FaultyBroker& owner, std::string name, std::unique_ptr<core::Sink> inner)
-        : owner_(owner), name_(std::move(name)), inner_(std::move(inner)) {}
+        : owner_(owner), name_(std::move(name)), owned_(std::move(inner)), inner_(owned_.get()) {}
+    FaultySink(FaultyBroker& owner, std::string name, core::Sink* borrowed)
+        : owner_(owner), name_(std::move(name)), inner_(borrowed) {}
     void submit(std::span<const core::Message> messages) override {
       if (owner_.shouldFail(name_)) {
         failed_ = true;
@@ -56,8 +65,34 @@ class FaultyBroker : public core::Broker {
    private:
     FaultyBroker& owner_;
     std::string name_;
-    std::unique_ptr<core::Sink> inner_;
+    std::unique_ptr<core::Sink> owned_;
+    core::Sink* inner_;
     bool failed_ = false;
+  };
+
+  // The pipe's own sinks, each behind a FaultySink.
+  class FaultyPipe : public core::TransactionalPipe {
+   public:
+    FaultyPipe(FaultyBroker& owner, std::unique_ptr<core::TransactionalPipe> inner)
+        : owner_(owner), inner_(std::move(inner)) {}
+    core::Source& source() override { return inner_->source(); }
+    Result<core::Sink*> sink(const std::string& destination) override {
+      auto& wrapped = sinks_[destination];
+      if (!wrapped) {
+        auto inner = inner_->sink(destination);
+        if (!inner) return fail(inner.error());
+        wrapped = std::make_unique<FaultySink>(owner_, destination, *inner);
+      }
+      return wrapped.get();
+    }
+    Result<void> begin() override { return inner_->begin(); }
+    Result<void> commit(std::span<const core::Message> consumed) override { return inner_->commit(consumed); }
+    Result<void> abort(std::span<const core::Message> consumed) override { return inner_->abort(consumed); }
+
+   private:
+    FaultyBroker& owner_;
+    std::unique_ptr<core::TransactionalPipe> inner_;
+    std::map<std::string, std::unique_ptr<core::Sink>> sinks_;
   };
 
   bool shouldFail(const std::string& name) {

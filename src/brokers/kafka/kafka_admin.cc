@@ -115,6 +115,9 @@ Result<uint64_t> KafkaAdmin::backlog(const std::string& name, const std::string&
   QSPLIT_ASSIGN_OR_RETURN(TopicSpec spec, topicSpec(name));
   Properties properties = properties_;
   properties["group.id"] = group;
+  properties["enable.auto.commit"] = "false";
+  properties["enable.partition.eof"] = "true";
+  properties["isolation.level"] = "read_committed";
   QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(properties));
   // A consumer that never subscribes: it reads the group's committed offsets without
   // joining the group, so the workload is not disturbed by a rebalance.
@@ -125,15 +128,36 @@ Result<uint64_t> KafkaAdmin::backlog(const std::string& name, const std::string&
   std::string what = "reading the offsets of group '" + group + "' on topic '" + name + "'";
   if (auto err = rd_kafka_committed(reader.get(), partitions.get(), ms(timeout_)))
     return fail(kafkaError(err, what));
-  uint64_t lag = 0;
+  std::map<int32_t, uint64_t> behind;  // partition -> end - committed
+  PartitionsHandle probe(rd_kafka_topic_partition_list_new(spec.partitions));
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
     int64_t low = 0, high = 0;
     if (auto err = rd_kafka_query_watermark_offsets(reader.get(), name.c_str(), tp.partition, &low,
                                                     &high, ms(timeout_)))
       return fail(kafkaError(err, what));
-    int64_t from = tp.offset >= 0 ? tp.offset : low;
-    if (high > from) lag += static_cast<uint64_t>(high - from);
+    int64_t from = tp.offset >= 0 ? std::max(tp.offset, low) : low;
+    if (high <= from) continue;
+    behind[tp.partition] = static_cast<uint64_t>(high - from);
+    rd_kafka_topic_partition_list_add(probe.get(), name.c_str(), tp.partition)->offset = from;
+  }
+  if (behind.empty()) return uint64_t{0};
+  // Offsets also number transaction markers and aborted records, which no consumer ever
+  // sees: read on from the committed offset until a visible record or the end.
+  if (auto err = rd_kafka_assign(reader.get(), probe.get())) return fail(kafkaError(err, what));
+  std::map<int32_t, bool> visible;
+  auto until = std::chrono::steady_clock::now() + timeout_;
+  while (visible.size() < behind.size() && std::chrono::steady_clock::now() < until) {
+    MessageHandle record(rd_kafka_consumer_poll(reader.get(), 100));
+    if (!record) continue;
+    if (record->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) visible.emplace(record->partition, false);
+    else if (record->err) return fail(kafkaError(record->err, what));
+    else visible.emplace(record->partition, true);
+  }
+  uint64_t lag = 0;
+  for (const auto& [partition, count] : behind) {
+    auto seen = visible.find(partition);
+    if (seen == visible.end() || seen->second) lag += count;  // unknown counts as not drained
   }
   return lag;
 }

@@ -2,6 +2,7 @@
 
 #include "brokers/kafka/kafka_sink.h"
 #include "brokers/kafka/kafka_source.h"
+#include "brokers/kafka/kafka_transactions.h"
 
 namespace qsplit::kafka {
 
@@ -51,6 +52,20 @@ Result<std::unique_ptr<core::Sink>> KafkaBroker::openSink(const std::string& nam
   QSPLIT_TRY(admin_->describe(name));
   return std::unique_ptr<core::Sink>(
       std::make_unique<KafkaSink>(producer_.get(), name, options_.timeout));
+}
+
+}  // namespace qsplit::kafka
+
+namespace qsplit::kafka {
+
+Result<std::unique_ptr<core::TransactionalPipe>> KafkaBroker::openTransactionalPipe(
+    const std::string& name, const std::string& group) {
+  if (group.empty())
+    return fail(ErrorCode::kInvalidArgument, "reading topic '" + name + "' needs a consumer group");
+  QSPLIT_TRY(admin_->describe(name));
+  QSPLIT_ASSIGN_OR_RETURN(auto pipe, KafkaTransactionalPipe::create(options_.properties, name, group,
+                                                                    options_.timeout));
+  return std::unique_ptr<core::TransactionalPipe>(std::move(pipe));
 }
 
 }  // namespace qsplit::kafka

@@ -31,6 +31,8 @@ class KafkaBroker final : public core::Broker {
                                                    const std::string& group) override;
   Result<std::unique_ptr<core::Sink>> openSink(const std::string& name) override;
   core::NameRules nameRules() const override { return core::kafkaNameRules(); }
+  Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
+      const std::string& name, const std::string& group) override;
 
  private:
   explicit KafkaBroker(KafkaOptions options) : options_(std::move(options)) {}

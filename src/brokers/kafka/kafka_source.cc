@@ -115,6 +115,13 @@ Result<void> KafkaSource::ack(std::span<const core::Message> messages) {
   return ok();
 }
 
+void KafkaSource::settled(std::span<const core::Message> messages) {
+  for (const auto& m : messages) {
+    auto partition = in_flight_.find(m.partition);
+    if (partition != in_flight_.end()) partition->second.erase(m.offset);
+  }
+}
+
 Result<void> KafkaSource::release(std::span<const core::Message> messages) {
   std::map<int32_t, int64_t> rewind;
   for (const auto& m : messages) {

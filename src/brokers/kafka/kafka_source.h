@@ -24,6 +24,13 @@ class KafkaSource final : public core::Source {
   Result<void> ack(std::span<const core::Message> messages) override;
   Result<void> release(std::span<const core::Message> messages) override;
 
+  // For transactions: the group's metadata (caller destroys it), and forgetting records
+  // whose offsets a transaction committed.
+  rd_kafka_consumer_group_metadata_t* groupMetadata() {
+    return rd_kafka_consumer_group_metadata(consumer_.get());
+  }
+  void settled(std::span<const core::Message> messages);
+
   // Called by librdkafka's rebalance callback: forget what the partitions no longer owned had
   // in flight (their next owner reads from the committed offset).
   void forget(const rd_kafka_topic_partition_list_t* partitions);

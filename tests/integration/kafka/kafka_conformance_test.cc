@@ -13,9 +13,11 @@ namespace {
 using testing::run;
 using testing::shellQuote;
 
+template <bool ExactlyOnce>
 class KafkaHarness {
  public:
   static constexpr bool kTopic = true;
+  static constexpr bool kExactlyOnce = ExactlyOnce;
 
   KafkaHarness() : suffix_(SecureRandom::instance().digits(8)) {
     const char* bootstrap = std::getenv("QSPLIT_KAFKA_BOOTSTRAP");
@@ -101,7 +103,9 @@ class KafkaHarness {
   std::unique_ptr<kafka::KafkaBroker> broker_;
 };
 
-INSTANTIATE_TYPED_TEST_SUITE_P(Kafka, SplitConformance, ::testing::Types<KafkaHarness>);
+// Transactions (the default for Kafka) and the at-least-once mode.
+using KafkaModes = ::testing::Types<KafkaHarness<true>, KafkaHarness<false>>;
+INSTANTIATE_TYPED_TEST_SUITE_P(Kafka, SplitConformance, KafkaModes);
 
 }  // namespace
 }  // namespace qsplit::conformance
