@@ -4,6 +4,7 @@
 #   start  fetches the broker into $QSPLIT_CACHE once, formats a fresh storage directory,
 #          starts it with a small heap, waits until it serves, prints the env line
 #   stop   stops the broker started here, by its PID, and removes its data
+#   restart  stops it and starts it again on the same port and data (fault tests)
 #   env    prints QSPLIT_KAFKA_BOOTSTRAP=... of the running broker
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -61,18 +62,33 @@ PROPS
   cluster_id=$(python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')
   java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/server.properties" \
     > "$DIR/format.log" 2>&1
-  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-    -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info \
-    -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" > "$DIR/broker.log" 2>&1 &
-  echo $! > "$DIR/pid"
-  if ! wait_for 120 "the Kafka broker on port $port" grep -q "Kafka Server started" "$DIR/broker.log"; then
-    tail -20 "$DIR/broker.log" >&2
+  echo "QSPLIT_KAFKA_BOOTSTRAP=127.0.0.1:$port" > "$DIR/env"
+  if ! launch; then
     stop
     return 1
   fi
-  echo "QSPLIT_KAFKA_BOOTSTRAP=127.0.0.1:$port" > "$DIR/env"
   cat "$DIR/env"
+}
+
+# Runs the broker on the prepared directory and waits until it serves.
+launch() {
+  : > "$DIR/broker.log"
+  nohup java -Xms256m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+    -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
+    -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info \
+    -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" >> "$DIR/broker.log" 2>&1 &
+  echo $! > "$DIR/pid"
+  if ! wait_for 120 "the Kafka broker ($(cat "$DIR/env"))" grep -q "Kafka Server started" "$DIR/broker.log"; then
+    tail -20 "$DIR/broker.log" >&2
+    return 1
+  fi
+}
+
+# Stops the broker and starts it again on the same port and data, as an outage would.
+restart() {
+  [ -f "$DIR/env" ] || { echo "kafka.sh: no broker to restart" >&2; return 1; }
+  stop_pid "$DIR/pid"
+  launch
 }
 
 stop() {
@@ -83,6 +99,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  restart) restart ;;
   env) cat "$DIR/env" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|env" >&2; exit 2 ;;
 esac
