@@ -1,15 +1,24 @@
 #!/usr/bin/env bash
-# bench.sh [BUILD_DIR]: builds the benchmarks with optimizations and writes their results,
-# each with its ratio against the baseline measured in the same run, to bench/results/.
+# bench.sh [BUILD_DIR]: builds the benchmarks with optimizations, starts the real brokers
+# they need (stopped on exit), and writes their results, each with its ratio against the
+# baseline measured in the same run, to bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build-bench}
 scripts/build.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DQSPLIT_BENCH=ON -DQSPLIT_TESTS=OFF
 mkdir -p bench/results
 json=$(mktemp)
-trap 'rm -f "$json"' EXIT
+trap 'rm -f "$json"; scripts/kafka.sh stop' EXIT
+
+echo "== router (bench/results/router.md)"
 "$dir/bench/router_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_min_time=0.3 --benchmark_format=json --benchmark_out="$json" \
   --benchmark_out_format=json >/dev/null
 python3 bench/report_router.py "$json" > bench/results/router.md
 cat bench/results/router.md
+
+echo "== Kafka forwarding (bench/results/kafka.md)"
+export "$(scripts/kafka.sh start)"
+table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 50000 --size 1024)
+python3 bench/report_kafka.py "$table" > bench/results/kafka.md
+cat bench/results/kafka.md

@@ -13,9 +13,16 @@ Forwarder::~Forwarder() { stop(); }
 
 Result<void> Forwarder::start() {
   if (running()) return ok();
-  if (options_.exactly_once) {
-    QSPLIT_ASSIGN_OR_RETURN(pipe_, broker_.openTransactionalPipe(original_, group_));
-  } else {
+  if (options_.delivery != Delivery::kAtLeastOnce) {
+    auto pipe = broker_.openTransactionalPipe(original_, group_);
+    if (pipe) {
+      pipe_ = std::move(pipe).value();
+    } else if (options_.delivery == Delivery::kExactlyOnce ||
+               pipe.error().code() != ErrorCode::kFailedPrecondition) {
+      return fail(pipe.error());
+    }
+  }
+  if (!pipe_) {
     QSPLIT_ASSIGN_OR_RETURN(source_, broker_.openSource(original_, group_));
   }
   stopping_ = false;

@@ -18,10 +18,17 @@
 
 namespace qsplit::engine {
 
+enum class Delivery {
+  kAuto,         // exactly once where the broker has transactions (Kafka), else at least once
+  kExactlyOnce,  // each batch one broker transaction with the source offsets; an error if
+                 // the broker has no transactions
+  kAtLeastOnce,  // acknowledge on the source after every destination accepted
+};
+
 struct ForwarderOptions {
-  // Forward each batch in one broker transaction with the source offsets (Kafka), so a
-  // message lands in exactly one destination even across a crash; otherwise at least once.
-  bool exactly_once = false;
+  // Exactly once: a message lands in exactly one destination (two with mirror) even when
+  // the operator is killed mid-batch. At least once: duplicates are possible after a crash.
+  Delivery delivery = Delivery::kAuto;
   std::size_t batch_size = 10;                      // messages per receive
   std::chrono::milliseconds wait{100};              // longest receive wait (also stop latency)
   std::chrono::milliseconds error_backoff{200};     // pause after a failed receive

@@ -76,7 +76,8 @@ class SplitConformance : public ::testing::Test {
     o.linger_timeout = linger;
     o.group = harness_.group();
     o.forwarder.wait = milliseconds(20);
-    o.forwarder.exactly_once = Harness::kExactlyOnce;
+    o.forwarder.delivery = Harness::kExactlyOnce ? engine::Delivery::kExactlyOnce
+                                                 : engine::Delivery::kAtLeastOnce;
     return o;
   }
 

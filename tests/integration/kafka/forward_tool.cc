@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   }
   qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1));
   qsplit::engine::ForwarderOptions options;
-  options.exactly_once = exactly_once;
+  options.delivery = exactly_once ? qsplit::engine::Delivery::kExactlyOnce
+                                  : qsplit::engine::Delivery::kAtLeastOnce;
   options.batch_size = batch;
   qsplit::engine::Forwarder forwarder(**broker, original, group, router, options);
   if (auto started = forwarder.start(); !started) {
