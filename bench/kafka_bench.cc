@@ -26,6 +26,7 @@ struct Setup {
   int records = 50000;
   int size = 1024;
   int partitions = 2;
+  std::size_t batch = 2000;
 };
 
 double seconds(Clock::time_point from) {
@@ -58,10 +59,15 @@ void preload(KafkaBroker& broker, const Setup& s) {
   if (!batch.empty()) check((*sink)->send(batch).has_value(), "preload");
 }
 
-// The baseline: what one would write by hand with librdkafka.
-double plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id) {
-  std::string copy = "bench-copy-" + id;
-  check(broker.kafkaAdmin().createTopic(copy, {s.partitions, 1, {}}).has_value(), "create copy");
+// The baseline: what one would write by hand with librdkafka. With `fanout` N > 0 it writes
+// to 1 + N topics exactly as the split with N sessions routes (session i takes user-(i*100/N);
+// everything else goes to topic 0), with no filters: the broker's cost of the same fan-out.
+double plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id, int fanout = 0) {
+  std::vector<std::string> copies;
+  for (int t = 0; t <= fanout; ++t) {
+    copies.push_back("bench-copy-" + std::to_string(t) + "-" + id);
+    check(broker.kafkaAdmin().createTopic(copies.back(), {s.partitions, 1, {}}).has_value(), "create copy");
+  }
   char err[512];
   rd_kafka_conf_t* pc = rd_kafka_conf_new();
   for (auto [k, v] : {std::pair{"bootstrap.servers", s.bootstrap.c_str()}, {"acks", "all"},
@@ -83,7 +89,7 @@ double plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id) {
   Clock::time_point start;
   while (copied < s.records) {
     std::vector<rd_kafka_message_t*> batch;
-    while (batch.size() < 500) {
+    while (batch.size() < s.batch) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, batch.empty() ? 1000 : 0);
       if (!m) break;
       if (m->err) {
@@ -96,7 +102,15 @@ double plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id) {
     for (auto* m : batch) {
       rd_kafka_headers_t* h = nullptr;
       rd_kafka_message_headers(m, &h);
-      rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(copy.c_str()), RD_KAFKA_V_PARTITION(m->partition),
+      const std::string* copy = &copies[0];
+      const void* user = nullptr;
+      size_t user_size = 0;
+      if (fanout > 0 && h && rd_kafka_header_get_last(h, "user", &user, &user_size) == 0) {
+        int k = std::atoi(std::string(static_cast<const char*>(user) + 5, user_size - 5).c_str());
+        int step = 100 / fanout;
+        if (k < 100 && k % step == 0 && k / step < fanout) copy = &copies[1 + k / step];
+      }
+      rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(copy->c_str()), RD_KAFKA_V_PARTITION(m->partition),
                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(m->payload, m->len),
                         RD_KAFKA_V_KEY(m->key, m->key_len),
                         RD_KAFKA_V_HEADERS(h ? rd_kafka_headers_copy(h) : nullptr), RD_KAFKA_V_END);
@@ -110,7 +124,7 @@ double plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id) {
   rd_kafka_consumer_close(consumer);
   rd_kafka_destroy(consumer);
   rd_kafka_destroy(producer);
-  (void)broker.admin().remove(copy);
+  for (const auto& copy : copies) (void)broker.admin().remove(copy);
   return s.records / took;
 }
 
@@ -133,7 +147,7 @@ double forward(KafkaBroker& broker, const Setup& s, int sessions, bool exactly_o
   qsplit::engine::ForwarderOptions options;
   options.delivery = exactly_once ? qsplit::engine::Delivery::kExactlyOnce
                                   : qsplit::engine::Delivery::kAtLeastOnce;
-  options.batch_size = 500;
+  options.batch_size = s.batch;
   qsplit::engine::Forwarder forwarder(
       broker, s.original, "bench-qsplit-" + id, router, options,
       [&](const qsplit::core::Message&, const qsplit::core::RouteTable&, const qsplit::core::Decision&) {
@@ -156,6 +170,9 @@ int main(int argc, char** argv) {
   app.add_option("--bootstrap", s.bootstrap)->required();
   app.add_option("--records", s.records);
   app.add_option("--size", s.size);
+  app.add_option("--batch", s.batch, "records per receive, for both the copy and qsplit");
+  std::vector<int> counts = {1, 10, 100};
+  app.add_option("--sessions", counts, "session counts to run");
   CLI11_PARSE(app, argc, argv);
   auto broker = KafkaBroker::create({{{"bootstrap.servers", s.bootstrap}, {"log_level", "3"}}});
   check(broker.has_value(), broker ? "" : broker.error().message());
@@ -163,15 +180,16 @@ int main(int argc, char** argv) {
   s.original = "bench-original-" + run;
   check((*broker)->kafkaAdmin().createTopic(s.original, {s.partitions, 1, {}}).has_value(), "create original");
   preload(**broker, s);
-  std::printf("| sessions | plain copy rec/s | qsplit at least once rec/s | ratio | qsplit exactly once rec/s | ratio |\n");
-  std::printf("|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| sessions | plain copy rec/s | plain fan-out rec/s | qsplit at least once rec/s | ratio to copy | ratio to fan-out | qsplit exactly once rec/s | ratio to copy | ratio to fan-out |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int n = 0;
-  for (int sessions : {1, 10, 100}) {
+  for (int sessions : counts) {
     double plain = plainCopy(**broker, s, run + "-" + std::to_string(n++));
+    double fan = plainCopy(**broker, s, run + "-" + std::to_string(n++), sessions);
     double alo = forward(**broker, s, sessions, false, run + "-" + std::to_string(n++));
     double eo = forward(**broker, s, sessions, true, run + "-" + std::to_string(n++));
-    std::printf("| %d | %.0f | %.0f | %.2f | %.0f | %.2f |\n", sessions, plain, alo, alo / plain, eo,
-                eo / plain);
+    std::printf("| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f |\n", sessions, plain,
+                fan, alo, alo / plain, alo / fan, eo, eo / plain, eo / fan);
     std::fflush(stdout);
   }
   (void)(*broker)->admin().remove(s.original);
