@@ -39,7 +39,7 @@ Result<core::QueueInfo> KafkaAdmin::describe(const std::string& name) {
   return core::QueueInfo{name, core::QueueKind::kTopic, spec.partitions};
 }
 
-Result<std::map<std::string, std::string>> KafkaAdmin::explicitConfigs(const std::string& topic) {
+Result<std::map<std::string, std::string>> KafkaAdmin::topicConfigs(const std::string& topic) {
   QueueHandle queue(rd_kafka_queue_new(client_));
   ConfigResourceHandle resource(rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str()));
   rd_kafka_ConfigResource_t* resources[] = {resource.get()};
@@ -90,7 +90,7 @@ Result<void> KafkaAdmin::createTopic(const std::string& name, const TopicSpec& s
 
 Result<void> KafkaAdmin::createLike(const std::string& original, const std::string& name) {
   QSPLIT_ASSIGN_OR_RETURN(TopicSpec spec, topicSpec(original));
-  QSPLIT_ASSIGN_OR_RETURN(spec.configs, explicitConfigs(original));
+  QSPLIT_ASSIGN_OR_RETURN(spec.configs, topicConfigs(original));
   return createTopic(name, spec);
 }
 

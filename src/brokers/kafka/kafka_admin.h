@@ -36,11 +36,12 @@ class KafkaAdmin final : public core::Admin {
   Result<void> createTopic(const std::string& name, const TopicSpec& spec);
   Result<TopicSpec> topicSpec(const std::string& name);
   Result<std::vector<std::string>> listTopics();
+  // The configs set on the topic itself (not the cluster's defaults).
+  Result<std::map<std::string, std::string>> topicConfigs(const std::string& topic);
 
  private:
   Result<EventHandle> await(rd_kafka_queue_t* queue, rd_kafka_event_type_t type,
                             const std::string& what);
-  Result<std::map<std::string, std::string>> explicitConfigs(const std::string& topic);
 
   rd_kafka_t* client_;
   Properties properties_;

@@ -1,0 +1,119 @@
+// The Kafka adapter's own contract on a real broker: temporary topics copy the original's
+// shape and settings, and every bad input gets an error that names its cause while a split
+// that is already running goes on undisturbed.
+#include <gtest/gtest.h>
+
+#include "brokers/kafka/kafka_broker.h"
+#include "common/random.h"
+#include "engine/queue_splitter.h"
+#include "support/command.h"
+#include "support/messages.h"
+#include "support/recording_patcher.h"
+
+namespace qsplit::kafka {
+namespace {
+
+class KafkaAdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* bootstrap = std::getenv("QSPLIT_KAFKA_BOOTSTRAP");
+    if (!bootstrap) {
+      const char* require = std::getenv("QSPLIT_REQUIRE_BROKERS");
+      if (require && std::string(require) == "1") FAIL() << "QSPLIT_KAFKA_BOOTSTRAP is not set";
+      GTEST_SKIP() << "QSPLIT_KAFKA_BOOTSTRAP is not set";
+    }
+    bootstrap_ = bootstrap;
+    auto broker = KafkaBroker::create({{{"bootstrap.servers", bootstrap_}}});
+    ASSERT_TRUE(broker.has_value()) << broker.error().message();
+    broker_ = std::move(broker).value();
+    id_ = SecureRandom::instance().digits(8);
+  }
+  std::string bootstrap_, id_;
+  std::unique_ptr<KafkaBroker> broker_;
+};
+
+TEST_F(KafkaAdminTest, TemporaryTopicCopiesPartitionsAndTopicConfigs) {
+  std::string original = "views-" + id_, copy = "mirrord-tmp-" + id_ + "-views";
+  ASSERT_TRUE(broker_->kafkaAdmin()
+                  .createTopic(original, {3, 1,
+                                          {{"retention.ms", "7200000"},
+                                           {"cleanup.policy", "compact"},
+                                           {"max.message.bytes", "2000000"}}})
+                  .has_value());
+  ASSERT_TRUE(broker_->admin().createLike(original, copy).has_value());
+  auto info = broker_->admin().describe(copy);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->partitions, 3);
+  EXPECT_EQ(info->kind, core::QueueKind::kTopic);
+  // kcat, independently, sees the same partition count.
+  auto listed = testing::run("kcat -L -b " + bootstrap_ + " -t " + copy);
+  EXPECT_NE(listed.out.find("topic \"" + copy + "\" with 3 partitions"), std::string::npos) << listed.out;
+  auto spec = broker_->kafkaAdmin().topicSpec(copy);
+  ASSERT_TRUE(spec.has_value());
+  EXPECT_EQ(spec->replication_factor, 1);
+  auto configs = broker_->kafkaAdmin().topicConfigs(copy);
+  ASSERT_TRUE(configs.has_value()) << configs.error().message();
+  EXPECT_EQ((*configs)["retention.ms"], "7200000");
+  EXPECT_EQ((*configs)["cleanup.policy"], "compact");
+  EXPECT_EQ((*configs)["max.message.bytes"], "2000000");
+  EXPECT_EQ(broker_->admin().createLike(original, copy).error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(broker_->admin().remove(copy).has_value());
+  EXPECT_EQ(broker_->admin().remove("no-such-topic-" + id_).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(KafkaAdminTest, UnreachableBootstrapIsNamed) {
+  // A port nothing listens on: connect fails fast, the error says where.
+  auto broker = KafkaBroker::create({{{"bootstrap.servers", "127.0.0.1:1"}}, std::chrono::milliseconds(3000)});
+  ASSERT_FALSE(broker.has_value());
+  EXPECT_NE(broker.error().message().find("cannot reach Kafka at 127.0.0.1:1"), std::string::npos)
+      << broker.error().message();
+}
+
+TEST_F(KafkaAdminTest, InvalidClientPropertyIsNamed) {
+  auto broker = KafkaBroker::create({{{"bootstrap.servers", bootstrap_}, {"linger.mss", "5"}}});
+  ASSERT_FALSE(broker.has_value());
+  EXPECT_EQ(broker.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(broker.error().message().find("invalid Kafka client property 'linger.mss'"),
+            std::string::npos)
+      << broker.error().message();
+  auto missing = KafkaBroker::create({{{"client.id", "x"}}});
+  EXPECT_EQ(missing.error().message(), "Kafka client config has no bootstrap.servers");
+}
+
+TEST_F(KafkaAdminTest, MissingTopicFailsTheSessionAndLeavesTheRunningSplitAlone) {
+  std::string original = "clicks-" + id_;
+  ASSERT_TRUE(broker_->kafkaAdmin().createTopic(original, {1, 1, {}}).has_value());
+  testing::RecordingPatcher running_workload(original), missing_workload("nope-" + id_);
+  engine::SplitOptions options;
+  options.group = "clicks-app-" + id_;
+  options.forwarder.wait = std::chrono::milliseconds(20);
+  engine::QueueSplitter running(*broker_, running_workload, SystemClock::instance(),
+                                SecureRandom::instance(), original, options);
+  auto alice = running.startSession("alice", testing::filter({{"author", "alice"}}),
+                                    core::QueueMode::kSteal);
+  ASSERT_TRUE(alice.has_value()) << alice.error().message();
+
+  engine::QueueSplitter missing(*broker_, missing_workload, SystemClock::instance(),
+                                SecureRandom::instance(), "nope-" + id_, options);
+  auto failed = missing.startSession("bob", testing::filter({{"a", "b"}}), core::QueueMode::kSteal);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(failed.error().message().find("nope-" + id_), std::string::npos) << failed.error().message();
+  EXPECT_EQ(missing_workload.patches(), 0);
+
+  // The running split still forwards: a record for alice reaches her topic.
+  std::string body = "still here";
+  ASSERT_EQ(testing::run("kcat -P -b " + bootstrap_ + " -t " + original + " -H author=alice", &body).status, 0);
+  bool forwarded = false;
+  for (int i = 0; i < 300 && !forwarded; ++i) {
+    forwarded = running.status().counts.acked >= 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(forwarded);
+  auto read = testing::run("kcat -C -b " + bootstrap_ + " -t " + *alice + " -o beginning -e -q -X log_level=3");
+  EXPECT_NE(read.out.find("still here"), std::string::npos);
+  ASSERT_TRUE(running.endSession("alice").has_value());
+}
+
+}  // namespace
+}  // namespace qsplit::kafka
