@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "bench/plain_copy.h"
 #include "brokers/kafka/kafka_broker.h"
 #include "common/random.h"
 #include "engine/forwarder.h"
@@ -59,73 +60,17 @@ void preload(KafkaBroker& broker, const Setup& s) {
   if (!batch.empty()) check((*sink)->send(batch).has_value(), "preload");
 }
 
-// The baseline: what one would write by hand with librdkafka. With `fanout` N > 0 it writes
-// to 1 + N topics exactly as the split with N sessions routes (session i takes user-(i*100/N);
-// everything else goes to topic 0), with no filters: the broker's cost of the same fan-out.
 double plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id, int fanout = 0) {
-  std::vector<std::string> copies;
-  for (int t = 0; t <= fanout; ++t) {
-    copies.push_back("bench-copy-" + std::to_string(t) + "-" + id);
-    check(broker.kafkaAdmin().createTopic(copies.back(), {s.partitions, 1, {}}).has_value(), "create copy");
-  }
-  char err[512];
-  rd_kafka_conf_t* pc = rd_kafka_conf_new();
-  for (auto [k, v] : {std::pair{"bootstrap.servers", s.bootstrap.c_str()}, {"acks", "all"},
-                      {"enable.idempotence", "true"}, {"linger.ms", "5"}})
-    rd_kafka_conf_set(pc, k, v, err, sizeof err);
-  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
-  rd_kafka_conf_t* cc = rd_kafka_conf_new();
-  std::string group = "bench-plain-" + id;
-  for (auto [k, v] : {std::pair{"bootstrap.servers", s.bootstrap.c_str()}, {"group.id", group.c_str()},
-                      {"enable.auto.commit", "false"}, {"auto.offset.reset", "earliest"}})
-    rd_kafka_conf_set(cc, k, v, err, sizeof err);
-  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, cc, err, sizeof err);
-  rd_kafka_poll_set_consumer(consumer);
-  rd_kafka_topic_partition_list_t* sub = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(sub, s.original.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_subscribe(consumer, sub);
-  rd_kafka_topic_partition_list_destroy(sub);
-  int copied = 0;
+  qsplit::bench::CopyOptions o{s.bootstrap, s.original, "bench-plain-" + id, s.partitions, s.batch, fanout};
+  auto copy = qsplit::bench::PlainCopy::create(broker, o, id);
   Clock::time_point start;
-  while (copied < s.records) {
-    std::vector<rd_kafka_message_t*> batch;
-    while (batch.size() < s.batch) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer, batch.empty() ? 1000 : 0);
-      if (!m) break;
-      if (m->err) {
-        rd_kafka_message_destroy(m);
-        continue;
-      }
-      if (copied == 0 && batch.empty()) start = Clock::now();
-      batch.push_back(m);
-    }
-    for (auto* m : batch) {
-      rd_kafka_headers_t* h = nullptr;
-      rd_kafka_message_headers(m, &h);
-      const std::string* copy = &copies[0];
-      const void* user = nullptr;
-      size_t user_size = 0;
-      if (fanout > 0 && h && rd_kafka_header_get_last(h, "user", &user, &user_size) == 0) {
-        int k = std::atoi(std::string(static_cast<const char*>(user) + 5, user_size - 5).c_str());
-        int step = 100 / fanout;
-        if (k < 100 && k % step == 0 && k / step < fanout) copy = &copies[1 + k / step];
-      }
-      rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(copy->c_str()), RD_KAFKA_V_PARTITION(m->partition),
-                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE(m->payload, m->len),
-                        RD_KAFKA_V_KEY(m->key, m->key_len),
-                        RD_KAFKA_V_HEADERS(h ? rd_kafka_headers_copy(h) : nullptr), RD_KAFKA_V_END);
-    }
-    rd_kafka_flush(producer, 30000);
-    if (!batch.empty()) rd_kafka_commit_message(consumer, batch.back(), 0);
-    copied += static_cast<int>(batch.size());
-    for (auto* m : batch) rd_kafka_message_destroy(m);
-  }
+  int copied = copy->run([&](int done) {
+    if (done == 0) start = Clock::now();
+    return done < s.records;
+  });
   double took = seconds(start);
-  rd_kafka_consumer_close(consumer);
-  rd_kafka_destroy(consumer);
-  rd_kafka_destroy(producer);
-  for (const auto& copy : copies) (void)broker.admin().remove(copy);
-  return s.records / took;
+  copy->removeTopics(broker);
+  return copied / took;
 }
 
 double forward(KafkaBroker& broker, const Setup& s, int sessions, bool exactly_once,

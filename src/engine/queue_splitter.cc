@@ -18,6 +18,7 @@ QueueSplitter::QueueSplitter(core::Broker& broker, core::WorkloadPatcher& worklo
                              Random& random, std::string original, SplitOptions options)
     : broker_(broker), workload_(workload), clock_(clock), random_(random),
       original_(std::move(original)), options_(std::move(options)),
+      journal_(options_.journal ? options_.journal : &own_journal_),
       lifecycle_(options_.linger_timeout), router_(emptyTable()),
       forwarder_(broker_, original_, options_.group, router_, options_.forwarder,
                  options_.observer) {}
@@ -28,11 +29,20 @@ Result<std::string> QueueSplitter::createTemporary(bool fallback) {
   // A name clash is unlikely (10 random digits) but harmless: draw again.
   for (int attempt = 0;; ++attempt) {
     std::string name = options_.names.generate(original_, fallback, broker_.nameRules(), random_);
+    // Recorded first: a crash between the two leaves a name reclaimOrphans can find.
+    QSPLIT_TRY(journal_->record({original_, name, options_.group}));
     auto created = broker_.admin().createLike(original_, name);
     if (created) return name;
+    (void)journal_->forget(name);
     if (created.error().code() != ErrorCode::kAlreadyExists || attempt == 3)
       return fail(created.error().withContext("creating a temporary queue for " + original_));
   }
+}
+
+Result<void> QueueSplitter::removeTemporary(const std::string& name) {
+  auto removed = broker_.admin().remove(name);
+  if (!removed && removed.error().code() != ErrorCode::kNotFound) return removed;
+  return journal_->forget(name);
 }
 
 void QueueSplitter::publishTable() {
@@ -62,7 +72,7 @@ Result<std::string> QueueSplitter::startSession(const std::string& session_id, c
   sessions_.push_back({session_id, std::move(filter), mode, queue});
   if (auto done = runStartActions(actions); !done) {
     sessions_.pop_back();
-    (void)broker_.admin().remove(queue);
+    (void)removeTemporary(queue);
     log->error("queue={} session={} could not start: {}", original_, session_id,
                done.error().message());
     return fail(done.error());
@@ -79,7 +89,7 @@ Result<void> QueueSplitter::runStartActions(const std::vector<core::SplitAction>
   auto undo = [&](const Error& error) -> Result<void> {
     if (patched) (void)workload_.restore(original_);
     if (created_fallback) {
-      (void)broker_.admin().remove(fallback_);
+      (void)removeTemporary(fallback_);
       fallback_.clear();
     }
     return fail(error);
@@ -138,7 +148,7 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
                 std::to_string(moved->left) + " messages of " + queue + " are still in flight");
   }
   returned_ += moved->moved;
-  if (auto removed = broker_.admin().remove(queue); !removed)
+  if (auto removed = removeTemporary(queue); !removed)
     log->warn("queue={} session={} deleting {}: {}", original_, session_id, queue,
               removed.error().message());
   log->info("queue={} session={} ended: {} unread messages given back, {} sessions left",
@@ -176,8 +186,7 @@ Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>
                     std::to_string(moved.left) + " messages of " + fallback_ +
                         " are still in flight; the fallback is kept until they come back");
     } else if (action == core::SplitAction::kDeleteFallback) {
-      auto removed = broker_.admin().remove(fallback_);
-      if (!removed && removed.error().code() != ErrorCode::kNotFound) return fail(removed.error());
+      QSPLIT_TRY(removeTemporary(fallback_));
     }
   }
   log->info("queue={} restored: the workload reads it again, {} removed", original_, fallback_);

@@ -14,7 +14,9 @@
 #include "core/lifecycle.h"
 #include "core/naming.h"
 #include "core/router.h"
+#include "core/journal.h"
 #include "engine/forwarder.h"
+#include "engine/journal_file.h"
 
 namespace qsplit::engine {
 
@@ -27,6 +29,9 @@ struct SplitOptions {
   std::chrono::milliseconds move_patience{60000};
   ForwarderOptions forwarder;
   RouteObserver observer;
+  // Where temporary queues are recorded before they are created (not owned). None: an
+  // in-memory journal, which does not survive the process.
+  core::TemporaryJournal* journal = nullptr;
 };
 
 struct SessionQueue {
@@ -71,6 +76,7 @@ class QueueSplitter {
 
  private:
   Result<std::string> createTemporary(bool fallback);
+  Result<void> removeTemporary(const std::string& name);
   void publishTable();
   Result<void> runStartActions(const std::vector<core::SplitAction>& actions);
   Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);
@@ -81,6 +87,8 @@ class QueueSplitter {
   Random& random_;
   const std::string original_;
   SplitOptions options_;
+  MemoryJournal own_journal_;
+  core::TemporaryJournal* journal_;
 
   mutable std::mutex mutex_;
   core::Lifecycle lifecycle_;

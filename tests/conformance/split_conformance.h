@@ -21,6 +21,8 @@
 #include <thread>
 
 #include "common/random.h"
+#include "engine/journal_file.h"
+#include "engine/orphans.h"
 #include "engine/queue_splitter.h"
 #include "support/faulty_broker.h"
 #include "support/messages.h"
@@ -304,6 +306,29 @@ TYPED_TEST_P(SplitConformance, FailedStartLeavesNothingAndRunningSessionsUntouch
   EXPECT_NE(r.error().message().find("no-such-queue"), std::string::npos);
 }
 
+TYPED_TEST_P(SplitConformance, OrphansOfACrashAreFoundEmptiedAndDeleted) {
+  engine::MemoryJournal journal;
+  {
+    auto options = this->options();
+    options.journal = &journal;
+    engine::QueueSplitter crashed(this->harness_.broker(), this->patcher_, SystemClock::instance(),
+                                  SecureRandom::instance(), this->kOriginal, options);
+    ASSERT_TRUE(crashed.startSession("alice", testing::filter({{"author", "alice"}}), core::QueueMode::kSteal));
+    ASSERT_TRUE(crashed.startSession("bob", testing::filter({{"author", "bob"}}), core::QueueMode::kSteal));
+    this->harness_.produce(this->kOriginal, produceSet(30));
+    ASSERT_TRUE(eventually([&] { return crashed.status().counts.acked >= 30; }));
+  }  // gone without ending its sessions, as after a crash
+  EXPECT_EQ(this->temporaryNames().size(), 3u);
+  EXPECT_EQ(journal.entries()->size(), 3u);
+  auto reclaimed = engine::reclaimOrphans(this->harness_.broker(), journal, {});
+  ASSERT_TRUE(reclaimed.has_value()) << reclaimed.error().message();
+  EXPECT_EQ(reclaimed->deleted, 3u);
+  EXPECT_EQ(reclaimed->returned, 30u);  // nobody had read them: all back in the original
+  EXPECT_TRUE(this->temporariesGone());
+  EXPECT_TRUE(journal.entries()->empty());
+  EXPECT_EQ(this->harness_.drain(this->kOriginal).size(), 30u);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(SplitConformance, EachMessageReachesExactlyTheDestinationTheRulesName,
                             ForwardedMessagesKeepBodyAttributesKeyAndPartition,
                             MirrorSessionGetsACopyAndTheWorkloadKeepsIt,
@@ -312,6 +337,7 @@ REGISTER_TYPED_TEST_SUITE_P(SplitConformance, EachMessageReachesExactlyTheDestin
                             RefusedSendsAreNotAcknowledgedAndArriveLater,
                             LingerTimeoutMovesLeftoversBackInsteadOfDroppingThem,
                             SessionDuringDrainResumesWithoutAnotherRestart,
-                            FailedStartLeavesNothingAndRunningSessionsUntouched);
+                            FailedStartLeavesNothingAndRunningSessionsUntouched,
+                            OrphansOfACrashAreFoundEmptiedAndDeleted);
 
 }  // namespace qsplit::conformance
