@@ -1,5 +1,7 @@
 #include "brokers/kafka/kafka_admin.h"
 
+#include <thread>
+
 namespace qsplit::kafka {
 namespace {
 
@@ -28,6 +30,10 @@ Result<TopicSpec> KafkaAdmin::topicSpec(const std::string& name) {
   const auto& t = metadata->topics[0];
   if (t.err) return fail(kafkaError(t.err, "topic '" + name + "'"));
   if (t.partition_cnt == 0) return fail(ErrorCode::kNotFound, "topic '" + name + "' does not exist");
+  for (int p = 0; p < t.partition_cnt; ++p)
+    if (t.partitions[p].leader < 0)
+      return fail(ErrorCode::kUnavailable, "topic '" + name + "' has no leader for partition " +
+                                               std::to_string(t.partitions[p].id) + " yet");
   TopicSpec spec;
   spec.partitions = t.partition_cnt;
   spec.replication_factor = static_cast<int16_t>(t.partitions[0].replica_cnt);
@@ -85,7 +91,16 @@ Result<void> KafkaAdmin::createTopic(const std::string& name, const TopicSpec& s
       const char* detail = rd_kafka_topic_result_error_string(results[i]);
       return fail(kafkaError(err, what + (detail ? std::string(" (") + detail + ")" : "")));
     }
-  return ok();
+  // The controller has the topic; the brokers learn of it a moment later. Return once the
+  // metadata shows it, so the caller can produce and consume right away.
+  auto until = std::chrono::steady_clock::now() + timeout_;
+  while (true) {
+    auto described = topicSpec(name);
+    if (described && described->partitions == spec.partitions) return ok();
+    if (std::chrono::steady_clock::now() >= until)
+      return fail(ErrorCode::kTimeout, what + ": created, but the brokers did not report it in time");
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
 }
 
 Result<void> KafkaAdmin::createLike(const std::string& original, const std::string& name) {
