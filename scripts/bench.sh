@@ -20,5 +20,10 @@ cat bench/results/router.md
 echo "== Kafka forwarding (bench/results/kafka.md)"
 export "$(scripts/kafka.sh start)"
 table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 50000 --size 1024)
-python3 bench/report_kafka.py "$table" > bench/results/kafka.md
+latency=""
+for sessions in 1 100; do
+  latency+="$("$dir/bench/kafka_latency" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --rate 1000 --seconds 8 \
+    --sessions "$sessions")"$'\n\n'
+done
+python3 bench/report_kafka.py "$table" "$latency" > bench/results/kafka.md
 cat bench/results/kafka.md
