@@ -97,6 +97,8 @@ class Broker {
                                                      const std::string& group) = 0;
   virtual Result<std::unique_ptr<Sink>> openSink(const std::string& name) = 0;
   virtual NameRules nameRules() const = 0;
+  // How many messages one receive should ask for (SQS allows at most 10; Kafka prefers more).
+  virtual std::size_t batchSize() const { return 10; }
   // Exactly-once forwarding from `name` read as `group`, where the broker has transactions.
   virtual Result<std::unique_ptr<TransactionalPipe>> openTransactionalPipe(const std::string& name,
                                                                           const std::string& group) {

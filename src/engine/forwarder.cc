@@ -63,8 +63,9 @@ ForwarderCounts Forwarder::counts() const {
 
 void Forwarder::run() {
   auto log = logger("forwarder");
+  const std::size_t batch_size = options_.batch_size ? options_.batch_size : broker_.batchSize();
   while (!stopping_) {
-    auto batch = source().receive(options_.batch_size, options_.wait);
+    auto batch = source().receive(batch_size, options_.wait);
     // The table is read after receiving, so a message that arrives after a session started
     // is routed with that session in the table, however long the receive waited.
     auto table = router_.table();

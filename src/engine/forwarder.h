@@ -29,7 +29,7 @@ struct ForwarderOptions {
   // Exactly once: a message lands in exactly one destination (two with mirror) even when
   // the operator is killed mid-batch. At least once: duplicates are possible after a crash.
   Delivery delivery = Delivery::kAuto;
-  std::size_t batch_size = 10;                      // messages per receive
+  std::size_t batch_size = 0;                       // messages per receive; 0: the broker's
   std::chrono::milliseconds wait{100};              // longest receive wait (also stop latency)
   std::chrono::milliseconds error_backoff{200};     // pause after a failed receive
 };

@@ -34,6 +34,7 @@ class FaultyBroker : public core::Broker {
     return std::unique_ptr<core::Sink>(new FaultySink(*this, name, std::move(sink).value()));
   }
   core::NameRules nameRules() const override { return inner_.nameRules(); }
+  std::size_t batchSize() const override { return inner_.batchSize(); }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
       const std::string& name, const std::string& group) override {
     auto pipe = inner_.openTransactionalPipe(name, group);

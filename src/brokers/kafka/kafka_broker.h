@@ -31,6 +31,7 @@ class KafkaBroker final : public core::Broker {
                                                    const std::string& group) override;
   Result<std::unique_ptr<core::Sink>> openSink(const std::string& name) override;
   core::NameRules nameRules() const override { return core::kafkaNameRules(); }
+  std::size_t batchSize() const override { return 500; }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
       const std::string& name, const std::string& group) override;
 
