@@ -24,6 +24,7 @@
 #include "engine/journal_file.h"
 #include "engine/orphans.h"
 #include "engine/queue_splitter.h"
+#include "support/brokers.h"
 #include "support/faulty_broker.h"
 #include "support/messages.h"
 #include "support/recording_patcher.h"
@@ -63,12 +64,7 @@ template <class Harness>
 class SplitConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (std::string why = harness_.unavailable(); !why.empty()) {
-      // make test and CI set QSPLIT_REQUIRE_BROKERS=1: a missing broker is a failure there.
-      const char* require = std::getenv("QSPLIT_REQUIRE_BROKERS");
-      if (require && std::string(require) == "1") FAIL() << why;
-      GTEST_SKIP() << why;
-    }
+    QSPLIT_NEED_BROKER(harness_.unavailable());
     kOriginal = harness_.originalName();
     harness_.createOriginal(kOriginal);
   }

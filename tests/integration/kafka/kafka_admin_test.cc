@@ -6,6 +6,7 @@
 #include "brokers/kafka/kafka_broker.h"
 #include "common/random.h"
 #include "engine/queue_splitter.h"
+#include "support/brokers.h"
 #include "support/command.h"
 #include "support/messages.h"
 #include "support/recording_patcher.h"
@@ -16,13 +17,9 @@ namespace {
 class KafkaAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* bootstrap = std::getenv("QSPLIT_KAFKA_BOOTSTRAP");
-    if (!bootstrap) {
-      const char* require = std::getenv("QSPLIT_REQUIRE_BROKERS");
-      if (require && std::string(require) == "1") FAIL() << "QSPLIT_KAFKA_BOOTSTRAP is not set";
-      GTEST_SKIP() << "QSPLIT_KAFKA_BOOTSTRAP is not set";
-    }
-    bootstrap_ = bootstrap;
+    std::string why;
+    bootstrap_ = testing::brokerAddress("QSPLIT_KAFKA_BOOTSTRAP", &why);
+    QSPLIT_NEED_BROKER(why);
     auto broker = KafkaBroker::create({{{"bootstrap.servers", bootstrap_}}});
     ASSERT_TRUE(broker.has_value()) << broker.error().message();
     broker_ = std::move(broker).value();

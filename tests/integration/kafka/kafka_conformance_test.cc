@@ -20,12 +20,8 @@ class KafkaHarness {
   static constexpr bool kExactlyOnce = ExactlyOnce;
 
   KafkaHarness() : suffix_(SecureRandom::instance().digits(8)) {
-    const char* bootstrap = std::getenv("QSPLIT_KAFKA_BOOTSTRAP");
-    if (!bootstrap) {
-      why_ = "QSPLIT_KAFKA_BOOTSTRAP is not set: start Kafka with scripts/kafka.sh start";
-      return;
-    }
-    bootstrap_ = bootstrap;
+    bootstrap_ = testing::brokerAddress("QSPLIT_KAFKA_BOOTSTRAP", &why_);
+    if (!why_.empty()) return;
     auto broker = kafka::KafkaBroker::create({{{"bootstrap.servers", bootstrap_}}, milliseconds(15000)});
     if (!broker) {
       why_ = broker.error().message();
