@@ -18,6 +18,11 @@ packages=(
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
 
+# botocore (PyPI) is the independent reference the SigV4 tests compare qsplit's signatures with.
+python3 -c 'import botocore' >/dev/null 2>&1 ||
+  python3 -m pip install -q botocore 2>/dev/null ||
+  python3 -m pip install -q --break-system-packages botocore
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

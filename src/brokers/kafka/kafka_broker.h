@@ -13,7 +13,7 @@ namespace qsplit::kafka {
 
 struct KafkaOptions {
   // The resolved client properties (bootstrap.servers, security, ...); group.id is set by
-  // qsplit per consumer.
+  // qsplit per consumer. For MSK IAM, pass them through withMskIam().
   Properties properties;
   std::chrono::milliseconds timeout{30000};  // admin operations, delivery, metadata
 };

@@ -1,9 +1,50 @@
 #include "brokers/kafka/kafka_client.h"
 
+#include <chrono>
+
+#include "aws/sigv4.h"
+
 namespace qsplit::kafka {
+
+namespace {
+
+constexpr char kMskMarker[] = "qsplit-msk-iam region=";
+
+// librdkafka asks for a token at start and before the last one expires: sign a fresh MSK
+// IAM token with the credentials of the environment. Nothing may throw through here.
+void mskTokenRefresh(rd_kafka_t* client, const char* config, void*) noexcept {
+  std::string region = std::string(config).substr(sizeof kMskMarker - 1);
+  auto credentials = aws::credentialsFromEnvironment();
+  if (!credentials) {
+    rd_kafka_oauthbearer_set_token_failure(
+        client, ("MSK IAM: " + credentials.error().message()).c_str());
+    return;
+  }
+  auto now = std::chrono::system_clock::now();
+  std::string token = aws::mskIamToken(region, *credentials, now);
+  int64_t expires_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           (now + std::chrono::seconds(900)).time_since_epoch())
+                           .count();
+  char error[512];
+  if (rd_kafka_oauthbearer_set_token(client, token.c_str(), expires_ms, "qsplit", nullptr, 0, error,
+                                     sizeof error) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    rd_kafka_oauthbearer_set_token_failure(client, error);
+}
+
+}  // namespace
+
+Properties withMskIam(Properties properties, const std::string& region) {
+  properties["sasl.mechanism"] = "OAUTHBEARER";
+  properties["security.protocol"] = "SASL_SSL";
+  properties["sasl.oauthbearer.config"] = kMskMarker + region;
+  return properties;
+}
 
 Result<ConfHandle> makeConf(const Properties& properties) {
   ConfHandle conf(rd_kafka_conf_new());
+  auto oauth = properties.find("sasl.oauthbearer.config");
+  if (oauth != properties.end() && oauth->second.rfind(kMskMarker, 0) == 0)
+    rd_kafka_conf_set_oauthbearer_token_refresh_cb(conf.get(), mskTokenRefresh);
   char error[512];
   for (const auto& [name, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), error, sizeof error) !=

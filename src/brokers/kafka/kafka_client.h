@@ -11,6 +11,11 @@ namespace qsplit::kafka {
 
 using Properties = std::map<std::string, std::string>;
 
+// `properties` set up for Amazon MSK with IAM access control in `region`: SASL OAUTHBEARER
+// over TLS, with tokens signed (AWS SigV4) from the environment's credentials whenever
+// librdkafka needs a fresh one.
+Properties withMskIam(Properties properties, const std::string& region);
+
 // A conf with `properties` applied; an unknown or invalid property is an error naming it.
 Result<ConfHandle> makeConf(const Properties& properties);
 
