@@ -6,7 +6,7 @@
 #include "brokers/kafka/kafka_broker.h"
 #include "common/random.h"
 #include "engine/queue_splitter.h"
-#include "support/brokers.h"
+#include "support/kafka_test_broker.h"
 #include "support/command.h"
 #include "support/messages.h"
 #include "support/recording_patcher.h"
@@ -18,9 +18,8 @@ class KafkaAdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string why;
-    bootstrap_ = testing::brokerAddress("QSPLIT_KAFKA_BOOTSTRAP", &why);
+    auto broker = testing::connectTestKafka(&bootstrap_, &why);
     QSPLIT_NEED_BROKER(why);
-    auto broker = KafkaBroker::create({{{"bootstrap.servers", bootstrap_}}});
     ASSERT_TRUE(broker.has_value()) << broker.error().message();
     broker_ = std::move(broker).value();
     id_ = SecureRandom::instance().digits(8);

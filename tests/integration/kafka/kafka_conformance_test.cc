@@ -6,6 +6,7 @@
 #include "brokers/kafka/kafka_broker.h"
 #include "conformance/split_conformance.h"
 #include "support/command.h"
+#include "support/kafka_test_broker.h"
 
 namespace qsplit::conformance {
 namespace {
@@ -20,9 +21,8 @@ class KafkaHarness {
   static constexpr bool kExactlyOnce = ExactlyOnce;
 
   KafkaHarness() : suffix_(SecureRandom::instance().digits(8)) {
-    bootstrap_ = testing::brokerAddress("QSPLIT_KAFKA_BOOTSTRAP", &why_);
+    auto broker = testing::connectTestKafka(&bootstrap_, &why_);
     if (!why_.empty()) return;
-    auto broker = kafka::KafkaBroker::create({{{"bootstrap.servers", bootstrap_}}, milliseconds(15000)});
     if (!broker) {
       why_ = broker.error().message();
       return;

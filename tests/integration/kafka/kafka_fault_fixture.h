@@ -14,7 +14,7 @@
 
 #include "brokers/kafka/kafka_broker.h"
 #include "common/random.h"
-#include "support/brokers.h"
+#include "support/kafka_test_broker.h"
 #include "support/command.h"
 
 extern char** environ;
@@ -52,9 +52,8 @@ class KafkaFaultTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
     std::string why;
-    bootstrap_ = testing::brokerAddress("QSPLIT_KAFKA_BOOTSTRAP", &why);
+    auto broker = testing::connectTestKafka(&bootstrap_, &why);
     QSPLIT_NEED_BROKER(why);
-    auto broker = KafkaBroker::create({{{"bootstrap.servers", bootstrap_}}});
     ASSERT_TRUE(broker.has_value()) << broker.error().message();
     broker_ = std::move(broker).value();
     std::string id = SecureRandom::instance().digits(8);
