@@ -1,6 +1,8 @@
 // The Kafka broker the integration tests share (scripts/kafka.sh, QSPLIT_KAFKA_BOOTSTRAP).
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <memory>
 #include <string>
 
@@ -17,5 +19,23 @@ inline Result<std::unique_ptr<kafka::KafkaBroker>> connectTestKafka(std::string*
   if (!why->empty()) return std::unique_ptr<kafka::KafkaBroker>();
   return kafka::KafkaBroker::create({{{"bootstrap.servers", *bootstrap}}});
 }
+
+// A fixture base with the adapter connected (or the test skipped or failed, as
+// QSPLIT_NEED_BROKER decides). Derived SetUps call it first and return if it did not pass.
+template <class Base = ::testing::Test>
+class KafkaTest : public Base {
+ protected:
+  void SetUp() override {
+    std::string why;
+    auto broker = connectTestKafka(&bootstrap_, &why);
+    QSPLIT_NEED_BROKER(why);
+    ASSERT_TRUE(broker.has_value()) << broker.error().message();
+    broker_ = std::move(broker).value();
+  }
+  bool connected() const { return broker_ != nullptr; }
+
+  std::string bootstrap_;
+  std::unique_ptr<kafka::KafkaBroker> broker_;
+};
 
 }  // namespace qsplit::testing

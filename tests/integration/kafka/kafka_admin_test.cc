@@ -14,18 +14,13 @@
 namespace qsplit::kafka {
 namespace {
 
-class KafkaAdminTest : public ::testing::Test {
+class KafkaAdminTest : public testing::KafkaTest<> {
  protected:
   void SetUp() override {
-    std::string why;
-    auto broker = testing::connectTestKafka(&bootstrap_, &why);
-    QSPLIT_NEED_BROKER(why);
-    ASSERT_TRUE(broker.has_value()) << broker.error().message();
-    broker_ = std::move(broker).value();
+    KafkaTest::SetUp();
     id_ = SecureRandom::instance().digits(8);
   }
-  std::string bootstrap_, id_;
-  std::unique_ptr<KafkaBroker> broker_;
+  std::string id_;
 };
 
 TEST_F(KafkaAdminTest, TemporaryTopicCopiesPartitionsAndTopicConfigs) {

@@ -48,14 +48,11 @@ bool waitUntil(F done, std::chrono::seconds limit) {
   return done();
 }
 
-class KafkaFaultTest : public ::testing::TestWithParam<bool> {
+class KafkaFaultTest : public testing::KafkaTest<::testing::TestWithParam<bool>> {
  protected:
   void SetUp() override {
-    std::string why;
-    auto broker = testing::connectTestKafka(&bootstrap_, &why);
-    QSPLIT_NEED_BROKER(why);
-    ASSERT_TRUE(broker.has_value()) << broker.error().message();
-    broker_ = std::move(broker).value();
+    KafkaTest::SetUp();
+    if (!connected()) return;
     std::string id = SecureRandom::instance().digits(8);
     original_ = "orders-" + id;
     group_ = "orders-app-" + id;
@@ -151,8 +148,7 @@ class KafkaFaultTest : public ::testing::TestWithParam<bool> {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
 
-  std::string bootstrap_, original_, group_, fallback_, alice_, bob_;
-  std::unique_ptr<KafkaBroker> broker_;
+  std::string original_, group_, fallback_, alice_, bob_;
 };
 
 }  // namespace qsplit::kafka
