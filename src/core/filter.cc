@@ -11,8 +11,7 @@ RE2::Options filterRegexOptions() {
 
 std::string asciiLower(std::string_view text) {
   std::string lower(text);
-  for (char& c : lower)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : lower) c = asciiLower(c);
   return lower;
 }
 
@@ -22,9 +21,7 @@ namespace {
 bool equalsLowered(std::string_view text, std::string_view lower) {
   if (text.size() != lower.size()) return false;
   for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != lower[i]) return false;
+    if (asciiLower(text[i]) != lower[i]) return false;
   }
   return true;
 }

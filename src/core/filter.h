@@ -46,6 +46,7 @@ class Filter {
 // The RE2 options every filter regex is compiled with (case-insensitive, quiet).
 RE2::Options filterRegexOptions();
 
+inline char asciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 std::string asciiLower(std::string_view text);
 
 }  // namespace qsplit::core

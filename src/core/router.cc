@@ -31,8 +31,7 @@ std::string_view lowered(const std::string& text, std::string& buffer) {
   for (char c : text) upper = upper || (c >= 'A' && c <= 'Z');
   if (!upper) return text;
   buffer.assign(text);
-  for (char& c : buffer)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : buffer) c = asciiLower(c);
   return buffer;
 }
 

@@ -11,17 +11,9 @@ Result<std::unique_ptr<KafkaBroker>> KafkaBroker::create(KafkaOptions options) {
     return fail(ErrorCode::kInvalidArgument, "Kafka client config has no bootstrap.servers");
   std::unique_ptr<KafkaBroker> broker(new KafkaBroker(std::move(options)));
   Properties p = broker->options_.properties;
-  p.erase("group.id");
-  // Durability and order are not negotiable: every send is acknowledged by all in-sync
-  // replicas, and retries never reorder or duplicate a partition's records.
-  p["acks"] = "all";
-  p["enable.idempotence"] = "true";
-  if (!p.count("linger.ms")) p["linger.ms"] = "5";
   if (!p.count("message.timeout.ms"))
     p["message.timeout.ms"] = std::to_string(broker->options_.timeout.count());
-  QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(p));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryReport);
-  QSPLIT_ASSIGN_OR_RETURN(broker->producer_, makeClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  QSPLIT_ASSIGN_OR_RETURN(broker->producer_, makeProducer(std::move(p)));
   Properties connection = broker->options_.properties;
   connection.erase("group.id");
   broker->admin_ = std::make_unique<KafkaAdmin>(broker->producer_.get(), connection,

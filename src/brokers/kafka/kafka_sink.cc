@@ -4,8 +4,22 @@
 
 namespace qsplit::kafka {
 
+namespace {
+
 void deliveryReport(rd_kafka_t*, const rd_kafka_message_t* record, void*) noexcept {
   if (auto* sink = static_cast<KafkaSink*>(record->_private)) sink->delivered(record->err);
+}
+
+}  // namespace
+
+Result<ClientHandle> makeProducer(Properties properties) {
+  properties.erase("group.id");
+  properties["acks"] = "all";
+  properties["enable.idempotence"] = "true";
+  if (!properties.count("linger.ms")) properties["linger.ms"] = "5";
+  QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(properties));
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryReport);
+  return makeClient(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
 KafkaSink::~KafkaSink() {

@@ -35,7 +35,9 @@ class KafkaSink final : public core::Sink {
   std::optional<Error> error_;
 };
 
-// The delivery-report callback to install on the shared producer's conf.
-void deliveryReport(rd_kafka_t* producer, const rd_kafka_message_t* record, void* opaque) noexcept;
+// A producer whose delivery reports reach the KafkaSinks that use it. Durability and order
+// are not negotiable: acks=all and idempotence are forced, so every send is acknowledged by
+// all in-sync replicas and retries never reorder or duplicate a partition's records.
+Result<ClientHandle> makeProducer(Properties properties);
 
 }  // namespace qsplit::kafka

@@ -22,14 +22,8 @@ Result<std::unique_ptr<KafkaTransactionalPipe>> KafkaTransactionalPipe::create(
   pipe->timeout_ = timeout;
   QSPLIT_ASSIGN_OR_RETURN(pipe->source_, KafkaSource::create(properties, topic, group));
   Properties p = properties;
-  p.erase("group.id");
   p["transactional.id"] = transactionalId(topic, group);
-  p["acks"] = "all";
-  p["enable.idempotence"] = "true";
-  if (!p.count("linger.ms")) p["linger.ms"] = "5";
-  QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(p));
-  rd_kafka_conf_set_dr_msg_cb(conf.get(), deliveryReport);
-  QSPLIT_ASSIGN_OR_RETURN(pipe->producer_, makeClient(RD_KAFKA_PRODUCER, std::move(conf)));
+  QSPLIT_ASSIGN_OR_RETURN(pipe->producer_, makeProducer(std::move(p)));
   QSPLIT_TRY(pipe->check(rd_kafka_init_transactions(pipe->producer_.get(), ms(timeout)),
                          "starting transactions for '" + topic + "'"));
   return pipe;

@@ -3,14 +3,6 @@
 #include <algorithm>
 
 namespace qsplit::memory {
-namespace {
-
-Unexpected notFound(const std::string& name) {
-  return fail(ErrorCode::kNotFound, "queue or topic '" + name + "' does not exist");
-}
-
-}  // namespace
-
 Result<void> MemoryStore::createQueue(const std::string& name) {
   std::lock_guard lock(mutex_);
   if (queues_.count(name) || topics_.count(name))

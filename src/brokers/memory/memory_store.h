@@ -51,6 +51,10 @@ struct StoredTopic {
 
 class MemoryStore {
  public:
+  static Unexpected notFound(const std::string& name) {
+    return fail(ErrorCode::kNotFound, "queue or topic '" + name + "' does not exist");
+  }
+
   MemoryStore(Clock& clock, Duration visibility_timeout)
       : clock_(clock), visibility_timeout_(visibility_timeout) {}
 

@@ -69,7 +69,7 @@ Result<std::vector<core::Message>> MemoryStore::receiveTopic(const std::string& 
   while (true) {
     auto t = topics_.find(topic);
     if (t == topics_.end())
-      return fail(ErrorCode::kNotFound, "queue or topic '" + topic + "' does not exist");
+      return notFound(topic);
     auto& g = t->second.groups[group];
     if (g.committed.size() != t->second.partitions.size()) {
       g.committed.resize(t->second.partitions.size(), 0);
@@ -87,7 +87,7 @@ Result<void> MemoryStore::ackTopic(const std::string& topic, const std::string& 
   std::lock_guard lock(mutex_);
   auto t = topics_.find(topic);
   if (t == topics_.end())
-    return fail(ErrorCode::kNotFound, "queue or topic '" + topic + "' does not exist");
+    return notFound(topic);
   auto& g = t->second.groups[group];
   for (const auto& m : messages) {
     auto p = static_cast<std::size_t>(m.partition);
