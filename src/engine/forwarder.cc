@@ -65,6 +65,10 @@ void Forwarder::run() {
   auto log = logger("forwarder");
   const std::size_t batch_size = options_.batch_size ? options_.batch_size : broker_.batchSize();
   while (!stopping_) {
+    if (pipe_broken_ && !reopenPipe()) {
+      std::this_thread::sleep_for(options_.error_backoff);
+      continue;
+    }
     auto batch = source().receive(batch_size, options_.wait);
     // The table is read after receiving, so a message that arrives after a session started
     // is routed with that session in the table, however long the receive waited.
@@ -81,8 +85,7 @@ void Forwarder::run() {
       if (pipe_) {
         if (auto begun = pipe_->begin(); !begun) {
           log->warn("queue={} cannot begin a transaction: {}", original_, begun.error().message());
-          (void)pipe_->source().release(*batch);
-          std::this_thread::sleep_for(options_.error_backoff);
+          pipe_broken_ = true;  // the batch is read again by the reopened pipe
         } else {
           commitOrAbort(*batch, routed, sendAll(*batch, routed, *table));
         }
@@ -92,6 +95,19 @@ void Forwarder::run() {
     }
     publishDone(table->generation());
   }
+}
+
+bool Forwarder::reopenPipe() {
+  pipe_.reset();
+  auto pipe = broker_.openTransactionalPipe(original_, group_);
+  if (!pipe) {
+    logger("forwarder")->warn("queue={} cannot restart transactions: {}", original_,
+                              pipe.error().message());
+    return false;
+  }
+  pipe_ = std::move(pipe).value();
+  pipe_broken_ = false;
+  return true;
 }
 
 Forwarder::Routed Forwarder::route(const std::vector<core::Message>& batch,
@@ -190,6 +206,11 @@ void Forwarder::commitOrAbort(std::vector<core::Message>& batch, const Routed& r
     logger("forwarder")->warn("queue={} transaction of {} messages {}: {}", original_, batch.size(),
                               any_refused ? "could not be aborted" : "aborted",
                               done.error().message());
+  // A failed commit or abort may leave the producer unusable (fenced, fatal, or in a state
+  // that needs an abort it could not do): start over with a fresh pipe. Its
+  // init_transactions aborts whatever this one left open, and its consumer re-reads from
+  // the committed offsets, so nothing is lost or duplicated.
+  if (!done) pipe_broken_ = true;
   bool committed = !any_refused && done;
   Sent counted = sent;
   if (!committed) counted.accepted.clear();

@@ -83,6 +83,7 @@ class Forwarder {
 
   void run();
   core::Source& source() { return pipe_ ? pipe_->source() : *source_; }
+  bool reopenPipe();
   Routed route(const std::vector<core::Message>& batch, const core::RouteTable& table);
   Sent sendAll(const std::vector<core::Message>& batch, const Routed& routed,
                const core::RouteTable& table);
@@ -102,6 +103,7 @@ class Forwarder {
 
   std::unique_ptr<core::Source> source_;
   std::unique_ptr<core::TransactionalPipe> pipe_;  // exactly-once mode
+  bool pipe_broken_ = false;                        // reopen before the next batch
   std::map<std::string, std::unique_ptr<core::Sink>> sinks_;  // forwarding thread only
   std::thread thread_;
   std::atomic<bool> stopping_{false};
