@@ -17,21 +17,29 @@ packages=(
 # Maven already, so they are only installed when the commands are missing.
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
-
-# botocore (PyPI) is the independent reference the SigV4 tests compare qsplit's signatures with.
-python3 -c 'import botocore' >/dev/null 2>&1 ||
-  python3 -m pip install -q botocore 2>/dev/null ||
-  python3 -m pip install -q --break-system-packages botocore
+python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "install-deps: installing ${missing[*]}"
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# From PyPI: botocore is the reference the SigV4 tests compare qsplit's signatures with; boto3 is
+# the tests' independent SQS client; moto is one of the two SQS servers (scripts/sqs.sh).
+python_packages=()
+python3 -c 'import boto3' >/dev/null 2>&1 || python_packages+=(boto3)
+python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1 || python_packages+=('moto[server]')
+if [ ${#python_packages[@]} -gt 0 ]; then
+  echo "install-deps: installing ${python_packages[*]} from PyPI"
+  python3 -m pip install -q "${python_packages[@]}" 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages "${python_packages[@]}"
+fi
+

@@ -9,9 +9,12 @@ echo "== build"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 echo "== brokers"
-trap 'scripts/kafka.sh stop' EXIT
+trap 'scripts/kafka.sh stop; scripts/sqs.sh stop' EXIT
 export "$(scripts/kafka.sh start)"
 echo "Kafka at $QSPLIT_KAFKA_BOOTSTRAP"
+scripts/sqs.sh start > build/run/sqs.env
+while IFS= read -r line; do export "$line"; done < build/run/sqs.env
+echo "ElasticMQ at $QSPLIT_ELASTICMQ_ENDPOINT, moto at $QSPLIT_MOTO_ENDPOINT (signatures checked)"
 
 echo "== tests"
 (cd build && ctest --output-on-failure -j2)

@@ -135,6 +135,13 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   // Unread messages of the session: back to the original to be routed again; for a topic to
   // the fallback, which keeps each partition's order for the workload.
   const std::string& back = kind_ == core::QueueKind::kTopic ? fallback_ : original_;
+  if (!options_.return_unread) {
+    auto left = broker_.admin().backlog(queue, options_.group);
+    log->warn("queue={} session={} ended: deleting {} with {} unread messages (return_unread off)",
+              original_, session_id, queue, left ? std::to_string(*left) : left.error().message());
+    if (auto removed = removeTemporary(queue); !removed) return fail(removed.error());
+    return ok();
+  }
   auto moved = moveAll(broker_, queue, options_.group, back, options_.move_patience);
   if (!moved) {
     log->error("queue={} session={} could not give back unread messages, keeping {}: {}",

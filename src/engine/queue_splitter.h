@@ -27,6 +27,9 @@ struct SplitOptions {
   // How long giving messages back may wait for a consumer group's assignment or for
   // messages in flight at another consumer to become visible again.
   std::chrono::milliseconds move_patience{60000};
+  // A session's unread messages when it ends: true moves them back to be routed again;
+  // false deletes them with its queue, as the reference operator does.
+  bool return_unread = true;
   ForwarderOptions forwarder;
   RouteObserver observer;
   // Where temporary queues are recorded before they are created (not owned). None: an

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "aws/credentials.h"
 #include "aws/sigv4.h"
 
 namespace qsplit::kafka {
@@ -11,10 +12,15 @@ namespace {
 constexpr char kMskMarker[] = "qsplit-msk-iam region=";
 
 // librdkafka asks for a token at start and before the last one expires: sign a fresh MSK
-// IAM token with the credentials of the environment. Nothing may throw through here.
+// IAM token with credentials from the standard chain. Nothing may throw through here.
 void mskTokenRefresh(rd_kafka_t* client, const char* config, void*) noexcept {
   std::string region = std::string(config).substr(sizeof kMskMarker - 1);
-  auto credentials = aws::credentialsFromEnvironment();
+  Result<aws::Credentials> credentials = fail(ErrorCode::kInternal, "no credentials");
+  try {
+    credentials = aws::defaultCredentials().credentials();
+  } catch (const std::exception& e) {
+    credentials = fail(ErrorCode::kInternal, e.what());
+  }
   if (!credentials) {
     rd_kafka_oauthbearer_set_token_failure(
         client, ("MSK IAM: " + credentials.error().message()).c_str());

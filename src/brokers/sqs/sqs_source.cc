@@ -1,0 +1,99 @@
+#include "brokers/sqs/sqs_source.h"
+
+#include <nlohmann/json.hpp>
+
+#include "brokers/sqs/sqs_messages.h"
+
+namespace qsplit::sqs {
+
+using nlohmann::json;
+
+SqsSource::SqsSource(SqsClient& client, std::string name, std::string url, std::size_t pollers,
+                     std::chrono::seconds visibility)
+    : client_(client), name_(std::move(name)), url_(std::move(url)),
+      pollers_(std::max<std::size_t>(1, pollers)), visibility_(visibility) {}
+
+Result<std::vector<core::Message>> SqsSource::receive(std::size_t max,
+                                                      std::chrono::milliseconds wait) {
+  auto seconds = std::min<int64_t>(20, (wait.count() + 999) / 1000);
+  // A FIFO queue is read by one call at a time: SQS hides a group while its messages are in
+  // flight, but the order between two calls' answers would be whichever came back first
+  // (and some servers, moto among them, do not hide groups at all).
+  std::size_t calls = isFifoName(name_) ? 1 : std::clamp<std::size_t>((max + 9) / 10, 1, pollers_);
+  std::vector<SqsClient::Pending> pending;
+  for (std::size_t i = 0; i < calls; ++i) {
+    json request = {{"QueueUrl", url_},
+                    {"MaxNumberOfMessages", std::clamp<std::size_t>(max - i * 10, 1, 10)},
+                    {"WaitTimeSeconds", seconds},
+                    {"VisibilityTimeout", visibility_.count()},
+                    {"MessageAttributeNames", {"All"}},
+                    {"MessageSystemAttributeNames", {"All"}},
+                    {"AttributeNames", {"All"}}};
+    QSPLIT_ASSIGN_OR_RETURN(auto started, client_.start("ReceiveMessage", request));
+    pending.push_back(std::move(started));
+  }
+  std::vector<core::Message> out;
+  std::optional<Error> first_error;
+  for (auto& p : pending) {
+    auto answer = client_.finish(p);
+    if (!answer) {
+      if (!first_error) first_error = answer.error().withContext("receiving from " + name_);
+      continue;
+    }
+    if (auto it = answer->find("Messages"); it != answer->end() && it->is_array())
+      for (const auto& m : *it) out.push_back(fromSqs(m));
+  }
+  // Messages received by the calls that succeeded are returned: failing would leave them
+  // hidden until their visibility timeout for nothing.
+  if (out.empty() && first_error) return fail(*first_error);
+  return out;
+}
+
+template <class Entry>
+Result<void> SqsSource::perBatch(const std::string& action, std::span<const core::Message> messages,
+                                 Entry entry) {
+  std::vector<std::pair<std::size_t, SqsClient::Pending>> pending;
+  for (auto [begin, end] : batches(messages.size(), [](std::size_t) { return 0; })) {
+    json entries = json::array();
+    for (std::size_t i = begin; i < end; ++i) entries.push_back(entry(messages[i], i - begin));
+    QSPLIT_ASSIGN_OR_RETURN(auto started,
+                            client_.start(action, {{"QueueUrl", url_}, {"Entries", entries}}));
+    pending.emplace_back(end - begin, std::move(started));
+  }
+  std::size_t failed = 0;
+  std::string why;
+  for (auto& [count, p] : pending) {
+    auto answer = client_.finish(p);
+    if (!answer) {
+      failed += count;
+      why = answer.error().message();
+      continue;
+    }
+    if (auto it = answer->find("Failed"); it != answer->end() && it->is_array() && !it->empty()) {
+      failed += it->size();
+      why = (*it)[0].value("Code", "") + ": " + (*it)[0].value("Message", "");
+    }
+  }
+  if (failed)
+    return fail(ErrorCode::kUnavailable, action + " on " + name_ + ": " + std::to_string(failed) +
+                                             " of " + std::to_string(messages.size()) +
+                                             " messages failed (" + why + ")");
+  return ok();
+}
+
+Result<void> SqsSource::ack(std::span<const core::Message> messages) {
+  return perBatch("DeleteMessageBatch", messages, [](const core::Message& m, std::size_t i) {
+    return json{{"Id", std::to_string(i)}, {"ReceiptHandle", m.receipt}};
+  });
+}
+
+Result<void> SqsSource::release(std::span<const core::Message> messages) {
+  return perBatch("ChangeMessageVisibilityBatch", messages,
+                  [](const core::Message& m, std::size_t i) {
+                    return json{{"Id", std::to_string(i)},
+                                {"ReceiptHandle", m.receipt},
+                                {"VisibilityTimeout", 0}};
+                  });
+}
+
+}  // namespace qsplit::sqs

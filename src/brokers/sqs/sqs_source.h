@@ -1,0 +1,41 @@
+// Receives from one SQS queue with several long polls in flight at once.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "brokers/sqs/sqs_client.h"
+#include "core/broker.h"
+
+namespace qsplit::sqs {
+
+class SqsSource final : public core::Source {
+ public:
+  // `visibility`: how long received messages stay hidden from other consumers while they
+  // are forwarded (covers the sends' retries; a crash makes them visible after it).
+  SqsSource(SqsClient& client, std::string name, std::string url, std::size_t pollers,
+            std::chrono::seconds visibility);
+
+  // ceil(max / 10) ReceiveMessage calls in parallel (at most `pollers`; one for a FIFO
+  // queue, so that order within a message group holds), each long-polling
+  // up to `wait` (whole seconds, at most 20), with every message and system attribute.
+  Result<std::vector<core::Message>> receive(std::size_t max, std::chrono::milliseconds wait) override;
+  // DeleteMessageBatch in parallel batches of 10; partial failures are reported.
+  Result<void> ack(std::span<const core::Message> messages) override;
+  // ChangeMessageVisibilityBatch to 0: visible again at once.
+  Result<void> release(std::span<const core::Message> messages) override;
+
+ private:
+  // Runs `action` over batches of 10 messages in parallel, entries made by `entry`.
+  template <class Entry>
+  Result<void> perBatch(const std::string& action, std::span<const core::Message> messages,
+                        Entry entry);
+
+  SqsClient& client_;
+  std::string name_;
+  std::string url_;
+  std::size_t pollers_;
+  std::chrono::seconds visibility_;
+};
+
+}  // namespace qsplit::sqs

@@ -1,0 +1,52 @@
+// An HTTP client over libcurl's multi interface: one thread drives every transfer, so many
+// requests are in flight at once over connections that are kept and reused.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace qsplit::http {
+
+struct Request {
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;
+  // When set ("aws:amz:REGION:SERVICE"), libcurl signs the request with AWS Signature V4
+  // using `user_password` ("ACCESS_KEY_ID:SECRET").
+  std::string aws_sigv4;
+  std::string user_password;
+  std::chrono::milliseconds timeout{30000};
+};
+
+struct Response {
+  long status = 0;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  static Result<std::unique_ptr<HttpClient>> create();
+  // Stops the transfer thread; requests still running complete with kUnavailable.
+  ~HttpClient();
+
+  // Starts `request` and returns at once. The future holds the response of any HTTP status,
+  // or an error when no response came (kUnavailable: unreachable, reset; kTimeout).
+  // Thread-safe.
+  std::future<Result<Response>> send(Request request);
+  Result<Response> call(Request request) { return send(std::move(request)).get(); }
+
+  struct Loop;
+
+ private:
+  explicit HttpClient(std::unique_ptr<Loop> loop);
+  std::unique_ptr<Loop> loop_;
+};
+
+}  // namespace qsplit::http
