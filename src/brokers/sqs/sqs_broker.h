@@ -37,6 +37,7 @@ class SqsBroker final : public core::Broker {
   std::size_t batchSize() const override { return 10 * options_.pollers; }
 
   const SqsOptions& options() const { return options_; }
+  SqsClient& client() { return client_; }
 
  private:
   SqsBroker(SqsOptions options, std::unique_ptr<http::HttpClient> http,

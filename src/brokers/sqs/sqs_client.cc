@@ -75,6 +75,7 @@ Result<SqsClient::Pending> SqsClient::start(const std::string& action, const jso
   request.aws_sigv4 = "aws:amz:" + settings_.region + ":sqs";
   request.user_password = credentials->access_key_id + ":" + credentials->secret_access_key;
   request.timeout = settings_.request_timeout;
+  requests_.fetch_add(1, std::memory_order_relaxed);
   return Pending{action, http_.send(std::move(request))};
 }
 

@@ -2,6 +2,7 @@
 // many calls in flight at once, retried with jittered backoff on throttling and 5xx.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
@@ -43,8 +44,11 @@ class SqsClient {
 
   static bool retryable(const Error& error);
   const SqsSettings& settings() const { return settings_; }
+  // HTTP requests started so far, retries included.
+  uint64_t requests() const { return requests_.load(std::memory_order_relaxed); }
 
  private:
+  std::atomic<uint64_t> requests_{0};
   http::HttpClient& http_;
   aws::CredentialsProvider& credentials_;
   SqsSettings settings_;

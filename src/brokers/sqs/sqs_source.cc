@@ -11,16 +11,22 @@ using nlohmann::json;
 SqsSource::SqsSource(SqsClient& client, std::string name, std::string url, std::size_t pollers,
                      std::chrono::seconds visibility)
     : client_(client), name_(std::move(name)), url_(std::move(url)),
-      pollers_(std::max<std::size_t>(1, pollers)), visibility_(visibility) {}
+      pollers_(std::max<std::size_t>(1, pollers)), visibility_(visibility),
+      fifo_(isFifoName(name_)) {}
 
-Result<std::vector<core::Message>> SqsSource::receive(std::size_t max,
-                                                      std::chrono::milliseconds wait) {
+SqsSource::~SqsSource() {
+  // Messages of a poll still in flight are hidden from everyone: give them back at once.
+  if (prefetch_.empty()) return;
+  auto left = collect(prefetch_);
+  if (left && !left->empty()) (void)release(*left);
+}
+
+Result<void> SqsSource::startPolls(std::size_t max, std::chrono::milliseconds wait) {
   auto seconds = std::min<int64_t>(20, (wait.count() + 999) / 1000);
   // A FIFO queue is read by one call at a time: SQS hides a group while its messages are in
   // flight, but the order between two calls' answers would be whichever came back first
   // (and some servers, moto among them, do not hide groups at all).
-  std::size_t calls = isFifoName(name_) ? 1 : std::clamp<std::size_t>((max + 9) / 10, 1, pollers_);
-  std::vector<SqsClient::Pending> pending;
+  std::size_t calls = fifo_ ? 1 : std::clamp<std::size_t>((max + 9) / 10, 1, pollers_);
   for (std::size_t i = 0; i < calls; ++i) {
     json request = {{"QueueUrl", url_},
                     {"MaxNumberOfMessages", std::clamp<std::size_t>(max - i * 10, 1, 10)},
@@ -30,11 +36,15 @@ Result<std::vector<core::Message>> SqsSource::receive(std::size_t max,
                     {"MessageSystemAttributeNames", {"All"}},
                     {"AttributeNames", {"All"}}};
     QSPLIT_ASSIGN_OR_RETURN(auto started, client_.start("ReceiveMessage", request));
-    pending.push_back(std::move(started));
+    prefetch_.push_back(std::move(started));
   }
+  return ok();
+}
+
+Result<std::vector<core::Message>> SqsSource::collect(std::vector<SqsClient::Pending>& polls) {
   std::vector<core::Message> out;
   std::optional<Error> first_error;
-  for (auto& p : pending) {
+  for (auto& p : polls) {
     auto answer = client_.finish(p);
     if (!answer) {
       if (!first_error) first_error = answer.error().withContext("receiving from " + name_);
@@ -43,9 +53,20 @@ Result<std::vector<core::Message>> SqsSource::receive(std::size_t max,
     if (auto it = answer->find("Messages"); it != answer->end() && it->is_array())
       for (const auto& m : *it) out.push_back(fromSqs(m));
   }
+  polls.clear();
   // Messages received by the calls that succeeded are returned: failing would leave them
   // hidden until their visibility timeout for nothing.
   if (out.empty() && first_error) return fail(*first_error);
+  return out;
+}
+
+Result<std::vector<core::Message>> SqsSource::receive(std::size_t max,
+                                                      std::chrono::milliseconds wait) {
+  if (prefetch_.empty()) QSPLIT_TRY(startPolls(max, wait));
+  QSPLIT_ASSIGN_OR_RETURN(auto out, collect(prefetch_));
+  // While the caller sends and acknowledges these, the next polls are already on their
+  // way (not for FIFO queues: a batch given back must come before what follows it).
+  if (!out.empty() && !fifo_) (void)startPolls(max, wait);
   return out;
 }
 

@@ -15,7 +15,11 @@ class SqsSource final : public core::Source {
   // are forwarded (covers the sends' retries; a crash makes them visible after it).
   SqsSource(SqsClient& client, std::string name, std::string url, std::size_t pollers,
             std::chrono::seconds visibility);
+  // Gives back the messages of a poll still in flight.
+  ~SqsSource() override;
 
+  // Returns what the polls started by the previous call brought, if any, and starts the next
+  // ones before returning, so receiving overlaps the caller's sends. Otherwise
   // ceil(max / 10) ReceiveMessage calls in parallel (at most `pollers`; one for a FIFO
   // queue, so that order within a message group holds), each long-polling
   // up to `wait` (whole seconds, at most 20), with every message and system attribute.
@@ -27,6 +31,8 @@ class SqsSource final : public core::Source {
 
  private:
   // Runs `action` over batches of 10 messages in parallel, entries made by `entry`.
+  Result<void> startPolls(std::size_t max, std::chrono::milliseconds wait);
+  Result<std::vector<core::Message>> collect(std::vector<SqsClient::Pending>& polls);
   template <class Entry>
   Result<void> perBatch(const std::string& action, std::span<const core::Message> messages,
                         Entry entry);
@@ -36,6 +42,8 @@ class SqsSource final : public core::Source {
   std::string url_;
   std::size_t pollers_;
   std::chrono::seconds visibility_;
+  bool fifo_;
+  std::vector<SqsClient::Pending> prefetch_;  // polls started for the next receive()
 };
 
 }  // namespace qsplit::sqs
