@@ -25,6 +25,7 @@
 #include "engine/orphans.h"
 #include "engine/queue_splitter.h"
 #include "support/brokers.h"
+#include "support/eventually.h"
 #include "support/faulty_broker.h"
 #include "support/messages.h"
 #include "support/recording_patcher.h"
@@ -33,17 +34,7 @@ namespace qsplit::conformance {
 
 using std::chrono::milliseconds;
 
-// Polls `done` for up to 30 s; a bound so a broken build fails instead of hanging, not a
-// timing assertion.
-template <class F>
-bool eventually(F done) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return done();
-}
+using testing::eventually;
 
 inline std::vector<core::Message> produceSet(int count) {
   static const char* authors[] = {"alice", "bob", "carol"};

@@ -1,9 +1,12 @@
 #include "support/command.h"
 
+#include <spawn.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
 #include <fstream>
+
+extern char** environ;
 
 namespace qsplit::testing {
 
@@ -39,6 +42,15 @@ CommandResult run(const std::string& command, const std::string* input) {
   }
   if (!input_file.empty()) std::remove(input_file.c_str());
   return result;
+}
+
+pid_t spawn(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  return pid;
 }
 
 }  // namespace qsplit::testing

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <cstdio>
+#include <sys/types.h>
+
 #include <string>
+#include <vector>
 
 namespace qsplit::testing {
 
@@ -15,6 +18,9 @@ struct CommandResult {
 // Runs `command` with `/bin/sh -c`, writing `input` to its stdin when given, and returns
 // its exit status and stdout (stderr goes to the test's stderr).
 CommandResult run(const std::string& command, const std::string* input = nullptr);
+
+// Starts `args[0]` with `args` and this process's environment, without waiting; -1 on error.
+pid_t spawn(const std::vector<std::string>& args);
 
 // Quotes `text` for the shell.
 std::string shellQuote(const std::string& text);

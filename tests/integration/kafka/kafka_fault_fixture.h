@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <map>
@@ -16,8 +15,7 @@
 #include "common/random.h"
 #include "support/kafka_test_broker.h"
 #include "support/command.h"
-
-extern char** environ;
+#include "support/eventually.h"
 
 namespace qsplit::kafka {
 
@@ -29,23 +27,12 @@ const char* kAuthors[] = {"alice", "bob", "carol", "dave"};
 
 std::string authorOf(int seq) { return kAuthors[seq / (kRecords / 4)]; }
 
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  return pid;
-}
+using testing::spawn;
 
+// Polls the broker 5 times a second, not more.
 template <class F>
 bool waitUntil(F done, std::chrono::seconds limit) {
-  auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(200));
-  }
-  return done();
+  return testing::eventually(done, limit, milliseconds(200));
 }
 
 class KafkaFaultTest : public testing::KafkaTest<::testing::TestWithParam<bool>> {

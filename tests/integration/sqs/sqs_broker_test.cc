@@ -9,6 +9,7 @@
 
 #include "common/random.h"
 #include "engine/queue_splitter.h"
+#include "support/eventually.h"
 #include "support/messages.h"
 #include "support/recording_patcher.h"
 #include "support/sqs_test_broker.h"
@@ -19,13 +20,7 @@ namespace {
 using nlohmann::json;
 using std::chrono::milliseconds;
 
-template <class F>
-bool eventually(F done) {
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < until && !done())
-    std::this_thread::sleep_for(milliseconds(20));
-  return done();
-}
+using testing::eventually;
 
 class SqsBrokerTest : public ::testing::TestWithParam<const testing::SqsServer*> {
  protected:

@@ -1,0 +1,59 @@
+// A forwarding process for the SQS fault tests: forwards one queue to a fallback and to
+// session queues (QUEUE=ATTRIBUTE:REGEX, in start order) until SIGTERM, so a test can kill -9
+// it mid-stream and start it again. Any credentials: it is meant for ElasticMQ.
+#include <CLI/CLI.hpp>
+
+#include <csignal>
+#include <thread>
+
+#include "brokers/sqs/sqs_broker.h"
+#include "engine/forwarder.h"
+
+namespace {
+volatile std::sig_atomic_t stopping = 0;
+}
+
+int main(int argc, char** argv) {
+  CLI::App app{"forward one SQS queue until SIGTERM"};
+  qsplit::sqs::SqsOptions options;
+  std::string original, fallback;
+  std::vector<std::string> sessions;
+  int visibility = 5;
+  app.add_option("--endpoint", options.endpoint)->required();
+  app.add_option("--original", original)->required();
+  app.add_option("--fallback", fallback)->required();
+  app.add_option("--session", sessions, "QUEUE=ATTRIBUTE:REGEX");
+  app.add_option("--visibility", visibility, "seconds a received message stays hidden");
+  app.add_option("--pollers", options.pollers);
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<qsplit::core::SessionRoute> routes;
+  for (const auto& s : sessions) {
+    auto eq = s.find('='), colon = s.find(':');
+    if (eq == std::string::npos || colon == std::string::npos) return 2;
+    auto filter = qsplit::core::Filter::compile({{s.substr(eq + 1, colon - eq - 1), s.substr(colon + 1)}});
+    if (!filter) return 2;
+    routes.push_back({s.substr(0, eq), *filter, qsplit::core::QueueMode::kSteal, s.substr(0, eq)});
+  }
+  options.region = "us-east-1";
+  options.credentials = qsplit::aws::Credentials{"fault-test", "fault-test", ""};
+  options.in_flight_visibility = std::chrono::seconds(visibility);
+  auto broker = qsplit::sqs::SqsBroker::create(options);
+  if (!broker) {
+    std::fprintf(stderr, "%s\n", broker.error().message().c_str());
+    return 1;
+  }
+  qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1));
+  qsplit::engine::ForwarderOptions forwarding;
+  forwarding.delivery = qsplit::engine::Delivery::kAtLeastOnce;
+  forwarding.wait = std::chrono::milliseconds(1000);
+  qsplit::engine::Forwarder forwarder(**broker, original, "", router, forwarding);
+  if (auto started = forwarder.start(); !started) {
+    std::fprintf(stderr, "%s\n", started.error().message().c_str());
+    return 1;
+  }
+  std::signal(SIGTERM, [](int) { stopping = 1; });
+  while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  forwarder.stop();
+  return 0;
+}

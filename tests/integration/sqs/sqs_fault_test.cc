@@ -1,0 +1,130 @@
+// kill -9 of the forwarding process in the middle of a stream, then a restart, on ElasticMQ:
+// every message reaches the destination its attribute names; none is lost; duplicates are
+// counted on a standard queue and there are none on a FIFO queue (a resend carries the
+// deduplication id of the first send), where each group's order also holds.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <map>
+
+#include "common/random.h"
+#include "support/eventually.h"
+#include "support/sqs_test_broker.h"
+
+namespace qsplit::sqs {
+namespace {
+
+constexpr int kMessages = 4000;
+const char* kAuthors[] = {"alice", "bob", "carol", "dave"};
+
+class SqsFaultTest : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    auto broker = testing::connectTestSqs(testing::kElasticMq, &client_, &why);
+    QSPLIT_NEED_BROKER(why);
+    ASSERT_TRUE(broker.has_value()) << broker.error().message();
+    broker_ = std::move(broker).value();
+    std::string id = SecureRandom::instance().digits(8), fifo = GetParam() ? ".fifo" : "";
+    original_ = "orders-" + id + fifo;
+    fallback_ = "mirrord-tmp-" + id + "-fallback-orders" + fifo;
+    alice_ = "mirrord-tmp-" + id + "-alice-orders" + fifo;
+    bob_ = "mirrord-tmp-" + id + "-bob-orders" + fifo;
+    nlohmann::json attributes = nlohmann::json::object();
+    if (GetParam()) attributes["FifoQueue"] = "true";
+    for (const auto& q : {original_, fallback_, alice_, bob_}) client_.create(q, attributes);
+  }
+
+  void produceStream() {
+    std::vector<core::Message> messages;
+    for (int i = 0; i < kMessages; ++i) {
+      core::Message m;
+      m.body = "seq-" + std::to_string(i);
+      m.attributes = {{"author", kAuthors[i % 4], "String"}, {"seq", std::to_string(i), "Number"}};
+      m.group_id = "customer-" + std::to_string(i % 8);
+      messages.push_back(std::move(m));
+    }
+    client_.send(original_, messages);
+  }
+
+  pid_t startForwarder() {
+    return testing::spawn({QSPLIT_SQS_FORWARD_TOOL, "--endpoint", client_.endpoint(), "--original",
+                           original_, "--fallback", fallback_, "--session",
+                           alice_ + "=author:^alice$", "--session", bob_ + "=author:^bob$",
+                           "--visibility", "5"});
+  }
+
+  uint64_t left() {
+    auto backlog = broker_->admin().backlog(original_, "");
+    return backlog ? *backlog : UINT64_MAX;
+  }
+  uint64_t visible() {
+    auto a = broker_->sqsAdmin().attributes(original_);
+    return a ? std::stoull((*a)["ApproximateNumberOfMessages"]) : UINT64_MAX;
+  }
+
+  testing::SqsTestClient client_;
+  std::unique_ptr<SqsBroker> broker_;
+  std::string original_, fallback_, alice_, bob_;
+};
+
+TEST_P(SqsFaultTest, KillNineMidStreamLosesNothing) {
+  produceStream();
+  pid_t first = startForwarder();
+  ASSERT_GT(first, 0);
+  // Kill it once about a third of the stream has been taken.
+  ASSERT_TRUE(testing::eventually([&] { return visible() < kMessages * 2 / 3; },
+                                  std::chrono::seconds(120), std::chrono::milliseconds(20)));
+  kill(first, SIGKILL);
+  waitpid(first, nullptr, 0);
+  pid_t second = startForwarder();
+  ASSERT_GT(second, 0);
+  bool done = testing::eventually([&] { return left() == 0; }, std::chrono::seconds(180),
+                                  std::chrono::milliseconds(200));
+  kill(second, SIGTERM);
+  int status = 0;
+  waitpid(second, &status, 0);
+  ASSERT_TRUE(done) << left() << " messages never forwarded";
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  std::map<int, std::map<std::string, int>> seen;  // seq -> destination -> times
+  int out_of_order = 0;
+  for (const auto& [who, queue] : {std::pair{"alice", alice_}, std::pair{"bob", bob_},
+                                   std::pair{"fallback", fallback_}}) {
+    std::map<std::string, int> last;  // group -> last seq
+    for (const auto& m : client_.drain(queue)) {
+      int seq = std::stoi(m.findAttribute("seq")->value);
+      ++seen[seq][who];
+      if (last.count(m.group_id) && seq <= last[m.group_id]) ++out_of_order;
+      last[m.group_id] = seq;
+    }
+  }
+  int lost = 0, duplicated = 0, misrouted = 0;
+  for (int seq = 0; seq < kMessages; ++seq) {
+    if (!seen.count(seq)) {
+      ++lost;
+      continue;
+    }
+    std::string author = kAuthors[seq % 4];
+    std::string expected = author == "alice" || author == "bob" ? author : "fallback";
+    for (const auto& [who, times] : seen[seq]) {
+      if (who != expected) misrouted += times;
+      duplicated += times - 1;
+    }
+  }
+  std::printf("kill -9 mid-stream (%s): lost %d, duplicated %d, misrouted %d, out of order %d\n",
+              GetParam() ? "FIFO" : "standard", lost, duplicated, misrouted, out_of_order);
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ(misrouted, 0);
+  if (GetParam()) {
+    EXPECT_EQ(duplicated, 0) << "FIFO deduplication must absorb the resends";
+    EXPECT_EQ(out_of_order, 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Queues, SqsFaultTest, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "Fifo" : "Standard"; });
+
+}  // namespace
+}  // namespace qsplit::sqs
