@@ -11,9 +11,6 @@
 
 namespace qsplit::config {
 
-// container -> env var -> value, as the workload's pod template has them.
-using ContainerEnv = std::map<std::string, std::map<std::string, std::string>>;
-
 struct KafkaTarget {
   std::string topic_id;
   std::string topic;     // the original topic, read from nameSources

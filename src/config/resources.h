@@ -155,6 +155,9 @@ struct Secret {
   std::map<std::string, std::string> data;  // decoded from base64 `data` plus `stringData`
 };
 
+// container -> env var -> value, as the workload's pod template has them.
+using ContainerEnv = std::map<std::string, std::map<std::string, std::string>>;
+
 struct ResourceSet {
   std::vector<WorkloadQueueRegistry> registries;
   std::vector<KafkaTopicsConsumer> topics_consumers;
