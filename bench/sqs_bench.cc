@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     double plain_rate = s.messages / plain.seconds;
     std::printf("| plain copy loop | %d | - | %.0f | %.3f | 1.00 |\n", loops, plain_rate,
                 double(plain.requests) / s.messages);
-    for (int sessions : {1, 10}) {
+    for (int sessions : {0, 1, 10}) {
       std::string original = createQueue(*broker, "bench-orders-" + tag + "-" + std::to_string(sessions));
       std::vector<std::string> destinations = {createQueue(*broker, original + "-fallback")};
       for (int i = 0; i < sessions; ++i)

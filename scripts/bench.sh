@@ -8,7 +8,7 @@ dir=${1:-build-bench}
 scripts/build.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DQSPLIT_BENCH=ON -DQSPLIT_TESTS=OFF
 mkdir -p bench/results
 json=$(mktemp)
-trap 'rm -f "$json"; scripts/kafka.sh stop' EXIT
+trap 'rm -f "$json"; scripts/kafka.sh stop; scripts/sqs.sh stop' EXIT
 
 echo "== router (bench/results/router.md)"
 "$dir/bench/router_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
@@ -27,3 +27,11 @@ for sessions in 1 100; do
 done
 python3 bench/report_kafka.py "$table" "$latency" > bench/results/kafka.md
 cat bench/results/kafka.md
+
+echo "== SQS forwarding (bench/results/sqs.md)"
+scripts/sqs.sh start > "$json.sqs"
+while IFS= read -r line; do export "$line"; done < "$json.sqs"
+rm -f "$json.sqs"
+table=$("$dir/bench/sqs_bench" --endpoint "$QSPLIT_ELASTICMQ_ENDPOINT" --messages 10000 --size 1024)
+python3 bench/report_sqs.py "$table" > bench/results/sqs.md
+cat bench/results/sqs.md

@@ -20,7 +20,7 @@ struct SqsOptions {
   std::string region;    // empty: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1
   std::optional<aws::Credentials> credentials;  // none: the standard chain
   std::size_t pollers = 4;                      // ReceiveMessage calls in flight per source
-  std::chrono::seconds in_flight_visibility{60};
+  std::chrono::seconds in_flight_visibility{30};  // extended while a message is in flight
   int max_attempts = 6;
 };
 

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "brokers/sqs/sqs_messages.h"
+#include "common/log.h"
 
 namespace qsplit::sqs {
 
@@ -12,9 +13,52 @@ SqsSource::SqsSource(SqsClient& client, std::string name, std::string url, std::
                      std::chrono::seconds visibility)
     : client_(client), name_(std::move(name)), url_(std::move(url)),
       pollers_(std::max<std::size_t>(1, pollers)), visibility_(visibility),
-      fifo_(isFifoName(name_)) {}
+      fifo_(isFifoName(name_)) {
+  extender_ = std::thread([this] { extendLoop(); });
+}
+
+void SqsSource::extendLoop() {
+  auto every = std::chrono::milliseconds(std::max<int64_t>(500, visibility_.count() * 1000 / 2));
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, every);
+    if (stopping_ || in_flight_.empty()) continue;
+    std::vector<core::Message> held;
+    for (const auto& [receipt, m] : in_flight_) held.push_back(m);
+    lock.unlock();
+    auto extended = perBatch("ChangeMessageVisibilityBatch", held,
+                             [&](const core::Message& m, std::size_t i) {
+                               return json{{"Id", std::to_string(i)},
+                                           {"ReceiptHandle", m.receipt},
+                                           {"VisibilityTimeout", visibility_.count()}};
+                             });
+    // A message settled meanwhile can't be extended: that failure is expected and harmless.
+    if (!extended) logger("sqs")->debug("queue={} extending visibility: {}", name_, extended.error().message());
+    lock.lock();
+  }
+}
+
+void SqsSource::track(const std::vector<core::Message>& received) {
+  std::lock_guard lock(mutex_);
+  for (const auto& m : received) {
+    core::Message receipt_only;
+    receipt_only.receipt = m.receipt;
+    in_flight_.emplace(m.receipt, std::move(receipt_only));
+  }
+}
+
+void SqsSource::untrack(std::span<const core::Message> settled) {
+  std::lock_guard lock(mutex_);
+  for (const auto& m : settled) in_flight_.erase(m.receipt);
+}
 
 SqsSource::~SqsSource() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  extender_.join();
   // Messages of a poll still in flight are hidden from everyone: give them back at once.
   if (prefetch_.empty()) return;
   auto left = collect(prefetch_);
@@ -64,6 +108,7 @@ Result<std::vector<core::Message>> SqsSource::receive(std::size_t max,
                                                       std::chrono::milliseconds wait) {
   if (prefetch_.empty()) QSPLIT_TRY(startPolls(max, wait));
   QSPLIT_ASSIGN_OR_RETURN(auto out, collect(prefetch_));
+  track(out);
   // While the caller sends and acknowledges these, the next polls are already on their
   // way (not for FIFO queues: a batch given back must come before what follows it).
   if (!out.empty() && !fifo_) (void)startPolls(max, wait);
@@ -103,12 +148,14 @@ Result<void> SqsSource::perBatch(const std::string& action, std::span<const core
 }
 
 Result<void> SqsSource::ack(std::span<const core::Message> messages) {
+  untrack(messages);
   return perBatch("DeleteMessageBatch", messages, [](const core::Message& m, std::size_t i) {
     return json{{"Id", std::to_string(i)}, {"ReceiptHandle", m.receipt}};
   });
 }
 
 Result<void> SqsSource::release(std::span<const core::Message> messages) {
+  untrack(messages);
   return perBatch("ChangeMessageVisibilityBatch", messages,
                   [](const core::Message& m, std::size_t i) {
                     return json{{"Id", std::to_string(i)},

@@ -2,7 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "brokers/sqs/sqs_client.h"
 #include "core/broker.h"
@@ -11,8 +15,10 @@ namespace qsplit::sqs {
 
 class SqsSource final : public core::Source {
  public:
-  // `visibility`: how long received messages stay hidden from other consumers while they
-  // are forwarded (covers the sends' retries; a crash makes them visible after it).
+  // `visibility`: how long received messages stay hidden from other consumers. A thread
+  // extends it by as much every visibility/2 for messages received and not yet acknowledged
+  // or released, however long their sends take; after a crash they are visible again
+  // within `visibility`.
   SqsSource(SqsClient& client, std::string name, std::string url, std::size_t pollers,
             std::chrono::seconds visibility);
   // Gives back the messages of a poll still in flight.
@@ -31,6 +37,9 @@ class SqsSource final : public core::Source {
 
  private:
   // Runs `action` over batches of 10 messages in parallel, entries made by `entry`.
+  void extendLoop();
+  void track(const std::vector<core::Message>& received);
+  void untrack(std::span<const core::Message> settled);
   Result<void> startPolls(std::size_t max, std::chrono::milliseconds wait);
   Result<std::vector<core::Message>> collect(std::vector<SqsClient::Pending>& polls);
   template <class Entry>
@@ -44,6 +53,12 @@ class SqsSource final : public core::Source {
   std::chrono::seconds visibility_;
   bool fifo_;
   std::vector<SqsClient::Pending> prefetch_;  // polls started for the next receive()
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::map<std::string, core::Message> in_flight_;  // receipt -> message; guarded by mutex_
+  bool stopping_ = false;                           // guarded by mutex_
+  std::thread extender_;
 };
 
 }  // namespace qsplit::sqs

@@ -158,6 +158,35 @@ TEST_P(SqsBrokerTest, NumberBinaryAndCustomAttributesMatchAndArriveIntact) {
   ASSERT_TRUE(s->endSession("alice").has_value());
 }
 
+TEST_P(SqsBrokerTest, MessagesStillInFlightStayHidden) {
+  std::string queue = "slow-" + suffix_;
+  client_.create(queue);
+  client_.send(queue, {testing::message({{"a", "1"}}, "held"), testing::message({{"a", "2"}}, "given back")});
+  SqsOptions options = broker_->options();
+  options.credentials = client_.credentials();
+  options.in_flight_visibility = std::chrono::seconds(2);
+  auto broker = SqsBroker::create(options);
+  ASSERT_TRUE(broker.has_value());
+  auto source = std::move((*broker)->openSource(queue, "")).value();
+  std::vector<core::Message> got;
+  ASSERT_TRUE(eventually([&] {
+    auto batch = source->receive(10, milliseconds(1000));
+    if (batch) got.insert(got.end(), batch->begin(), batch->end());
+    return got.size() == 2;
+  }));
+  std::vector<core::Message> give_back, hold;
+  for (auto& m : got) (m.body == "held" ? hold : give_back).push_back(m);
+  ASSERT_TRUE(source->release(give_back).has_value());
+  // Three visibility timeouts later, the message not yet acknowledged is still hidden from
+  // every other consumer, while the released one was visible at once.
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  auto others = client_.drain(queue);
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0].body, "given back");
+  ASSERT_TRUE(source->ack(hold).has_value());
+  EXPECT_EQ(*broker_->admin().backlog(queue, ""), 0u);
+}
+
 TEST_P(SqsBrokerTest, MissingQueueIsNamed) {
   auto info = broker_->admin().describe("no-such-queue-" + suffix_);
   ASSERT_FALSE(info.has_value());
