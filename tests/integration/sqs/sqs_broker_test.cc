@@ -215,6 +215,37 @@ TEST_P(SqsBrokerTest, UnreachableServerIsRetriedThenNamed) {
       << info.error().message();
 }
 
+TEST_P(SqsBrokerTest, UnreachableServerLeavesOtherSplitsFlowing) {
+  std::string original = "flowing-" + suffix_;
+  client_.create(original);
+  auto s = splitter(original);
+  auto alice = s->startSession("alice", testing::filter({{"to", "alice"}}), core::QueueMode::kSteal);
+  ASSERT_TRUE(alice.has_value()) << alice.error().message();
+
+  SqsOptions dead;
+  dead.endpoint = "http://127.0.0.1:1";
+  dead.region = "us-east-1";
+  dead.credentials = client_.credentials();
+  dead.max_attempts = 2;
+  auto unreachable = SqsBroker::create(dead);
+  ASSERT_TRUE(unreachable.has_value());
+  testing::RecordingPatcher other_patcher("elsewhere");
+  engine::QueueSplitter other(**unreachable, other_patcher, SystemClock::instance(),
+                              SecureRandom::instance(), "elsewhere", {});
+  auto failed = other.startSession("bob", testing::filter({{"to", "bob"}}), core::QueueMode::kSteal);
+  ASSERT_FALSE(failed.has_value());
+  EXPECT_EQ(failed.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(failed.error().message().find("http://127.0.0.1:1"), std::string::npos)
+      << failed.error().message();
+
+  client_.send(original, {testing::message({{"to", "alice"}}, "still flowing")});
+  ASSERT_TRUE(eventually([&] { return s->status().counts.acked >= 1; }));
+  auto got = client_.drain(*alice);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "still flowing");
+  ASSERT_TRUE(s->endSession("alice").has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Servers, SqsBrokerTest,
                          ::testing::Values(&testing::kElasticMq, &testing::kMoto),
                          [](const auto& info) { return std::string(info.param->name); });
