@@ -1,7 +1,8 @@
 // kill -9 of the forwarding process in the middle of a stream, then a restart, on ElasticMQ:
 // every message reaches the destination its attribute names; none is lost; duplicates are
 // counted on a standard queue and there are none on a FIFO queue (a resend carries the
-// deduplication id of the first send), where each group's order also holds.
+// deduplication id of the first send), where each group's order also holds. And a restart of
+// the server itself (an ElasticMQ keeping its state in files) in the middle of the stream.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,6 +10,8 @@
 #include <map>
 
 #include "common/random.h"
+#include "engine/forwarder.h"
+#include "support/messages.h"
 #include "support/eventually.h"
 #include "support/sqs_test_broker.h"
 
@@ -125,6 +128,75 @@ TEST_P(SqsFaultTest, KillNineMidStreamLosesNothing) {
 
 INSTANTIATE_TEST_SUITE_P(Queues, SqsFaultTest, ::testing::Values(false, true),
                          [](const auto& info) { return info.param ? "Fifo" : "Standard"; });
+
+TEST(SqsRestartTest, ServerRestartMidStreamLosesNothing) {
+  std::string endpoint, why;
+  endpoint = testing::brokerAddress("QSPLIT_ELASTICMQ_PERSISTENT_ENDPOINT", &why);
+  QSPLIT_NEED_BROKER(why);
+  aws::Credentials credentials{"restart-test", "restart-test", ""};
+  testing::SqsTestClient client(endpoint, credentials);
+  std::string id = SecureRandom::instance().digits(8);
+  std::string original = "restart-" + id, fallback = "mirrord-tmp-" + id + "-fallback-restart",
+              alice = "mirrord-tmp-" + id + "-alice-restart";
+  for (const auto& q : {original, fallback, alice}) client.create(q);
+  std::vector<core::Message> stream;
+  for (int i = 0; i < kMessages; ++i)
+    stream.push_back(testing::message({{"author", kAuthors[i % 4]}, {"seq", std::to_string(i)}},
+                                      "seq-" + std::to_string(i)));
+  client.send(original, stream);
+
+  SqsOptions options;
+  options.endpoint = endpoint;
+  options.region = "us-east-1";
+  options.credentials = credentials;
+  options.in_flight_visibility = std::chrono::seconds(5);
+  auto broker = std::move(SqsBroker::create(options)).value();
+  auto filter = core::Filter::compile({{"author", "^alice$"}});
+  core::Router router(*core::RouteTable::build({{alice, *filter, core::QueueMode::kSteal, alice}},
+                                               fallback, 1));
+  engine::ForwarderOptions forwarding;
+  forwarding.delivery = engine::Delivery::kAtLeastOnce;
+  forwarding.wait = std::chrono::milliseconds(1000);
+  engine::Forwarder forwarder(*broker, original, "", router, forwarding);
+  ASSERT_TRUE(forwarder.start().has_value());
+  ASSERT_TRUE(testing::eventually([&] { return forwarder.counts().acked > 0; }));
+  auto restarted = testing::run(QSPLIT_SOURCE_DIR "/scripts/sqs.sh restart-elasticmq");
+  ASSERT_EQ(restarted.status, 0) << "scripts/sqs.sh restart-elasticmq failed";
+  // ElasticMQ answers before it has restored its queues' messages (an empty queue for a
+  // moment), so "empty" counts only once every message has been acknowledged at least once.
+  bool done = testing::eventually(
+      [&] {
+        if (forwarder.counts().acked < static_cast<uint64_t>(kMessages)) return false;
+        auto left = broker->admin().backlog(original, "");
+        return left && *left == 0;
+      },
+      std::chrono::seconds(180), std::chrono::milliseconds(200));
+  auto counts = forwarder.counts();
+  forwarder.stop();
+  ASSERT_TRUE(done) << "the original was never emptied";
+
+  std::map<int, std::map<std::string, int>> seen;
+  for (const auto& [who, queue] : {std::pair{"alice", alice}, std::pair{"fallback", fallback}})
+    for (const auto& m : client.drain(queue)) ++seen[std::stoi(m.findAttribute("seq")->value)][who];
+  int lost = 0, duplicated = 0, misrouted = 0;
+  for (int seq = 0; seq < kMessages; ++seq) {
+    if (!seen.count(seq)) {
+      ++lost;
+      continue;
+    }
+    std::string expected = seq % 4 == 0 ? "alice" : "fallback";
+    for (const auto& [who, times] : seen[seq]) {
+      if (who != expected) misrouted += times;
+      duplicated += times - 1;
+    }
+  }
+  std::printf("server restart mid-stream: lost %d, duplicated %d, misrouted %d "
+              "(receive errors %llu, send errors %llu during the outage)\n",
+              lost, duplicated, misrouted, static_cast<unsigned long long>(counts.receive_errors),
+              static_cast<unsigned long long>(counts.send_errors));
+  EXPECT_EQ(lost, 0);
+  EXPECT_EQ(misrouted, 0);
+}
 
 }  // namespace
 }  // namespace qsplit::sqs
