@@ -8,6 +8,7 @@
 
 #include "brokers/kafka/kafka_broker.h"
 #include "engine/forwarder.h"
+#include "support/session_args.h"
 
 namespace {
 volatile std::sig_atomic_t stopping = 0;
@@ -28,13 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch);
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<qsplit::core::SessionRoute> routes;
-  for (const auto& s : sessions) {
-    auto eq = s.find('='), colon = s.find(':');
-    auto filter = qsplit::core::Filter::compile({{s.substr(eq + 1, colon - eq - 1), s.substr(colon + 1)}});
-    if (eq == std::string::npos || colon == std::string::npos || !filter) return 2;
-    routes.push_back({s.substr(0, eq), *filter, qsplit::core::QueueMode::kSteal, s.substr(0, eq)});
-  }
+  auto routes = qsplit::testing::parseSessionArgs(sessions);
+  if (!routes) return 2;
   // A killed member holds its partitions until its session times out: keep that short so
   // the restarted forwarder takes over quickly.
   auto broker = qsplit::kafka::KafkaBroker::create(
@@ -43,7 +39,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", broker.error().message().c_str());
     return 1;
   }
-  qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1));
+  qsplit::core::Router router(*qsplit::core::RouteTable::build(*routes, fallback, 1));
   qsplit::engine::ForwarderOptions options;
   options.delivery = exactly_once ? qsplit::engine::Delivery::kExactlyOnce
                                   : qsplit::engine::Delivery::kAtLeastOnce;

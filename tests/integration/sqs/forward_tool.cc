@@ -8,6 +8,7 @@
 
 #include "brokers/sqs/sqs_broker.h"
 #include "engine/forwarder.h"
+#include "support/session_args.h"
 
 namespace {
 volatile std::sig_atomic_t stopping = 0;
@@ -27,14 +28,8 @@ int main(int argc, char** argv) {
   app.add_option("--pollers", options.pollers);
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<qsplit::core::SessionRoute> routes;
-  for (const auto& s : sessions) {
-    auto eq = s.find('='), colon = s.find(':');
-    if (eq == std::string::npos || colon == std::string::npos) return 2;
-    auto filter = qsplit::core::Filter::compile({{s.substr(eq + 1, colon - eq - 1), s.substr(colon + 1)}});
-    if (!filter) return 2;
-    routes.push_back({s.substr(0, eq), *filter, qsplit::core::QueueMode::kSteal, s.substr(0, eq)});
-  }
+  auto routes = qsplit::testing::parseSessionArgs(sessions);
+  if (!routes) return 2;
   options.region = "us-east-1";
   options.credentials = qsplit::aws::Credentials{"fault-test", "fault-test", ""};
   options.in_flight_visibility = std::chrono::seconds(visibility);
@@ -43,7 +38,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", broker.error().message().c_str());
     return 1;
   }
-  qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1));
+  qsplit::core::Router router(*qsplit::core::RouteTable::build(*routes, fallback, 1));
   qsplit::engine::ForwarderOptions forwarding;
   forwarding.delivery = qsplit::engine::Delivery::kAtLeastOnce;
   forwarding.wait = std::chrono::milliseconds(1000);

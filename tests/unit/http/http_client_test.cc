@@ -17,19 +17,25 @@
 namespace qsplit::http {
 namespace {
 
+// A socket listening on a free loopback port; sets `port`.
+int listenOnLoopback(int* port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t size = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+  *port = ntohs(addr.sin_port);
+  listen(fd, 1);
+  return fd;
+}
+
 // Accepts one connection on a free loopback port, keeps the raw request, answers 200 "{}".
 class OneShotServer {
  public:
   OneShotServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t size = sizeof addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &size);
-    port_ = ntohs(addr.sin_port);
-    listen(fd_, 1);
+    fd_ = listenOnLoopback(&port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~OneShotServer() {
@@ -158,15 +164,9 @@ TEST(HttpClient, ClosingFailsWhatIsStillWaiting) {
     auto client = HttpClient::create();
     ASSERT_TRUE(client.has_value());
     // A listening socket that never answers: the request stays in flight.
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t size = sizeof addr;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-    listen(fd, 1);
-    pending = (*client)->send({"GET", "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/",
+    int port = 0;
+    int fd = listenOnLoopback(&port);
+    pending = (*client)->send({"GET", "http://127.0.0.1:" + std::to_string(port) + "/",
                                {}, "", "", "", std::chrono::seconds(60)});
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     client->reset();
