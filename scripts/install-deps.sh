@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev libssl-dev libsqlite3-dev
+  libcurl4-openssl-dev libssl-dev libsqlite3-dev libcpp-httplib-dev
   librdkafka-dev kcat
 )
 

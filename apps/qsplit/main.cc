@@ -4,7 +4,9 @@
 #include <filesystem>
 
 #include "common/log.h"
+#include "api_client.h"
 #include "demo/demo.h"
+#include "run.h"
 #include "validate.h"
 
 namespace {
@@ -54,6 +56,41 @@ int main(int argc, char** argv) {
   validate_cmd->add_option("-f,--config", config_path, "mirrord.json")->required();
   validate_cmd->add_option("-r,--resources", resources_path, "a YAML file or a directory of them");
 
+  qsplit::cli::ClientSettings client;
+  auto connect = [&](CLI::App* cmd) {
+    cmd->add_option("--server", client.server, "qsplitd's URL (QSPLIT_SERVER; default http://127.0.0.1:7460)");
+    cmd->add_option("--token", client.token, "bearer token (QSPLIT_TOKEN, or ~/.config/qsplit/client.yaml)");
+  };
+  qsplit::cli::RunOptions run;
+  auto* run_cmd = app.add_subcommand(
+      "run", "Start a session with a mirrord.json, run COMMAND with the session's queue variables, "
+             "end the session when it exits (or on Ctrl-C); exits with its status");
+  run_cmd->add_option("-f,--config", run.config_path, "mirrord.json")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("--target", run.target, "deployment/NAME[/CONTAINER] (default: the config's target)");
+  run_cmd->add_option("command", run.command, "the command to run, after --")->required();
+  connect(run_cmd);
+  qsplit::cli::ExecOptions exec;
+  auto* exec_cmd = app.add_subcommand(
+      "exec", "Run a deployed consumer locally; qsplitd restarts it with its queue variables "
+              "patched while split and restored after (local mode, without Kubernetes)");
+  exec_cmd->add_option("--workload", exec.workload, "deployment/NAME")->required();
+  exec_cmd->add_option("--container", exec.container, "the container it stands for (default: the registry's)");
+  exec_cmd->add_option("--grace", exec.grace_seconds, "seconds between SIGTERM and SIGKILL on a restart")
+      ->capture_default_str();
+  exec_cmd->add_option("command", exec.command, "the command to run, after --")->required();
+  connect(exec_cmd);
+  bool watch = false;
+  auto* status_cmd = app.add_subcommand("status", "Split queues, sessions, temporary names and rates");
+  status_cmd->add_flag("-w,--watch", watch, "refresh every 2 seconds");
+  connect(status_cmd);
+  auto* sessions_cmd = app.add_subcommand("sessions", "List sessions or end one");
+  sessions_cmd->require_subcommand(1);
+  auto* list_cmd = sessions_cmd->add_subcommand("list", "every live session");
+  std::string end_id;
+  auto* end_cmd = sessions_cmd->add_subcommand("end", "end a session (its owner or an admin)");
+  end_cmd->add_option("id", end_id, "the session id")->required();
+  connect(sessions_cmd);
+
   CLI11_PARSE(app, argc, argv);
   std::string error;
   if (!qsplit::setLogLevels(log_level, &error)) {
@@ -65,5 +102,15 @@ int main(int argc, char** argv) {
     if (demo.registry.empty()) demo.registry = example("registry.yaml");
     return qsplit::demo::runDemo(demo);
   }
-  return qsplit::cli::runValidate(config_path, resources_path);
+  if (*validate_cmd) return qsplit::cli::runValidate(config_path, resources_path);
+  auto api = qsplit::cli::ApiClient::create(client);
+  if (!api) {
+    std::fprintf(stderr, "qsplit: %s\n", api.error().message().c_str());
+    return 2;
+  }
+  if (*run_cmd) return qsplit::cli::runSession(**api, run);
+  if (*exec_cmd) return qsplit::cli::execWorkload(**api, exec);
+  if (*status_cmd) return qsplit::cli::showStatus(**api, watch);
+  if (*list_cmd) return qsplit::cli::listSessions(**api);
+  return qsplit::cli::endSession(**api, end_id);
 }

@@ -64,4 +64,10 @@ std::vector<SplitAction> Lifecycle::drainCheck(uint64_t fallback_backlog, TimePo
           SplitAction::kDeleteFallback};
 }
 
+void Lifecycle::resume(SplitState state, TimePoint now) {
+  state_ = state;
+  deadline_.reset();
+  if (state == SplitState::kDraining) deadline_ = now + linger_timeout_;
+}
+
 }  // namespace qsplit::core

@@ -52,6 +52,10 @@ class Lifecycle {
   // the workload, move any leftovers back to the original (never dropped) and delete it.
   std::vector<SplitAction> drainCheck(uint64_t fallback_backlog, TimePoint now);
 
+  // After an operator restart: the split was in `state` (splitting or draining); a drain
+  // restarts its linger timeout from `now`.
+  void resume(SplitState state, TimePoint now);
+
   // Restored is the end of one split; the next session starts a new one.
   bool finished() const { return state_ == SplitState::kRestored; }
 

@@ -163,6 +163,26 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   return ok();
 }
 
+Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::SessionRoute> sessions,
+                                   core::SplitState state) {
+  std::lock_guard lock(mutex_);
+  if (lifecycle_.state() != core::SplitState::kIdle)
+    return fail(ErrorCode::kFailedPrecondition, "resuming " + original_ + ", which already runs");
+  if (state != core::SplitState::kSplitting && state != core::SplitState::kDraining)
+    return fail(ErrorCode::kInvalidArgument, std::string("resuming ") + original_ + " in state " +
+                                                 core::splitStateName(state));
+  QSPLIT_ASSIGN_OR_RETURN(core::QueueInfo info, broker_.admin().describe(original_));
+  kind_ = info.kind;
+  fallback_ = std::move(fallback);
+  sessions_ = std::move(sessions);
+  lifecycle_.resume(state, clock_.now());
+  publishTable();
+  if (state == core::SplitState::kSplitting) QSPLIT_TRY(forwarder_.start());
+  logger("splitter")->info("queue={} resumed {} with fallback {} and {} sessions", original_,
+                           core::splitStateName(state), fallback_, sessions_.size());
+  return ok();
+}
+
 Result<void> QueueSplitter::tick() {
   std::lock_guard lock(mutex_);
   if (lifecycle_.state() != core::SplitState::kDraining) return ok();

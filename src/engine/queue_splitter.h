@@ -70,6 +70,12 @@ class QueueSplitter {
   // its queue. The last session starts the drain.
   Result<void> endSession(const std::string& session_id);
 
+  // After an operator restart: takes over a split that was running in `state` (splitting
+  // or draining), whose fallback and session queues exist and whose workload is patched.
+  // Splitting starts forwarding again; draining resumes the drain with a fresh linger.
+  Result<void> resume(std::string fallback, std::vector<core::SessionRoute> sessions,
+                      core::SplitState state);
+
   // While draining: restores the workload once the fallback is empty or the linger
   // timeout passed, moves any leftovers back to the original, deletes the fallback.
   Result<void> tick();

@@ -1,0 +1,138 @@
+#include "run.h"
+
+#include <fmt/format.h>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "child.h"
+#include "common/files.h"
+
+namespace qsplit::cli {
+namespace {
+
+void say(const std::string& line) { fmt::print(stderr, "qsplit: {}\n", line); }
+
+// Heartbeats while the command runs; stops the command if qsplitd ended the session.
+class Heartbeat {
+ public:
+  Heartbeat(ApiClient& api, std::string id, std::chrono::milliseconds every, pid_t child)
+      : api_(api), id_(std::move(id)), every_(every), child_(child),
+        thread_([this] { loop(); }) {}
+  ~Heartbeat() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    auto next = std::chrono::steady_clock::now();
+    while (!stop_) {
+      if (std::chrono::steady_clock::now() >= next) {
+        next += every_;
+        auto r = api_.call("POST", "/api/v1/sessions/" + id_ + "/heartbeat", std::nullopt, every_ * 2);
+        if (!r && r.error().code() == ErrorCode::kNotFound) {
+          say("session " + id_ + " was ended by qsplitd; stopping the command");
+          kill(child_, SIGTERM);
+          return;
+        }
+        if (!r) say("heartbeat: " + r.error().message());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ApiClient& api_;
+  std::string id_;
+  std::chrono::milliseconds every_;
+  pid_t child_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+std::string describeEnv(const nlohmann::json& env) {
+  std::string out;
+  for (const auto& [name, value] : env.items()) out += fmt::format(" {}={}", name, value.get<std::string>());
+  return out;
+}
+
+}  // namespace
+
+int runSession(ApiClient& api, const RunOptions& options) {
+  auto text = readFile(options.config_path);
+  if (!text) return say(text.error().message()), 2;
+  auto config = nlohmann::json::parse(*text, nullptr, false, true);
+  if (config.is_discarded() || !config.is_object())
+    return say(options.config_path + ": not a JSON object"), 2;
+  nlohmann::json body = {{"config", config}};
+  if (!options.target.empty()) body["target"] = options.target;
+  catchSignals();
+  // Starting may wait for the deployed workload's restart (up to its restart timeout).
+  auto session = api.call("POST", "/api/v1/sessions", body, std::chrono::minutes(10));
+  if (!session) return say("starting a session: " + session.error().message()), 2;
+  std::string id = (*session)["id"];
+  say(fmt::format("session {} ready for {}:{}", id, (*session)["target"].get<std::string>(),
+                  describeEnv((*session)["env"])));
+  if (pendingSignal()) {
+    (void)api.call("DELETE", "/api/v1/sessions/" + id);
+    return say("interrupted; session ended"), 130;
+  }
+  auto child = startChild(options.command, (*session)["env"].get<std::map<std::string, std::string>>());
+  if (!child) {
+    (void)api.call("DELETE", "/api/v1/sessions/" + id);
+    return say(child.error().message()), 127;
+  }
+  int status = 0;
+  {
+    Heartbeat heartbeat(api, id, std::chrono::milliseconds((*session)["heartbeat_interval_ms"].get<int64_t>()),
+                        *child);
+    bool forwarded = false;
+    for (;;) {
+      if (auto done = reap(*child)) {
+        status = *done;
+        break;
+      }
+      if (int sig = pendingSignal(); sig && !forwarded) {
+        // The command decides how to stop; a second signal forces it.
+        if (signalFromProcess()) kill(*child, sig);
+        forwarded = true;
+        clearSignal();
+      } else if (pendingSignal() && forwarded) {
+        kill(*child, SIGKILL);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  int code = exitCode(status);
+  auto ended = api.call("DELETE", "/api/v1/sessions/" + id, std::nullopt, std::chrono::minutes(5));
+  if (!ended && ended.error().code() != ErrorCode::kNotFound)
+    say("ending session " + id + ": " + ended.error().message());
+  else
+    say(fmt::format("command exited with {}; session {} ended", code, id));
+  return code;
+}
+
+int listSessions(ApiClient& api) {
+  auto sessions = api.call("GET", "/api/v1/sessions");
+  if (!sessions) return say(sessions.error().message()), 2;
+  fmt::print("{:<14} {:<12} {:<24} {:<10} {}\n", "SESSION", "OWNER", "TARGET", "STATE", "QUEUES");
+  for (const auto& s : (*sessions)["sessions"]) {
+    std::string queues;
+    for (const auto& q : s["queues"])
+      queues += fmt::format("{}{} -> {}", queues.empty() ? "" : ", ", q["original"].get<std::string>(),
+                            q["temporary"].get<std::string>());
+    fmt::print("{:<14} {:<12} {:<24} {:<10} {}\n", s["id"].get<std::string>(),
+               s["owner"].get<std::string>(), s["target"].get<std::string>(),
+               s["state"].get<std::string>(), queues);
+  }
+  return 0;
+}
+
+int endSession(ApiClient& api, const std::string& id) {
+  auto ended = api.call("DELETE", "/api/v1/sessions/" + id, std::nullopt, std::chrono::minutes(5));
+  if (!ended) return say("ending session " + id + ": " + ended.error().message()), 2;
+  fmt::print("session {} ended\n", id);
+  return 0;
+}
+
+}  // namespace qsplit::cli

@@ -1,0 +1,156 @@
+// qsplitd: the queue-splitting operator daemon. Local mode: custom resources from a
+// directory, deployed consumers run under `qsplit exec`, sessions from `qsplit run`.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "brokers/memory/memory_broker.h"
+#include "brokers/sqs/sqs_broker.h"
+#include "common/log.h"
+#include "control/api/server.h"
+#include "control/daemon_config.h"
+#include "control/local_workloads.h"
+#include "control/sessions.h"
+#include "control/store.h"
+#include "resources_watch.h"
+
+namespace {
+
+using namespace qsplit;
+
+std::atomic<bool> g_stop{false};
+extern "C" void onSignal(int) { g_stop = true; }
+
+struct Flags {
+  std::string config, listen, data_dir, resources, tokens, log_level, port_file;
+};
+
+Result<void> applyFlags(control::DaemonConfig& c, const Flags& f) {
+  if (!f.listen.empty()) {
+    auto colon = f.listen.rfind(':');
+    if (colon == std::string::npos)
+      return fail(ErrorCode::kInvalidArgument, "--listen: expected HOST:PORT, got " + f.listen);
+    c.listen_host = f.listen.substr(0, colon);
+    c.listen_port = std::atoi(f.listen.c_str() + colon + 1);
+  }
+  if (!f.data_dir.empty()) c.data_dir = f.data_dir;
+  if (!f.resources.empty()) c.resources_dir = f.resources;
+  if (!f.tokens.empty()) c.tokens_file = f.tokens;
+  if (!f.log_level.empty()) c.log_level = f.log_level;
+  if (c.resources_dir.empty())
+    return fail(ErrorCode::kInvalidArgument, "resources: pass --resources DIR or set it in the config");
+  return ok();
+}
+
+struct Brokers {
+  std::unique_ptr<sqs::SqsBroker> sqs;
+  std::unique_ptr<memory::MemoryBroker> memory;
+  std::map<config::QueueType, core::Broker*> enabled;
+};
+
+Result<Brokers> openBrokers(const control::DaemonConfig& c) {
+  Brokers b;
+  if (c.sqs_enabled) {
+    sqs::SqsOptions options;
+    options.endpoint = c.sqs_endpoint;
+    options.region = c.sqs_region;
+    options.pollers = c.sqs_pollers;
+    QSPLIT_ASSIGN_OR_RETURN(b.sqs, sqs::SqsBroker::create(options));
+    b.enabled[config::QueueType::kSqs] = b.sqs.get();
+  } else if (!c.memory_queues.empty()) {
+    b.memory = std::make_unique<memory::MemoryBroker>();
+    for (const auto& q : c.memory_queues) QSPLIT_TRY(b.memory->createQueue(q));
+    b.enabled[config::QueueType::kSqs] = b.memory.get();
+  }
+  return b;
+}
+
+int run(const Flags& flags) {
+  auto log = logger("qsplitd");
+  auto loaded = control::loadDaemonConfig(flags.config, control::processEnv());
+  if (!loaded) return fmt::print(stderr, "qsplitd: {}\n", loaded.error().message()), 2;
+  control::DaemonConfig config = std::move(loaded).value();
+  if (auto r = applyFlags(config, flags); !r) return fmt::print(stderr, "qsplitd: {}\n", r.error().message()), 2;
+  std::string error;
+  if (!setLogLevels(config.log_level, &error)) return fmt::print(stderr, "qsplitd: log level: {}\n", error), 2;
+
+  auto tokens = config.tokens_file.empty() ? control::api::Tokens::disabled()
+                                           : control::api::Tokens::load(config.tokens_file);
+  if (!tokens) return fmt::print(stderr, "qsplitd: tokens_file: {}\n", tokens.error().message()), 2;
+  if (!tokens->enabled())
+    log->warn("no tokens_file: the API is open to anyone who reaches {}:{}", config.listen_host,
+              config.listen_port);
+  auto resources = daemon::ResourcesWatch::load(config.resources_dir);
+  if (!resources) return fmt::print(stderr, "qsplitd: {}\n", resources.error().message()), 2;
+  auto brokers = openBrokers(config);
+  if (!brokers) return fmt::print(stderr, "qsplitd: {}\n", brokers.error().message()), 2;
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  auto store = control::Store::open(config.data_dir + "/qsplit.db");
+  if (!store) return fmt::print(stderr, "qsplitd: {}\n", store.error().message()), 2;
+
+  control::ManagerOptions options;
+  options.brokers = brokers->enabled;
+  options.limits = config.limits;
+  options.split.linger_timeout = config.linger_timeout;
+  options.split.return_unread = config.return_unread;
+  options.split.forwarder.wait = std::chrono::milliseconds(1000);
+  if (!config.name_template.empty()) options.split.names = *core::NameTemplate::parse(config.name_template);
+  if (brokers->sqs)
+    options.sqs_tags = [sqs = brokers->sqs.get()](const std::string& original, const auto& tags) {
+      sqs->sqsAdmin().setExtraTags(original, tags);
+    };
+  control::LocalWorkloads workloads(**store, SystemClock::instance());
+  auto* watch = resources->get();
+  control::SessionManager sessions(**store, workloads, [watch] { return watch->current(); },
+                                   SystemClock::instance(), SecureRandom::instance(), options);
+  std::atomic<bool> ready{false};
+  auto server = control::api::ApiServer::create(
+      {config.listen_host, config.listen_port, config.tls_cert, config.tls_key},
+      {sessions, workloads, *tokens, ready});
+  if (!server) return fmt::print(stderr, "qsplitd: {}\n", server.error().message()), 2;
+  std::string scheme = config.tls_cert.empty() ? "http" : "https";
+  fmt::print("qsplitd listening on {}://{}:{}\n", scheme, config.listen_host, (*server)->port());
+  std::fflush(stdout);
+  if (!flags.port_file.empty()) {
+    std::ofstream(flags.port_file + ".tmp") << (*server)->port() << "\n";
+    std::filesystem::rename(flags.port_file + ".tmp", flags.port_file, ec);
+  }
+  if (auto r = sessions.resume(); !r) {
+    log->critical("resuming the stored sessions: {}", r.error().message());
+    return 1;
+  }
+  ready = true;
+  while (!g_stop) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    resources->get()->poll();
+    sessions.tick();
+  }
+  log->info("stopping: sessions stay stored and resume when qsplitd starts again");
+  workloads.close();
+  (*server)->stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"qsplitd: the queue-splitting operator daemon"};
+  Flags flags;
+  app.add_option("-c,--config", flags.config, "the operator config file (YAML)")->check(CLI::ExistingFile);
+  app.add_option("--listen", flags.listen, "HOST:PORT for the API (port 0: any free port)");
+  app.add_option("--data-dir", flags.data_dir, "where the session store lives");
+  app.add_option("--resources", flags.resources, "the directory of custom resources (YAML)");
+  app.add_option("--tokens", flags.tokens, "the bearer tokens file (YAML)");
+  app.add_option("--log-level", flags.log_level, "a level, or RUST_LOG-style info,sessions=debug");
+  app.add_option("--port-file", flags.port_file, "write the port listened on to this file");
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+  return run(flags);
+}

@@ -1,0 +1,46 @@
+// qsplitd's configuration: one YAML file, then the reference operator's environment
+// variables where they exist, then flags (applied by the app). Validated once.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "control/sessions.h"
+
+namespace qsplit::control {
+
+struct DaemonConfig {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 7460;           // 0: any free port
+  std::string data_dir = "qsplit-data";  // the SQLite store lives here
+  std::string resources_dir;        // custom resources as YAML files (local mode)
+  std::string tokens_file;          // empty: no authentication (every caller is admin)
+  std::string tls_cert, tls_key;
+  std::string log_level = "info";   // a level or RUST_LOG-style "info,sessions=debug"
+
+  bool sqs_enabled = false;         // OPERATOR_SQS_SPLITTING
+  std::string sqs_endpoint;         // empty: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, AWS
+  std::string sqs_region;
+  std::size_t sqs_pollers = 4;
+  // The embedded broker in place of SQS (demos, benchmarks): its queues are made at start.
+  std::vector<std::string> memory_queues;
+
+  Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT (ms)
+  std::string name_template;        // empty: the default; OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT for Kafka
+  std::string kafka_topic_format;
+  bool return_unread = true;
+  SessionLimits limits;
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+
+// The file (optional: empty path means defaults), then the environment. Errors name the file
+// and the field, or the variable.
+Result<DaemonConfig> loadDaemonConfig(const std::string& path, const EnvLookup& env);
+EnvLookup processEnv();
+
+}  // namespace qsplit::control

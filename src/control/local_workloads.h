@@ -1,0 +1,114 @@
+// LocalWorkloads: deployed consumers run on this machine under `qsplit exec`, patched the way
+// a Kubernetes rollout would patch them. A patch bumps the workload's generation; `qsplit
+// exec` sees it (a long poll), restarts its command with the patched environment and reports
+// the generation ready, which is when patch() returns.
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/resources.h"
+#include "config/sqs_target.h"
+#include "control/store.h"
+#include "core/broker.h"
+
+namespace qsplit::control {
+
+struct WorkloadPatch {
+  std::string original;     // the queue the workload reads when unpatched
+  std::string replacement;  // the fallback queue it reads while split
+  std::vector<config::SqsNamePlace> places;
+};
+
+// What `qsplit exec` runs: the environment's queue variables at `generation`.
+struct WorkloadView {
+  std::string name;
+  std::string container;
+  uint64_t generation = 0;
+  uint64_t ready_generation = 0;
+  std::map<std::string, std::string> env;  // the variables to set for the command
+  std::vector<std::string> patched;        // originals currently replaced
+  bool running = false;                    // `qsplit exec` polled recently
+};
+
+// Thread-safe.
+class LocalWorkloads {
+ public:
+  LocalWorkloads(Store& store, Clock& clock) : store_(store), clock_(clock) {}
+
+  // Reads the workloads stored before a restart; patches whose replacement is not in
+  // `live_queues` (their split did not survive) are dropped.
+  Result<void> load(const std::set<std::string>& live_queues);
+
+  // `qsplit exec` (re)registers: the unpatched queue variables of its container.
+  Result<WorkloadView> registerWorkload(const std::string& name, const std::string& container,
+                                        std::map<std::string, std::string> env);
+  // The unpatched environment, as the registry resolution reads it; none if never registered.
+  std::optional<config::ContainerEnv> env(const std::string& name) const;
+  Result<WorkloadView> view(const std::string& name) const;
+  // Blocks until the generation passes `after` or `max_wait` passes; counts as a sign of life.
+  Result<WorkloadView> waitChange(const std::string& name, uint64_t after, Duration max_wait);
+  // The command now runs with `generation`'s environment.
+  Result<void> ready(const std::string& name, uint64_t generation);
+
+  // Applies (or removes) a patch and waits up to `timeout` until the command restarted with
+  // it. Restoring a workload whose `qsplit exec` is gone does not wait.
+  Result<void> patch(const std::string& name, WorkloadPatch patch, Duration timeout);
+  Result<void> restore(const std::string& name, const std::string& original, Duration timeout);
+
+  std::vector<WorkloadView> list() const;
+  // Ends every long poll now and any later one at once (qsplitd is stopping).
+  void close();
+
+ private:
+  struct Workload {
+    std::string container;
+    std::map<std::string, std::string> env;
+    std::vector<WorkloadPatch> patches;
+    uint64_t generation = 1;
+    uint64_t ready_generation = 0;
+    std::optional<TimePoint> last_seen;
+  };
+  WorkloadView viewOf(const std::string& name, const Workload& w) const;
+  bool running(const Workload& w) const;
+  Result<void> save(const std::string& name, const Workload& w);
+  Result<void> awaitReady(std::unique_lock<std::mutex>& lock, const std::string& name,
+                          uint64_t generation, Duration timeout);
+
+  Store& store_;
+  Clock& clock_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, Workload> workloads_;
+  bool closed_ = false;
+};
+
+// The engine's WorkloadPatcher for one original queue of one local workload.
+class LocalPatcher final : public core::WorkloadPatcher {
+ public:
+  LocalPatcher(LocalWorkloads& workloads, std::string workload,
+               std::vector<config::SqsNamePlace> places, Duration timeout)
+      : workloads_(workloads), workload_(std::move(workload)), places_(std::move(places)),
+        timeout_(timeout) {}
+  Result<void> patch(const std::string& original, const std::string& replacement) override {
+    return workloads_.patch(workload_, {original, replacement, places_}, timeout_);
+  }
+  Result<void> restore(const std::string& original) override {
+    return workloads_.restore(workload_, original, timeout_);
+  }
+
+ private:
+  LocalWorkloads& workloads_;
+  std::string workload_;
+  std::vector<config::SqsNamePlace> places_;
+  Duration timeout_;
+};
+
+}  // namespace qsplit::control

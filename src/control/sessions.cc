@@ -1,0 +1,354 @@
+#include "control/sessions.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <set>
+
+#include "common/log.h"
+#include "config/sqs_target.h"
+#include "control/queue_places.h"
+#include "control/sessions_internal.h"
+#include "engine/metrics.h"
+#include "engine/orphans.h"
+
+namespace qsplit::control {
+namespace {
+
+constexpr char kSessionKind[] = "session";
+constexpr char kSplitKind[] = "split";
+
+int64_t unixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+SessionManager::SessionManager(Store& store, LocalWorkloads& workloads, Resources resources,
+                               Clock& clock, Random& random, ManagerOptions options)
+    : store_(store), workloads_(workloads), resources_(std::move(resources)), clock_(clock),
+      random_(random), options_(std::move(options)) {}
+
+SessionManager::~SessionManager() {
+  // Splitters stop their forwarders; nothing is ended: the sessions resume after a restart.
+  std::lock_guard lock(mutex_);
+  splits_.clear();
+}
+
+Result<void> SessionManager::saveSession(const Session& s) {
+  return store_.put(kSessionKind, s.id, sessionToJson(s));
+}
+
+Result<void> SessionManager::saveSplit(const Split& split) {
+  auto status = split.splitter->status();
+  std::string key = splitKey(split.type, split.original);
+  if (status.state == core::SplitState::kRestored || status.state == core::SplitState::kIdle)
+    return store_.remove(kSplitKind, key);
+  nlohmann::json j = {
+      {"type", config::queueTypeName(split.type)}, {"original", split.original},
+      {"workload", split.workload}, {"fallback", status.fallback},
+      {"state", core::splitStateName(status.state)}, {"places", placesToJson(split.places)},
+      {"restart_timeout_ms",
+       std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()}};
+  return store_.put(kSplitKind, key, j.dump());
+}
+
+Result<std::vector<SessionManager::Plan>> SessionManager::plan(const config::UserConfig& user,
+                                                               const std::string& workload,
+                                                               const config::ContainerEnv& env) {
+  auto resources = resources_();
+  std::string name = workload.substr(workload.find('/') + 1);
+  const config::WorkloadQueueRegistry* registry = nullptr;
+  for (const auto& r : resources->registries)
+    if (r.consumer.name == name) registry = &r;
+  if (!registry)
+    return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry has consumer " + name +
+                                          " (target " + workload + ")");
+  for (const auto& s : user.splits) {
+    if (s.queue_id == "*") continue;
+    const auto* q = registry->findQueue(s.queue_id);
+    if (!q || q->queue_type != config::queueTypeName(s.type)) {
+      std::string declared;
+      for (const auto& d : registry->queues) declared += (declared.empty() ? "" : ", ") + d.id;
+      return fail(ErrorCode::kInvalidArgument,
+                  user.source + ": feature.split_queues: queue id '" + s.queue_id + "' (" +
+                      config::queueTypeName(s.type) + ") is not declared by " +
+                      registry->meta.source + " for " + workload + " (declared: " + declared + ")");
+    }
+  }
+  std::vector<Plan> plans;
+  for (const auto& q : registry->queues) {
+    if (q.queue_type != "SQS")
+      return fail(ErrorCode::kFailedPrecondition, "queue id '" + q.id + "' of " + workload +
+                                                      " is " + q.queue_type +
+                                                      ", which qsplitd does not split yet");
+    if (!options_.brokers.count(config::QueueType::kSqs))
+      return fail(ErrorCode::kFailedPrecondition,
+                  "queue id '" + q.id + "' is SQS, and SQS splitting is not enabled in qsplitd");
+    QSPLIT_ASSIGN_OR_RETURN(auto target, config::resolveSqsTarget(*resources, name, q.id, env));
+    const config::QueueSplit* split = user.find(q.id, config::QueueType::kSqs);
+    for (auto& original : target.queues) {
+      Plan p{q.id, config::QueueType::kSqs, std::move(original), target.tags,
+             std::chrono::seconds(registry->workload_restart_timeout.value_or(120)), {},
+             core::QueueMode::kSteal};
+      if (split) p.filter = split->filter, p.mode = split->mode;
+      plans.push_back(std::move(p));
+    }
+  }
+  return plans;
+}
+
+Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const std::string& workload) {
+  std::string key = splitKey(plan.type, plan.original.name);
+  std::lock_guard lock(mutex_);
+  if (auto it = splits_.find(key); it != splits_.end()) {
+    if (it->second->workload != workload)
+      return fail(ErrorCode::kFailedPrecondition,
+                  "queue " + plan.original.name + " is already split for " + it->second->workload);
+    return it->second.get();
+  }
+  auto split = std::make_unique<Split>();
+  split->type = plan.type;
+  split->original = plan.original.name;
+  split->workload = workload;
+  split->places = plan.original.places;
+  split->restart_timeout = plan.restart_timeout;
+  split->patcher = std::make_unique<LocalPatcher>(workloads_, workload, split->places,
+                                                  split->restart_timeout);
+  engine::SplitOptions options = options_.split;
+  options.journal = &store_.journal(config::queueTypeName(plan.type));
+  if (options_.sqs_tags) options_.sqs_tags(plan.original.name, plan.tags);
+  split->splitter = std::make_unique<engine::QueueSplitter>(
+      *options_.brokers.at(plan.type), *split->patcher, clock_, random_, split->original,
+      std::move(options));
+  return (splits_[key] = std::move(split)).get();
+}
+
+Result<Session> SessionManager::start(const Caller& caller, const std::string& target,
+                                      const std::string& config_json) {
+  QSPLIT_ASSIGN_OR_RETURN(auto user, config::parseUserConfig(config_json, "mirrord.json"));
+  std::optional<config::Target> parsed = user.target;
+  if (!target.empty()) {
+    QSPLIT_ASSIGN_OR_RETURN(parsed, config::Target::parse(target));
+  }
+  if (!parsed)
+    return fail(ErrorCode::kInvalidArgument,
+                "no target: pass --target deployment/NAME or set `target` in mirrord.json");
+  std::string workload = parsed->kind + "/" + parsed->name;
+  auto env = workloads_.env(workload);
+  if (!env)
+    return fail(ErrorCode::kFailedPrecondition,
+                "workload " + workload + " is not known: run it with `qsplit exec --workload " +
+                    workload + " -- COMMAND`");
+  std::lock_guard lifecycle(lifecycle_mutex_);
+  QSPLIT_ASSIGN_OR_RETURN(auto plans, plan(user, workload, *env));
+
+  Session s{random_.digits(12), caller.user, workload, config_json, "starting", {}, {},
+            unixMillis(), clock_.now(), clock_.now()};
+  QSPLIT_TRY(saveSession(s));  // before any queue exists: a crash leaves a findable record
+  {
+    std::lock_guard lock(mutex_);
+    sessions_[s.id] = s;
+  }
+  auto log = logger("sessions");
+  config::ContainerEnv session_env = *env;
+  for (const auto& p : plans) {
+    auto split = splitFor(p, workload);
+    Result<std::string> queue = split ? (*split)->splitter->startSession(s.id, p.filter, p.mode)
+                                      : Result<std::string>(fail(split.error()));
+    if (!queue) {
+      log->error("session={} could not start on {}: {}", s.id, p.original.name,
+                 queue.error().message());
+      {
+        std::lock_guard lock(mutex_);
+        sessions_[s.id].queues = s.queues;
+      }
+      (void)endLocked(s.id, "start failed");
+      return fail(queue.error());
+    }
+    s.queues.push_back({p.queue_id, p.type, p.original.name, *queue, p.mode});
+    applyPlaces(session_env, p.original.places, *queue);
+    (void)saveSplit(**split);
+  }
+  for (const auto& [container, vars] : session_env)
+    for (const auto& [name, value] : vars)
+      if (!env->count(container) || env->at(container).count(name) == 0 ||
+          env->at(container).at(name) != value)
+        s.env[name] = value;
+  s.state = "ready";
+  QSPLIT_TRY(saveSession(s));
+  {
+    std::lock_guard lock(mutex_);
+    sessions_[s.id] = s;
+  }
+  log->info("session={} owner={} target={} ready: {} queues", s.id, s.owner, s.target,
+            s.queues.size());
+  return s;
+}
+
+Result<Session> SessionManager::heartbeat(const Caller& caller, const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return fail(ErrorCode::kNotFound, "session " + id + " does not exist");
+  if (it->second.owner != caller.user && !caller.admin)
+    return fail(ErrorCode::kPermissionDenied,
+                "session " + id + " belongs to " + it->second.owner + ", not " + caller.user);
+  it->second.last_heartbeat = clock_.now();
+  if (it->second.state == "ready") it->second.state = "connected";
+  return it->second;
+}
+
+Result<void> SessionManager::end(const Caller& caller, const std::string& id,
+                                 const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return fail(ErrorCode::kNotFound, "session " + id + " does not exist");
+    if (it->second.owner != caller.user && !caller.admin)
+      return fail(ErrorCode::kPermissionDenied, "session " + id + " belongs to " +
+                                                    it->second.owner + ", not " + caller.user +
+                                                    "; only its owner or an admin may end it");
+  }
+  std::lock_guard lifecycle(lifecycle_mutex_);
+  return endLocked(id, reason);
+}
+
+Result<void> SessionManager::endLocked(const std::string& id, const std::string& reason) {
+  Session s;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) return ok();  // ended meanwhile (expiry and owner at once)
+    s = it->second;
+  }
+  auto log = logger("sessions");
+  std::optional<Error> first_error;
+  for (const auto& q : s.queues) {
+    Split* split = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = splits_.find(splitKey(q.type, q.original));
+      if (it != splits_.end()) split = it->second.get();
+    }
+    if (!split) continue;
+    // A failure leaves the session's queue in the journal: it is reclaimed later.
+    if (auto r = split->splitter->endSession(id); !r) {
+      log->error("session={} queue={} ending: {}", id, q.original, r.error().message());
+      if (!first_error) first_error = r.error();
+    }
+    (void)saveSplit(*split);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(id);
+  }
+  QSPLIT_TRY(store_.remove(kSessionKind, id));
+  log->info("session={} owner={} ended: {}", id, s.owner, reason);
+  if (first_error) return fail(*first_error);
+  return ok();
+}
+
+Result<Session> SessionManager::get(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return fail(ErrorCode::kNotFound, "session " + id + " does not exist");
+  return it->second;
+}
+
+std::vector<Session> SessionManager::list() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Session> out;
+  for (const auto& [id, s] : sessions_) out.push_back(s);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.started_unix_ms, a.id) < std::tie(b.started_unix_ms, b.id);
+  });
+  return out;
+}
+
+std::vector<QueueStatus> SessionManager::queues() const {
+  std::lock_guard lock(mutex_);
+  std::vector<QueueStatus> out;
+  for (const auto& [key, split] : splits_)
+    out.push_back({split->type, split->workload, split->splitter->status(), split->rate});
+  return out;
+}
+
+std::string SessionManager::metrics() const {
+  std::vector<engine::SplitStatus> splits;
+  for (auto& q : queues()) splits.push_back(std::move(q.split));
+  std::string text = engine::prometheusText(splits);
+  std::size_t count = list().size();
+  text += "# HELP qsplit_sessions Live sessions.\n# TYPE qsplit_sessions gauge\nqsplit_sessions " +
+          std::to_string(count) + "\n";
+  return text;
+}
+
+Result<QueueVariables> SessionManager::queueVariables(const std::string& workload) const {
+  auto resources = resources_();
+  std::string name = workload.substr(workload.find('/') + 1);
+  for (const auto& r : resources->registries) {
+    if (r.consumer.name != name) continue;
+    QueueVariables vars{r.consumer.container.value_or(""), {}, {}};
+    for (const auto& q : r.queues) {
+      if (q.name_source.env_var) vars.names.push_back(*q.name_source.env_var);
+      if (q.name_source.regex_pattern) vars.patterns.push_back(*q.name_source.regex_pattern);
+    }
+    return vars;
+  }
+  return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry has consumer " + name +
+                                        " (workload " + workload + ")");
+}
+
+std::optional<std::string> SessionManager::expired(const Session& s, TimePoint now) const {
+  const auto& limits = options_.limits;
+  if (s.state == "ready" && now - s.started > limits.setup_deadline)
+    return "SetupDeadlineExceeded: no heartbeat since it started";
+  if (s.state == "connected" && now - s.last_heartbeat > limits.unused_ttl)
+    return "Unused: no heartbeat within the unused TTL";
+  if (limits.max_time && now - s.started > *limits.max_time)
+    return "TimeLimitExceeded: the maximum session time passed";
+  return std::nullopt;
+}
+
+void SessionManager::tick() {
+  auto log = logger("sessions");
+  std::vector<std::pair<std::string, std::string>> ending;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, s] : sessions_)
+      if (auto why = expired(s, clock_.now())) ending.emplace_back(id, *why);
+  }
+  std::lock_guard lifecycle(lifecycle_mutex_);
+  for (const auto& [id, why] : ending) {
+    log->warn("session={} expired ({}); ending it as its owner would", id, why);
+    (void)endLocked(id, why);
+  }
+  std::vector<std::string> finished;
+  std::vector<Split*> splits;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [key, split] : splits_) splits.push_back(split.get());
+  }
+  for (Split* split : splits) {
+    if (auto r = split->splitter->tick(); !r)
+      log->warn("queue={} drain: {}", split->original, r.error().message());
+    auto status = split->splitter->status();
+    split->rate = static_cast<double>(status.counts.read - split->last_read);
+    split->last_read = status.counts.read;
+    if (status.state == core::SplitState::kRestored) {
+      (void)saveSplit(*split);
+      finished.push_back(splitKey(split->type, split->original));
+    } else if (status.state == core::SplitState::kDraining) {
+      (void)saveSplit(*split);
+    }
+  }
+  std::vector<std::unique_ptr<Split>> done;  // destroyed outside the lock
+  std::lock_guard lock(mutex_);
+  for (const auto& key : finished) {
+    done.push_back(std::move(splits_[key]));
+    splits_.erase(key);
+  }
+}
+
+}  // namespace qsplit::control

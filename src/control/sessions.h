@@ -1,0 +1,136 @@
+// SessionManager: the developers' sessions of qsplitd. Starting one resolves the target's
+// queues from the custom resources, starts a split per original queue (the first session
+// patches the workload), and stores everything before any broker resource is created, so
+// a restarted qsplitd resumes every live session and reclaims whatever no session owns.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "common/result.h"
+#include "config/resources.h"
+#include "config/user_config.h"
+#include "control/local_workloads.h"
+#include "control/store.h"
+#include "core/broker.h"
+#include "engine/queue_splitter.h"
+
+namespace qsplit::control {
+
+struct SessionLimits {
+  Duration setup_deadline = std::chrono::seconds(180);  // started -> first heartbeat
+  Duration unused_ttl = std::chrono::seconds(30);       // since the last heartbeat
+  std::optional<Duration> max_time;                     // since started; none: no limit
+};
+
+struct ManagerOptions {
+  std::map<config::QueueType, core::Broker*> brokers;  // the enabled ones (not owned)
+  engine::SplitOptions split;                           // names, linger, forwarder, ...
+  SessionLimits limits;
+  // Called before an SQS queue's first split with the registry's tags for its temporaries.
+  std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
+      sqs_tags;
+};
+
+// Who is asking: the user a bearer token names.
+struct Caller {
+  std::string user;
+  bool admin = false;
+};
+
+struct SessionQueue {
+  std::string queue_id;
+  config::QueueType type = config::QueueType::kSqs;
+  std::string original;
+  std::string temporary;
+  core::QueueMode mode = core::QueueMode::kSteal;
+};
+
+struct Session {
+  std::string id;
+  std::string owner;
+  std::string target;       // "deployment/NAME"
+  std::string config_json;  // the user's mirrord.json as sent
+  std::string state;        // "starting", "ready" (no heartbeat yet), "connected"
+  std::vector<SessionQueue> queues;
+  std::map<std::string, std::string> env;  // variables for the developer's process
+  int64_t started_unix_ms = 0;
+  TimePoint started{};
+  TimePoint last_heartbeat{};
+};
+
+struct QueueStatus {
+  config::QueueType type = config::QueueType::kSqs;
+  std::string workload;
+  engine::SplitStatus split;
+  double rate = 0;  // messages read per second over the last tick
+};
+
+// The variables a workload reads queue names from, per its registry: what `qsplit exec`
+// reports to qsplitd (and nothing else of its environment).
+struct QueueVariables {
+  std::string container;  // the registry's consumer container; empty: any
+  std::vector<std::string> names;
+  std::vector<std::string> patterns;  // regexPattern sources
+};
+
+// Thread-safe. start() and end() of different sessions run one at a time; heartbeats,
+// lists and status never wait for them.
+class SessionManager {
+ public:
+  using Resources = std::function<std::shared_ptr<const config::ResourceSet>()>;
+  SessionManager(Store& store, LocalWorkloads& workloads, Resources resources, Clock& clock,
+                 Random& random, ManagerOptions options);
+  ~SessionManager();
+
+  // After a restart: resumes the stored splits and sessions, then reclaims every temporary
+  // queue no live split owns. Run once, before serving.
+  Result<void> resume();
+
+  Result<Session> start(const Caller& caller, const std::string& target,
+                        const std::string& config_json);
+  Result<Session> heartbeat(const Caller& caller, const std::string& id);
+  Result<void> end(const Caller& caller, const std::string& id, const std::string& reason);
+  Result<Session> get(const std::string& id) const;
+  std::vector<Session> list() const;
+  std::vector<QueueStatus> queues() const;
+  std::string metrics() const;
+  Result<QueueVariables> queueVariables(const std::string& workload) const;
+  Duration heartbeatInterval() const { return options_.limits.unused_ttl / 3; }
+
+  // Once a second: ends expired sessions, advances drains, updates rates.
+  void tick();
+
+ private:
+  struct Split;
+  struct Plan;
+  Result<std::vector<Plan>> plan(const config::UserConfig& user, const std::string& workload,
+                                 const config::ContainerEnv& env);
+  Result<Split*> splitFor(const Plan& plan, const std::string& workload);
+  Result<void> endLocked(const std::string& id, const std::string& reason);
+  Result<void> saveSession(const Session& s);
+  Result<void> saveSplit(const Split& split);
+  Result<void> resumeSplits(const std::vector<Session>& sessions);
+  std::optional<std::string> expired(const Session& s, TimePoint now) const;
+
+  Store& store_;
+  LocalWorkloads& workloads_;
+  Resources resources_;
+  Clock& clock_;
+  Random& random_;
+  ManagerOptions options_;
+
+  std::mutex lifecycle_mutex_;  // start, end, tick, resume: one at a time
+  mutable std::mutex mutex_;    // guards the maps below
+  std::map<std::string, Session> sessions_;
+  std::map<std::string, std::unique_ptr<Split>> splits_;  // "SQS:original"
+};
+
+}  // namespace qsplit::control

@@ -1,0 +1,45 @@
+// The SessionManager's private parts shared by its source files: one split's state, a
+// session start's plan per original queue, and the stored records' JSON.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/sqs_target.h"
+#include "control/local_workloads.h"
+#include "control/sessions.h"
+#include "engine/queue_splitter.h"
+
+namespace qsplit::control {
+
+// One original queue split for one workload.
+struct SessionManager::Split {
+  config::QueueType type;
+  std::string original;
+  std::string workload;
+  std::vector<config::SqsNamePlace> places;
+  Duration restart_timeout;
+  std::unique_ptr<LocalPatcher> patcher;
+  std::unique_ptr<engine::QueueSplitter> splitter;
+  uint64_t last_read = 0;
+  double rate = 0;
+};
+
+// What one session start does to one original queue.
+struct SessionManager::Plan {
+  std::string queue_id;
+  config::QueueType type = config::QueueType::kSqs;
+  config::SqsOriginal original;
+  std::map<std::string, std::string> tags;
+  Duration restart_timeout{};
+  core::Filter filter;
+  core::QueueMode mode = core::QueueMode::kSteal;
+};
+
+std::string splitKey(config::QueueType type, const std::string& original);
+Result<config::QueueType> queueTypeFromName(const std::string& name);
+std::string sessionToJson(const Session& s);
+Result<Session> sessionFromJson(const std::string& text);
+
+}  // namespace qsplit::control

@@ -1,0 +1,196 @@
+"""Running qsplitd, `qsplit exec`, `qsplit run` and boto3 as a user would, for the end-to-end
+tests. Every process started here is stopped by PID when the test ends."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+BUILD = os.environ["QSPLIT_BUILD_DIR"]
+SOURCE = os.environ["QSPLIT_SOURCE_DIR"]
+QSPLITD = os.path.join(BUILD, "apps/qsplitd/qsplitd")
+QSPLIT = os.path.join(BUILD, "apps/qsplit/qsplit")
+CONSUMER = os.path.join(SOURCE, "tests/support/queue_consumer.py")
+
+
+def require(variable):
+    """The broker address the test scripts exported; a missing broker fails under
+    QSPLIT_REQUIRE_BROKERS=1 and skips otherwise."""
+    value = os.environ.get(variable)
+    if value:
+        return value
+    if os.environ.get("QSPLIT_REQUIRE_BROKERS") == "1":
+        raise AssertionError(f"{variable} is not set: start the brokers with scripts/sqs.sh")
+    import unittest
+    raise unittest.SkipTest(f"{variable} is not set")
+
+
+def eventually(check, timeout=60, what="the condition"):
+    until = time.time() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.time() > until:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.2)
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+class Processes:
+    """Children of the test, stopped (SIGTERM, then SIGKILL) at the end."""
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+        self.children = []
+
+    def start(self, args, name, env=None):
+        full = dict(os.environ)
+        full.update(env or {})
+        with open(os.path.join(self.workdir, name + ".err"), "ab") as err:
+            p = subprocess.Popen(args, env=full, stdout=err, stderr=err)
+        self.children.append(p)
+        return p
+
+    def stop_all(self):
+        for p in reversed(self.children):
+            if p.poll() is None:
+                p.terminate()
+        for p in self.children:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def write(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def registry_yaml(workload, queue_id, variable, extra=""):
+    return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordWorkloadQueueRegistry
+metadata:
+  name: {workload}-registry
+spec:
+  queues:
+    {queue_id}:
+      queueType: SQS
+      nameSource:
+        envVar: {variable}
+{extra}  consumer:
+    name: {workload}
+    container: main
+    workloadType: Deployment
+"""
+
+
+def user_config(workload, queue_id, message_filter, mode=None):
+    entry = {"queue_type": "SQS", "message_filter": message_filter}
+    if mode:
+        entry["queue_mode"] = mode
+    return json.dumps({"target": f"deployment/{workload}",
+                       "feature": {"split_queues": {queue_id: entry}}})
+
+
+class Daemon:
+    """qsplitd on a free port (the same port again after restart())."""
+
+    def __init__(self, procs, workdir, config_yaml, resources, tokens=None):
+        self.procs, self.workdir, self.resources, self.tokens = procs, workdir, resources, tokens
+        self.config = write(os.path.join(workdir, "qsplitd.yaml"), config_yaml)
+        self.port = 0
+        self.process = None
+
+    def start(self):
+        port_file = os.path.join(self.workdir, "port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        args = [QSPLITD, "-c", self.config, "--resources", self.resources,
+                "--data-dir", os.path.join(self.workdir, "data"),
+                "--listen", f"127.0.0.1:{self.port}", "--port-file", port_file]
+        if self.tokens:
+            args += ["--tokens", self.tokens]
+        self.process = self.procs.start(args, "qsplitd")
+        eventually(lambda: os.path.exists(port_file) or self.process.poll() is not None,
+                   30, "qsplitd to listen")
+        if self.process.poll() is not None:
+            raise AssertionError("qsplitd exited: " + self.log())
+        self.port = int(read(port_file))
+        eventually(lambda: self.get("/readyz", raw=True)[0] == 200, 60, "qsplitd to be ready")
+        return self
+
+    def kill9(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def log(self):
+        return read(os.path.join(self.workdir, "qsplitd.err"))
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(self, method, path, body=None, token=None, raw=False, data=None):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        if data is None and body is not None:
+            data = json.dumps(body).encode()
+        if data is None and method in ("POST", "PUT"):
+            data = b"{}"
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(req, timeout=120) as r:
+                status, text = r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            status, text = e.code, e.read().decode()
+        except (urllib.error.URLError, ConnectionError) as e:
+            status, text = 0, str(e)
+        if raw:
+            return status, text
+        return status, (json.loads(text) if text.strip().startswith(("{", "[")) else text)
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def sessions(self, token=None):
+        status, body = self.get("/api/v1/sessions", token=token)
+        assert status == 200, body
+        return body["sessions"]
+
+    def queues(self, token=None):
+        status, body = self.get("/api/v1/queues", token=token)
+        assert status == 200, body
+        return body["queues"]
+
+
+def read_jsonl(path):
+    if not os.path.exists(path):
+        return []
+    out = []
+    with open(path) as f:
+        for line in f:
+            if line.endswith("\n"):
+                out.append(json.loads(line))
+    return out
+
+
+def tempdir(name):
+    return tempfile.mkdtemp(prefix=f"qsplit-{name}-")

@@ -1,0 +1,203 @@
+"""End to end, local mode, on ElasticMQ: qsplitd, a deployed consumer under `qsplit exec`,
+developers under `qsplit run`, and boto3 producing; per message, who received it.
+
+Sessions end by the command exiting, by a signal (as Ctrl-C), and by a killed client (the
+unused TTL); then qsplitd is killed with -9 while messages flow and restarted."""
+import os
+import signal
+import threading
+import time
+import unittest
+
+import boto3
+
+import harness as h
+
+VAR = "INCOMING_MEME_QUEUE_NAME"
+
+
+class LocalModeSqs(unittest.TestCase):
+    def setUp(self):
+        self.endpoint = h.require("QSPLIT_ELASTICMQ_ENDPOINT")
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
+        os.environ.setdefault("AWS_REGION", "us-east-1")
+        os.environ["QSPLIT_SQS_TEST_ENDPOINT"] = self.endpoint
+        self.sqs = boto3.client("sqs", endpoint_url=self.endpoint, region_name="us-east-1")
+        self.dir = h.tempdir(self.id().split(".")[-1])
+        self.procs = h.Processes(self.dir)
+        self.addCleanup(self.procs.stop_all)
+        self.workload = h.unique("memes")
+        self.queue = h.unique("meme-queue")
+        self.queue_url = self.sqs.create_queue(QueueName=self.queue)["QueueUrl"]
+        resources = os.path.join(self.dir, "resources")
+        os.makedirs(resources)
+        h.write(os.path.join(resources, "registry.yaml"),
+                h.registry_yaml(self.workload, "meme-queue", VAR))
+        self.daemon = h.Daemon(self.procs, self.dir, f"""sqs:
+  endpoint: {self.endpoint}
+  pollers: 2
+sessions:
+  unused_ttl: 6
+splitting:
+  linger_timeout: 20
+""", resources).start()
+        self.env = {"QSPLIT_SERVER": self.daemon.url}
+
+    # --- processes as users run them ---
+
+    def exec_workload(self):
+        out = os.path.join(self.dir, "workload.jsonl")
+        env = dict(self.env, **{VAR: self.queue})
+        p = self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "5",
+                              "--", "python3", h.CONSUMER, VAR, out], "exec", env)
+        h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
+                     30, "qsplit exec to register")
+        return p
+
+    def run_developer(self, name, message_filter, exit_on=None):
+        config = h.write(os.path.join(self.dir, name + ".json"),
+                         h.user_config(self.workload, "meme-queue", message_filter))
+        out = os.path.join(self.dir, name + ".jsonl")
+        command = ["python3", h.CONSUMER, VAR, out] + (["--exit-on", exit_on] if exit_on else [])
+        before = {s["id"] for s in self.daemon.sessions()}
+        p = self.procs.start([h.QSPLIT, "run", "-f", config, "--"] + command, name, self.env)
+        sessions = h.eventually(lambda: [s for s in self.daemon.sessions() if s["id"] not in before],
+                                120, f"{name}'s session")
+        return p, sessions[0]["id"]
+
+    def produce(self, messages):
+        for start in range(0, len(messages), 10):
+            entries = [{"Id": str(i), "MessageBody": m["body"],
+                        "MessageAttributes": {k: {"DataType": "String", "StringValue": v}
+                                              for k, v in m["attributes"].items()}}
+                       for i, m in enumerate(messages[start:start + 10])]
+            answer = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            self.assertFalse(answer.get("Failed"), answer)
+
+    def received(self, who):
+        return h.read_jsonl(os.path.join(self.dir, who + ".jsonl"))
+
+    def receivers(self, names):
+        """body -> list of consumers that received it."""
+        got = {}
+        for who in names:
+            for m in self.received(who):
+                got.setdefault(m["body"], []).append(who)
+        return got
+
+    def wait_received(self, bodies, names, timeout=90):
+        def done():
+            got = self.receivers(names)
+            return all(b in got for b in bodies)
+        h.eventually(done, timeout, f"{len(bodies)} messages to be consumed")
+        return self.receivers(names)
+
+    def temporaries(self):
+        urls = self.sqs.list_queues(QueueNamePrefix="mirrord-").get("QueueUrls", [])
+        return [u for u in urls if self.queue in u]
+
+    # --- the scenario ---
+
+    def test_two_developers_exit_signal_and_killed_client(self):
+        self.exec_workload()
+        alice, alice_id = self.run_developer("alice", {"author": "^alice$"}, exit_on="alice-bye")
+        bob, bob_id = self.run_developer("bob", {"level": "^(beginner|intermediate)$"})
+        carol, carol_id = self.run_developer("carol", {"author": "^carol$"})
+        names = ["workload", "alice", "bob", "carol"]
+
+        # Phase 1: three sessions in start order alice, bob, carol; the first match wins.
+        authors, levels = ["alice", "bob", "carol", "dave"], ["beginner", "expert", "intermediate"]
+        phase1 = [{"body": f"p1-{i}", "attributes": {"author": authors[i % 4], "level": levels[i % 3]}}
+                  for i in range(120)]
+        self.produce(phase1)
+        got = self.wait_received([m["body"] for m in phase1], names)
+
+        def expected(m):
+            a = m["attributes"]
+            if a["author"] == "alice":
+                return "alice"
+            if a["level"] in ("beginner", "intermediate"):
+                return "bob"
+            if a["author"] == "carol":
+                return "carol"
+            return "workload"
+        for m in phase1:
+            self.assertEqual(got[m["body"]], [expected(m)], m)
+        for m in self.received("alice"):
+            self.assertEqual(m["attributes"]["author"], "alice")
+
+        # A killed client: carol's `qsplit run` and her command die; her session expires
+        # after the unused TTL and her unread messages are routed again (to the workload).
+        carol_child = [int(x) for x in h.read(f"/proc/{carol.pid}/task/{carol.pid}/children").split()]
+        carol.send_signal(signal.SIGKILL)
+        for pid in carol_child:
+            os.kill(pid, signal.SIGKILL)
+        carol.wait()
+        phase2 = [{"body": f"p2-{i}", "attributes": {"author": "carol", "level": "expert"}}
+                  for i in range(30)]
+        self.produce(phase2)
+        h.eventually(lambda: carol_id not in {s["id"] for s in self.daemon.sessions()}, 60,
+                     "carol's session to expire")
+        got = self.wait_received([m["body"] for m in phase2], names)
+        for m in phase2:
+            self.assertIn("workload", got[m["body"]], m)
+        self.assertRegex(self.daemon.log(), f"session={carol_id} expired \\(Unused")
+
+        # Ctrl-C: bob's `qsplit run` passes the signal on, ends the session, exits with the
+        # command's status.
+        bob.send_signal(signal.SIGINT)
+        self.assertEqual(bob.wait(timeout=60), 0)
+        self.assertNotIn(bob_id, {s["id"] for s in self.daemon.sessions()})
+
+        # The command exits by itself: alice's consumer stops after "alice-bye".
+        phase3 = [{"body": "alice-bye", "attributes": {"author": "alice", "level": "expert"}}]
+        self.produce(phase3)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        self.assertNotIn(alice_id, {s["id"] for s in self.daemon.sessions()})
+
+        # Restored: the workload reads the original again, every temporary queue is gone.
+        phase4 = [{"body": f"p4-{i}", "attributes": {"author": "alice", "level": "beginner"}}
+                  for i in range(20)]
+        self.produce(phase4)
+        got = self.wait_received([m["body"] for m in phase4], names)
+        for m in phase4:
+            self.assertIn("workload", got[m["body"]])
+        h.eventually(lambda: not self.daemon.queues(), 60, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+        every = phase1 + phase2 + phase3 + phase4
+        got = self.receivers(names)
+        lost = [m["body"] for m in every if m["body"] not in got]
+        self.assertEqual(lost, [])
+
+    def test_kill9_of_qsplitd_while_messages_flow(self):
+        self.exec_workload()
+        alice, alice_id = self.run_developer("alice", {"author": "^alice$"})
+        names = ["workload", "alice"]
+        messages = [{"body": f"m-{i}", "attributes": {"author": ["alice", "bob"][i % 2]}}
+                    for i in range(600)]
+        producer = threading.Thread(target=lambda: [self.produce(messages[i:i + 20]) or time.sleep(0.05)
+                                                    for i in range(0, len(messages), 20)])
+        producer.start()
+        h.eventually(lambda: len(self.received("alice")) + len(self.received("workload")) > 100,
+                     60, "messages to flow")
+        self.daemon.kill9()
+        time.sleep(1)
+        self.daemon.start()  # the same port and data directory
+        producer.join()
+        got = self.wait_received([m["body"] for m in messages], names, timeout=120)
+        # Resumed: the same session, the same routing; at least once, so duplicates may occur.
+        self.assertIn(alice_id, {s["id"] for s in self.daemon.sessions()})
+        for m in messages:
+            want = "alice" if m["attributes"]["author"] == "alice" else "workload"
+            self.assertEqual(set(got[m["body"]]), {want}, m)
+        duplicates = sum(len(v) - 1 for v in got.values())
+        print(f"kill -9 of qsplitd: {len(messages)} messages, none lost, {duplicates} duplicates")
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 60, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "no temporary queue left")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

@@ -1,0 +1,100 @@
+#include "control/local_workloads.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+namespace qsplit::control {
+namespace {
+
+class LocalWorkloadsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("qsplit-workloads-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    path_ = (dir / "qsplit.db").string();
+    store_ = std::move(Store::open(path_)).value();
+    workloads_ = std::make_unique<LocalWorkloads>(*store_, clock_);
+  }
+
+  WorkloadPatch patchOf(const std::string& replacement) {
+    config::SqsNamePlace place;
+    place.container = "main";
+    place.variable = "QUEUE";
+    return {"orders", replacement, {place}};
+  }
+
+  // Stands in for `qsplit exec`: acknowledges the next generation once it appears.
+  std::thread acknowledgeNext(uint64_t after) {
+    return std::thread([this, after] {
+      auto view = workloads_->waitChange("deployment/app", after, std::chrono::seconds(5));
+      if (view) (void)workloads_->ready("deployment/app", view->generation);
+    });
+  }
+
+  std::string path_;
+  ManualClock clock_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<LocalWorkloads> workloads_;
+};
+
+TEST_F(LocalWorkloadsTest, APatchReturnsOnceTheCommandRestartedWithIt) {
+  auto view = workloads_->registerWorkload("deployment/app", "main", {{"QUEUE", "orders"}});
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->generation, 1u);
+  auto exec = acknowledgeNext(1);
+  ASSERT_TRUE(workloads_->patch("deployment/app", patchOf("tmp-fallback"), std::chrono::seconds(5)));
+  exec.join();
+  auto now = workloads_->view("deployment/app");
+  EXPECT_EQ(now->env.at("QUEUE"), "tmp-fallback");
+  EXPECT_EQ(now->ready_generation, 2u);
+  EXPECT_EQ(now->patched, std::vector<std::string>{"orders"});
+
+  exec = acknowledgeNext(2);
+  ASSERT_TRUE(workloads_->restore("deployment/app", "orders", std::chrono::seconds(5)));
+  exec.join();
+  EXPECT_EQ(workloads_->view("deployment/app")->env.at("QUEUE"), "orders");
+}
+
+TEST_F(LocalWorkloadsTest, APatchNobodyAppliesTimesOutNamingTheWorkload) {
+  ASSERT_TRUE(workloads_->registerWorkload("deployment/app", "main", {{"QUEUE", "orders"}}));
+  auto r = workloads_->patch("deployment/app", patchOf("tmp"), std::chrono::milliseconds(100));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kTimeout);
+  EXPECT_NE(r.error().message().find("deployment/app did not restart"), std::string::npos);
+}
+
+TEST_F(LocalWorkloadsTest, AWorkloadNotRunningCannotBePatchedButIsRestoredAtOnce) {
+  auto r = workloads_->patch("deployment/none", patchOf("tmp"), std::chrono::seconds(1));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("qsplit exec --workload deployment/none"), std::string::npos);
+
+  ASSERT_TRUE(workloads_->registerWorkload("deployment/app", "main", {{"QUEUE", "orders"}}));
+  auto exec = acknowledgeNext(1);
+  ASSERT_TRUE(workloads_->patch("deployment/app", patchOf("tmp"), std::chrono::seconds(5)));
+  exec.join();
+  clock_.advance(std::chrono::minutes(5));  // `qsplit exec` went away
+  ASSERT_TRUE(workloads_->restore("deployment/app", "orders", std::chrono::seconds(30)));
+  EXPECT_EQ(workloads_->view("deployment/app")->env.at("QUEUE"), "orders");
+}
+
+TEST_F(LocalWorkloadsTest, AfterARestartOnlyPatchesToLiveQueuesRemain) {
+  ASSERT_TRUE(workloads_->registerWorkload("deployment/app", "main", {{"QUEUE", "orders"}}));
+  auto exec = acknowledgeNext(1);
+  ASSERT_TRUE(workloads_->patch("deployment/app", patchOf("tmp-live"), std::chrono::seconds(5)));
+  exec.join();
+
+  LocalWorkloads kept(*store_, clock_);
+  ASSERT_TRUE(kept.load({"tmp-live"}));
+  EXPECT_EQ(kept.view("deployment/app")->env.at("QUEUE"), "tmp-live");
+  LocalWorkloads dropped(*store_, clock_);
+  ASSERT_TRUE(dropped.load({}));
+  EXPECT_EQ(dropped.view("deployment/app")->env.at("QUEUE"), "orders");
+}
+
+}  // namespace
+}  // namespace qsplit::control

@@ -1,0 +1,206 @@
+#include "control/sessions.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "brokers/memory/memory_broker.h"
+#include "support/eventually.h"
+#include "support/messages.h"
+
+namespace qsplit::control {
+namespace {
+
+constexpr char kRegistry[] = R"(apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordWorkloadQueueRegistry
+metadata: {name: app-registry}
+spec:
+  queues:
+    orders:
+      queueType: SQS
+      nameSource: {envVar: ORDERS}
+  consumer: {name: app, container: main, workloadType: Deployment}
+)";
+
+std::string userConfig(const std::string& queue_id, const std::string& author) {
+  return R"({"target": "deployment/app", "feature": {"split_queues": {")" + queue_id +
+         R"(": {"queue_type": "SQS", "message_filter": {"author": ")" + author + R"("}}}}})";
+}
+
+// Stands in for `qsplit exec`: registers the workload and acknowledges every generation.
+class ExecStandIn {
+ public:
+  explicit ExecStandIn(LocalWorkloads& workloads) : workloads_(workloads) {
+    (void)workloads_.registerWorkload("deployment/app", "main", {{"ORDERS", "orders"}});
+    thread_ = std::thread([this] {
+      uint64_t seen = 0;
+      while (!stop_) {
+        auto view = workloads_.waitChange("deployment/app", seen, std::chrono::milliseconds(50));
+        if (view && view->generation > seen) {
+          seen = view->generation;
+          (void)workloads_.ready("deployment/app", seen);
+        }
+      }
+    });
+  }
+  ~ExecStandIn() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  LocalWorkloads& workloads_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class SessionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("qsplit-sessions-" + std::to_string(::getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    store_ = std::move(Store::open((dir / "qsplit.db").string())).value();
+    resources_ = std::make_shared<const config::ResourceSet>(
+        std::move(config::parseResources(kRegistry, "registry.yaml")).value());
+    ASSERT_TRUE(broker_.createQueue("orders"));
+    boot();
+  }
+
+  // A qsplitd process: what a restart rebuilds from the store.
+  void boot() {
+    exec_.reset();
+    manager_.reset();
+    workloads_ = std::make_unique<LocalWorkloads>(*store_, SystemClock::instance());
+    ManagerOptions options;
+    options.brokers[config::QueueType::kSqs] = &broker_;
+    options.split.forwarder.wait = std::chrono::milliseconds(10);
+    options.split.linger_timeout = std::chrono::seconds(0);
+    options.split.move_patience = std::chrono::seconds(1);
+    manager_ = std::make_unique<SessionManager>(*store_, *workloads_, [this] { return resources_; },
+                                                SystemClock::instance(), SecureRandom::instance(),
+                                                options);
+    exec_ = std::make_unique<ExecStandIn>(*workloads_);
+  }
+
+  void produce(const std::string& author, const std::string& body) {
+    auto sink = std::move(broker_.openSink("orders")).value();
+    std::vector<core::Message> batch{testing::message({{"author", author}}, body)};
+    ASSERT_TRUE(sink->send(batch));
+  }
+
+  std::vector<std::string> drain(const std::string& queue) {
+    auto source = std::move(broker_.openSource(queue, "")).value();
+    std::vector<std::string> bodies;
+    auto got = source->receive(100, std::chrono::milliseconds(10));
+    if (got) {
+      for (const auto& m : *got) bodies.push_back(m.body);
+      (void)source->ack(*got);
+    }
+    return bodies;
+  }
+
+  Caller alice_{"alice", false};
+  std::unique_ptr<Store> store_;
+  std::shared_ptr<const config::ResourceSet> resources_;
+  memory::MemoryBroker broker_;
+  std::unique_ptr<LocalWorkloads> workloads_;
+  std::unique_ptr<SessionManager> manager_;
+  std::unique_ptr<ExecStandIn> exec_;
+};
+
+TEST_F(SessionsTest, ASessionGetsItsMessagesAndItsEndRestoresTheWorkload) {
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  ASSERT_EQ(session->queues.size(), 1u);
+  std::string mine = session->queues[0].temporary;
+  EXPECT_EQ(session->env.at("ORDERS"), mine);
+  std::string fallback = manager_->queues()[0].split.fallback;
+  EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), fallback);
+
+  produce("alice", "for-alice");
+  produce("bob", "for-the-workload");
+  std::vector<std::string> got_mine, got_fallback;
+  ASSERT_TRUE(testing::eventually([&] {
+    for (auto& b : drain(mine)) got_mine.push_back(b);
+    for (auto& b : drain(fallback)) got_fallback.push_back(b);
+    return got_mine.size() + got_fallback.size() == 2;
+  }));
+  EXPECT_EQ(got_mine, std::vector<std::string>{"for-alice"});
+  EXPECT_EQ(got_fallback, std::vector<std::string>{"for-the-workload"});
+
+  ASSERT_TRUE(manager_->end(alice_, session->id, "test"));
+  ASSERT_TRUE(testing::eventually([&] {
+    manager_->tick();
+    return manager_->queues().empty();
+  }));
+  EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), "orders");
+  EXPECT_EQ(broker_.names(), std::vector<std::string>{"orders"});
+}
+
+TEST_F(SessionsTest, ABadStartLeavesNothingBehind) {
+  auto unknown = manager_->start(alice_, "", userConfig("payments", "^a$"));
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message().find("queue id 'payments'"), std::string::npos);
+  auto regex = manager_->start(alice_, "", userConfig("orders", "(unclosed"));
+  ASSERT_FALSE(regex);
+  EXPECT_NE(regex.error().message().find("message_filter.author"), std::string::npos);
+  auto target = manager_->start(alice_, "deployment/other", userConfig("orders", "^a$"));
+  ASSERT_FALSE(target);
+  EXPECT_NE(target.error().message().find("deployment/other is not known"), std::string::npos);
+  EXPECT_TRUE(manager_->list().empty());
+  EXPECT_TRUE(manager_->queues().empty());
+  EXPECT_EQ(broker_.names(), std::vector<std::string>{"orders"});
+  EXPECT_TRUE(store_->list("session")->empty());
+}
+
+TEST_F(SessionsTest, ARestartResumesSessionsAndReclaimsOrphans) {
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session);
+  std::string mine = session->queues[0].temporary;
+  // An orphan: a temporary queue recorded by a session that never finished starting.
+  ASSERT_TRUE(store_->journal("SQS").record({"orders", "mirrord-tmp-0000000000-orders", ""}));
+  ASSERT_TRUE(broker_.admin().createLike("orders", "mirrord-tmp-0000000000-orders"));
+  {
+    auto sink = std::move(broker_.openSink("mirrord-tmp-0000000000-orders")).value();
+    std::vector<core::Message> batch{testing::message({{"author", "bob"}}, "stranded")};
+    ASSERT_TRUE(sink->send(batch));
+  }
+
+  boot();  // qsplitd restarts on the same store
+  ASSERT_TRUE(manager_->resume());
+  ASSERT_EQ(manager_->list().size(), 1u);
+  EXPECT_EQ(manager_->list()[0].id, session->id);
+  auto names = broker_.names();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "mirrord-tmp-0000000000-orders"), 0);
+
+  produce("alice", "after-restart");
+  std::vector<std::string> got;
+  std::string fallback = manager_->queues()[0].split.fallback;
+  std::vector<std::string> workload;
+  ASSERT_TRUE(testing::eventually([&] {
+    for (auto& b : drain(mine)) got.push_back(b);
+    for (auto& b : drain(fallback)) workload.push_back(b);
+    return !got.empty() && !workload.empty();
+  }));
+  EXPECT_EQ(got, std::vector<std::string>{"after-restart"});
+  EXPECT_EQ(workload, std::vector<std::string>{"stranded"});  // moved back, routed again
+}
+
+TEST_F(SessionsTest, OnlyTheOwnerOrAnAdminEndsASession) {
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session);
+  auto bob = manager_->end({"bob", false}, session->id, "test");
+  ASSERT_FALSE(bob);
+  EXPECT_EQ(bob.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_EQ(manager_->list().size(), 1u);
+  EXPECT_TRUE(manager_->end({"platform", true}, session->id, "test"));
+  EXPECT_TRUE(manager_->list().empty());
+}
+
+}  // namespace
+}  // namespace qsplit::control
