@@ -19,13 +19,15 @@ Result<std::string> render(ApiClient& api) {
   for (const auto& s : sessions["sessions"]) owners[str(s, "id")] = str(s, "owner");
   std::string out = fmt::format("qsplitd at {}: {} split queues, {} sessions\n\n", api.server(),
                                 queues["queues"].size(), sessions["sessions"].size());
-  out += fmt::format("{:<28} {:<5} {:<10} {:<24} {:>8} {:>9} {:>8}  {}\n", "QUEUE", "TYPE",
-                     "STATE", "WORKLOAD", "READ", "UNMATCHED", "MSG/S", "FALLBACK (deployed)");
+  out += fmt::format("{:<28} {:<5} {:<10} {:<24} {:>8} {:>9} {:>8} {:>8}  {}\n", "QUEUE", "TYPE",
+                     "STATE", "WORKLOAD", "READ", "UNMATCHED", "MSG/S", "WAITING", "FALLBACK (deployed)");
   for (const auto& q : queues["queues"]) {
-    out += fmt::format("{:<28} {:<5} {:<10} {:<24} {:>8} {:>9} {:>8.1f}  {}\n", str(q, "original"),
+    auto backlog = q["original_backlog"];
+    out += fmt::format("{:<28} {:<5} {:<10} {:<24} {:>8} {:>9} {:>8.1f} {:>8}  {}\n", str(q, "original"),
                        str(q, "queue_type"), str(q, "state"), str(q, "workload"),
                        q["read"].get<uint64_t>(), q["unmatched"].get<uint64_t>(),
-                       q["rate_per_second"].get<double>(), str(q, "fallback"));
+                       q["rate_per_second"].get<double>(),
+                       backlog.is_null() ? "?" : std::to_string(backlog.get<uint64_t>()), str(q, "fallback"));
     for (const auto& s : q["sessions"])
       out += fmt::format("  session {:<14} {:<12} {:<7} forwarded {:>8}  -> {}\n", str(s, "session"),
                          owners[str(s, "session")], str(s, "mode"), s["forwarded"].get<uint64_t>(),

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "config/resources.h"
@@ -10,9 +11,25 @@
 namespace qsplit::cli {
 namespace {
 
-Result<config::ResourceSet> loadResources(const std::string& path) {
-  if (std::filesystem::is_directory(path)) return config::loadResourceDir(path);
-  return config::loadResourceFile(path);
+// Every file is loaded, so every broken file is reported, not only the first.
+config::ResourceSet loadResources(const std::string& path, std::vector<std::string>& errors) {
+  std::vector<std::string> files;
+  if (std::filesystem::is_directory(path)) {
+    for (const auto& e : std::filesystem::directory_iterator(path)) {
+      auto ext = e.path().extension().string();
+      if (ext == ".yaml" || ext == ".yml") files.push_back(e.path().string());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  config::ResourceSet all;
+  for (const auto& file : files) {
+    auto set = config::loadResourceFile(file);
+    if (set) all.append(std::move(set).value());
+    else errors.push_back(set.error().message());
+  }
+  return all;
 }
 
 // Queue ids the resources declare for the config's target (all of them without a target).
@@ -36,7 +53,12 @@ std::vector<std::string> declaredIds(const config::ResourceSet& set, const confi
 int runValidate(const std::string& config_path, const std::string& resources_path) {
   auto user = config::loadUserConfig(config_path);
   if (!user) {
-    fmt::print(stderr, "qsplit validate: {}\n", user.error().message());
+    std::string message = user.error().message();
+    for (std::size_t start = 0; start < message.size();) {
+      auto end = std::min(message.find('\n', start), message.size());
+      fmt::print(stderr, "qsplit validate: {}\n", message.substr(start, end - start));
+      start = end + 1;
+    }
     return 2;
   }
   fmt::print("{}: target {}\n", config_path, user->target ? user->target->toString() : "(none)");
@@ -47,25 +69,23 @@ int runValidate(const std::string& config_path, const std::string& resources_pat
                core::queueModeName(s.mode), rules.empty() ? " matches nothing" : rules);
   }
   if (resources_path.empty()) return 0;
-  auto set = loadResources(resources_path);
-  if (!set) {
-    fmt::print(stderr, "qsplit validate: {}\n", set.error().message());
-    return 2;
-  }
+  std::vector<std::string> errors;
+  auto set = loadResources(resources_path, errors);
   fmt::print("{}: {} queue registries, {} topics consumers, {} Kafka client configs, {} split "
              "configs, {} secrets, {} other documents ignored\n",
-             resources_path, set->registries.size(), set->topics_consumers.size(),
-             set->kafka_client_configs.size(), set->split_configs.size(), set->secrets.size(),
-             set->ignored);
-  auto ids = declaredIds(*set, *user);
+             resources_path, set.registries.size(), set.topics_consumers.size(),
+             set.kafka_client_configs.size(), set.split_configs.size(), set.secrets.size(),
+             set.ignored);
+  auto ids = declaredIds(set, *user);
   for (const auto& s : user->splits) {
     if (s.queue_id == "*" || std::find(ids.begin(), ids.end(), s.queue_id) != ids.end()) continue;
-    fmt::print(stderr, "qsplit validate: {}: feature.split_queues: queue id '{}' is not declared "
-                       "by any resource for target {} in {}\n",
-               config_path, s.queue_id, user->target ? user->target->toString() : "(any)",
-               resources_path);
-    return 2;
+    errors.push_back(fmt::format("{}: feature.split_queues: queue id '{}' is not declared by any "
+                                 "resource for target {} in {}",
+                                 config_path, s.queue_id,
+                                 user->target ? user->target->toString() : "(any)", resources_path));
   }
+  for (const auto& e : errors) fmt::print(stderr, "qsplit validate: {}\n", e);
+  if (!errors.empty()) return 2;
   fmt::print("OK\n");
   return 0;
 }

@@ -93,35 +93,46 @@ Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
   return split;
 }
 
+// Every entry is checked, and every error reported at once (one per line), so a user fixes a
+// config in one round.
 Result<std::vector<QueueSplit>> parseSplitQueues(const json& node, const std::string& source) {
   const std::string base = "feature.split_queues";
   std::vector<QueueSplit> splits;
+  std::vector<Error> errors;
+  auto add = [&](Result<QueueSplit> split, const std::string& path) {
+    if (!split) return errors.push_back(split.error());
+    for (const auto& other : splits)
+      if (other.queue_id == split->queue_id && other.type == split->type)
+        return errors.push_back(fieldError(source, path, "queue id '" + split->queue_id +
+                                                             "' of type " + queueTypeName(split->type) +
+                                                             " appears twice"));
+    splits.push_back(std::move(split).value());
+  };
   if (node.is_object()) {
     for (const auto& [id, entry] : node.items()) {
+      std::string path = base + "." + id;
       if (entry.contains("queue_id"))
-        return fail(fieldError(source, base + "." + id + ".queue_id",
-                               "belongs to the list form; in the map form the key is the queue id"));
-      QSPLIT_ASSIGN_OR_RETURN(auto split, parseEntry(id, entry, source, base + "." + id));
-      splits.push_back(std::move(split));
+        errors.push_back(fieldError(source, path + ".queue_id",
+                                    "belongs to the list form; in the map form the key is the queue id"));
+      else
+        add(parseEntry(id, entry, source, path), path);
     }
   } else if (node.is_array()) {
     for (std::size_t i = 0; i < node.size(); ++i) {
       std::string path = base + "[" + std::to_string(i) + "]";
       const json& entry = node[i];
       if (!entry.is_object() || !entry.contains("queue_id") || !entry["queue_id"].is_string())
-        return fail(fieldError(source, path + ".queue_id", "is required (a string)"));
-      std::string id = entry["queue_id"].get<std::string>();
-      QSPLIT_ASSIGN_OR_RETURN(auto split, parseEntry(id, entry, source, path));
-      for (const auto& other : splits)
-        if (other.queue_id == id && other.type == split.type)
-          return fail(fieldError(source, path, "queue id '" + id + "' of type " +
-                                                   queueTypeName(split.type) + " appears twice"));
-      splits.push_back(std::move(split));
+        errors.push_back(fieldError(source, path + ".queue_id", "is required (a string)"));
+      else
+        add(parseEntry(entry["queue_id"].get<std::string>(), entry, source, path), path);
     }
   } else if (!node.is_null()) {
     return fail(fieldError(source, base, "expected an object (queue id -> filter) or a list"));
   }
-  return splits;
+  if (errors.empty()) return splits;
+  std::string message = errors.front().message();
+  for (std::size_t i = 1; i < errors.size(); ++i) message += "\n" + errors[i].message();
+  return fail(ErrorCode::kInvalidArgument, message);
 }
 
 }  // namespace

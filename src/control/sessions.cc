@@ -266,11 +266,23 @@ std::vector<Session> SessionManager::list() const {
   return out;
 }
 
-std::vector<QueueStatus> SessionManager::queues() const {
-  std::lock_guard lock(mutex_);
+std::vector<QueueStatus> SessionManager::queues(bool backlog) const {
   std::vector<QueueStatus> out;
-  for (const auto& [key, split] : splits_)
-    out.push_back({split->type, split->workload, split->splitter->status(), split->rate});
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [key, split] : splits_)
+      out.push_back({split->type, split->workload, split->splitter->status(), split->rate, {}, {}});
+  }
+  if (!backlog) return out;
+  auto depth = [&](config::QueueType type, const std::string& name) -> std::optional<uint64_t> {
+    if (name.empty()) return std::nullopt;
+    auto n = options_.brokers.at(type)->admin().backlog(name, options_.split.group);
+    return n ? std::optional<uint64_t>(*n) : std::nullopt;
+  };
+  for (auto& q : out) {
+    q.original_backlog = depth(q.type, q.split.original);
+    q.fallback_backlog = depth(q.type, q.split.fallback);
+  }
   return out;
 }
 

@@ -71,6 +71,9 @@ struct QueueStatus {
   std::string workload;
   engine::SplitStatus split;
   double rate = 0;  // messages read per second over the last tick
+  // Messages waiting (visible and in flight), when asked for; none if the broker did not say.
+  std::optional<uint64_t> original_backlog;
+  std::optional<uint64_t> fallback_backlog;
 };
 
 // The variables a workload reads queue names from, per its registry: what `qsplit exec`
@@ -100,7 +103,8 @@ class SessionManager {
   Result<void> end(const Caller& caller, const std::string& id, const std::string& reason);
   Result<Session> get(const std::string& id) const;
   std::vector<Session> list() const;
-  std::vector<QueueStatus> queues() const;
+  // Every split; `backlog` also asks each broker how many messages wait (network calls).
+  std::vector<QueueStatus> queues(bool backlog = false) const;
   std::string metrics() const;
   Result<QueueVariables> queueVariables(const std::string& workload) const;
   Duration heartbeatInterval() const { return options_.limits.unused_ttl / 3; }

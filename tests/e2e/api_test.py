@@ -128,6 +128,7 @@ sessions:
         self.assertIn("qsplit_sessions 1", text)
         _, queues = self.daemon.get("/api/v1/queues/meme-queue", token=BOB)
         self.assertEqual(queues["state"], "splitting")
+        self.assertEqual((queues["original_backlog"], queues["fallback_backlog"]), (0, 0))
         self.assertEqual([s["session"] for s in queues["sessions"]], [session["id"]])
 
     def test_cli_messages_name_the_cause(self):

@@ -20,7 +20,9 @@ nlohmann::json queueJson(const QueueStatus& q) {
           {"read", s.counts.read}, {"unmatched", s.counts.unmatched},
           {"forwarded_to_fallback", s.fallback.empty() ? 0 : forwarded(s.fallback)},
           {"returned", s.returned}, {"send_errors", s.counts.send_errors},
-          {"receive_errors", s.counts.receive_errors}, {"rate_per_second", q.rate}};
+          {"receive_errors", s.counts.receive_errors}, {"rate_per_second", q.rate},
+          {"original_backlog", q.original_backlog ? nlohmann::json(*q.original_backlog) : nlohmann::json()},
+          {"fallback_backlog", q.fallback_backlog ? nlohmann::json(*q.fallback_backlog) : nlohmann::json()}};
 }
 
 }  // namespace
@@ -29,14 +31,14 @@ void addQueueRoutes(httplib::Server& server, Services services) {
   server.Get("/api/v1/queues", [services](const httplib::Request& req, httplib::Response& res) {
     if (!authenticate(services, req, res)) return;
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& q : services.sessions.queues()) list.push_back(queueJson(q));
+    for (const auto& q : services.sessions.queues(true)) list.push_back(queueJson(q));
     sendJson(res, 200, {{"queues", list}});
   });
 
   server.Get(R"(/api/v1/queues/([^/]+))", [services](const httplib::Request& req,
                                                       httplib::Response& res) {
     if (!authenticate(services, req, res)) return;
-    for (const auto& q : services.sessions.queues())
+    for (const auto& q : services.sessions.queues(true))
       if (q.split.original == req.matches[1]) return sendJson(res, 200, queueJson(q));
     sendError(res, Error(ErrorCode::kNotFound, "queue " + std::string(req.matches[1]) +
                                                    " is not split by qsplitd"));

@@ -33,7 +33,8 @@ std::string userConfig(const std::string& queue_id, const std::string& author) {
 class ExecStandIn {
  public:
   explicit ExecStandIn(LocalWorkloads& workloads) : workloads_(workloads) {
-    (void)workloads_.registerWorkload("deployment/app", "main", {{"ORDERS", "orders"}});
+    (void)workloads_.registerWorkload("deployment/app", "main",
+                                      {{"ORDERS", "orders"}, {"PAYMENTS", "payments"}});
     thread_ = std::thread([this] {
       uint64_t seen = 0;
       while (!stop_) {
@@ -68,6 +69,7 @@ class SessionsTest : public ::testing::Test {
     resources_ = std::make_shared<const config::ResourceSet>(
         std::move(config::parseResources(kRegistry, "registry.yaml")).value());
     ASSERT_TRUE(broker_.createQueue("orders"));
+    ASSERT_TRUE(broker_.createQueue("payments"));
     boot();
   }
 
@@ -81,9 +83,9 @@ class SessionsTest : public ::testing::Test {
     options.split.forwarder.wait = std::chrono::milliseconds(10);
     options.split.linger_timeout = std::chrono::seconds(0);
     options.split.move_patience = std::chrono::seconds(1);
+    options.limits.max_time = max_time_;
     manager_ = std::make_unique<SessionManager>(*store_, *workloads_, [this] { return resources_; },
-                                                SystemClock::instance(), SecureRandom::instance(),
-                                                options);
+                                                clock_, SecureRandom::instance(), options);
     exec_ = std::make_unique<ExecStandIn>(*workloads_);
   }
 
@@ -104,7 +106,16 @@ class SessionsTest : public ::testing::Test {
     return bodies;
   }
 
+  std::vector<std::string> temporaries() {
+    std::vector<std::string> out;
+    for (auto& n : broker_.names())
+      if (n.rfind("mirrord-", 0) == 0) out.push_back(n);
+    return out;
+  }
+
   Caller alice_{"alice", false};
+  ManualClock clock_;
+  std::optional<Duration> max_time_;
   std::unique_ptr<Store> store_;
   std::shared_ptr<const config::ResourceSet> resources_;
   memory::MemoryBroker broker_;
@@ -139,7 +150,7 @@ TEST_F(SessionsTest, ASessionGetsItsMessagesAndItsEndRestoresTheWorkload) {
     return manager_->queues().empty();
   }));
   EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), "orders");
-  EXPECT_EQ(broker_.names(), std::vector<std::string>{"orders"});
+  EXPECT_TRUE(temporaries().empty());
 }
 
 TEST_F(SessionsTest, ABadStartLeavesNothingBehind) {
@@ -154,7 +165,7 @@ TEST_F(SessionsTest, ABadStartLeavesNothingBehind) {
   EXPECT_NE(target.error().message().find("deployment/other is not known"), std::string::npos);
   EXPECT_TRUE(manager_->list().empty());
   EXPECT_TRUE(manager_->queues().empty());
-  EXPECT_EQ(broker_.names(), std::vector<std::string>{"orders"});
+  EXPECT_TRUE(temporaries().empty());
   EXPECT_TRUE(store_->list("session")->empty());
 }
 
@@ -200,6 +211,70 @@ TEST_F(SessionsTest, OnlyTheOwnerOrAnAdminEndsASession) {
   EXPECT_EQ(manager_->list().size(), 1u);
   EXPECT_TRUE(manager_->end({"platform", true}, session->id, "test"));
   EXPECT_TRUE(manager_->list().empty());
+}
+
+TEST_F(SessionsTest, ExpiredSessionsEndAsIfTheirOwnersHadEndedThem) {
+  auto quiet = manager_->start(alice_, "", userConfig("orders", "^a$"));  // never heartbeats
+  auto alive = manager_->start(alice_, "", userConfig("orders", "^b$"));
+  ASSERT_TRUE(quiet && alive);
+  clock_.advance(std::chrono::seconds(170));
+  ASSERT_TRUE(manager_->heartbeat(alice_, alive->id));
+  manager_->tick();
+  EXPECT_EQ(manager_->list().size(), 2u);
+  clock_.advance(std::chrono::seconds(20));  // 190 s without a first heartbeat: setup deadline
+  manager_->tick();
+  ASSERT_EQ(manager_->list().size(), 1u);
+  EXPECT_EQ(manager_->list()[0].id, alive->id);
+  clock_.advance(std::chrono::seconds(31));  // 31 s since the last heartbeat: unused
+  manager_->tick();
+  EXPECT_TRUE(manager_->list().empty());
+  manager_->tick();
+  EXPECT_TRUE(manager_->queues().empty());
+  EXPECT_TRUE(temporaries().empty());
+  EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), "orders");
+}
+
+TEST_F(SessionsTest, AMaximumSessionTimeEndsEvenAHeartbeatingSession) {
+  max_time_ = std::chrono::minutes(10);
+  boot();
+  auto s = manager_->start(alice_, "", userConfig("orders", "^a$"));
+  ASSERT_TRUE(s);
+  for (int i = 0; i < 31; ++i) {
+    clock_.advance(std::chrono::seconds(20));
+    (void)manager_->heartbeat(alice_, s->id);
+    manager_->tick();
+  }
+  EXPECT_TRUE(manager_->list().empty());  // 620 s passed
+}
+
+// The reference leaves a bad state when a registry changes under active sessions. Here a split
+// keeps the places it started with until it is restored; new sessions see the new registry.
+TEST_F(SessionsTest, ARegistryChangedUnderActiveSessionsLeavesNoBadState) {
+  auto first = manager_->start(alice_, "", userConfig("orders", "^a$"));
+  ASSERT_TRUE(first);
+  std::string with_payments = std::string(kRegistry).replace(
+      std::string(kRegistry).find("  consumer:"), 0,
+      "    payments:\n      queueType: SQS\n      nameSource: {envVar: PAYMENTS}\n");
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(with_payments, "registry.yaml")).value());
+  auto second = manager_->start(alice_, "", userConfig("payments", "^b$"));
+  ASSERT_TRUE(second) << second.error().message();
+  EXPECT_EQ(second->queues.size(), 2u);  // orders (the running split) and payments (a new one)
+  EXPECT_EQ(manager_->queues().size(), 2u);
+  auto env = workloads_->view("deployment/app")->env;
+  EXPECT_NE(env.at("ORDERS"), "orders");
+  EXPECT_NE(env.at("PAYMENTS"), "payments");
+
+  ASSERT_TRUE(manager_->end(alice_, first->id, "test"));
+  ASSERT_TRUE(manager_->end(alice_, second->id, "test"));
+  ASSERT_TRUE(testing::eventually([&] {
+    manager_->tick();
+    return manager_->queues().empty();
+  }));
+  env = workloads_->view("deployment/app")->env;
+  EXPECT_EQ(env.at("ORDERS"), "orders");
+  EXPECT_EQ(env.at("PAYMENTS"), "payments");
+  EXPECT_TRUE(temporaries().empty());
 }
 
 }  // namespace
