@@ -17,6 +17,15 @@ echo "== router (bench/results/router.md)"
 python3 bench/report_router.py "$json" > bench/results/router.md
 cat bench/results/router.md
 
+echo "== sessions (bench/results/sessions.md)"
+for sessions in 1 10 100 1000; do
+  "$dir/bench/sessions_bench" --sessions "$sessions" --messages 100000 --dir "$json.sessions"
+done > "$json.lines"
+rm -rf "$json.sessions"
+python3 bench/report_sessions.py "$json.lines" > bench/results/sessions.md
+rm -f "$json.lines"
+cat bench/results/sessions.md
+
 echo "== Kafka forwarding (bench/results/kafka.md)"
 export "$(scripts/kafka.sh start)"
 table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 50000 --size 1024)

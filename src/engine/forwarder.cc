@@ -1,5 +1,7 @@
 #include "engine/forwarder.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 
 namespace qsplit::engine {
@@ -37,6 +39,7 @@ void Forwarder::stop() {
   thread_.join();
   active_ = false;
   sinks_.clear();
+  sink_generation_ = UINT64_MAX;
   source_.reset();
   pipe_.reset();
   // Nothing is in flight any more: wake anyone waiting for a generation.
@@ -114,13 +117,17 @@ Forwarder::Routed Forwarder::route(const std::vector<core::Message>& batch,
                                    const core::RouteTable& table) {
   Routed routed;
   routed.decisions.resize(batch.size());
-  routed.per_destination.resize(table.destinations().size());
   for (std::size_t i = 0; i < batch.size(); ++i) {
     table.route(batch[i], routed.decisions[i]);
     if (observer_) observer_(batch[i], table, routed.decisions[i]);
     const auto& d = routed.decisions[i].destinations;
     if (d.size() == 1 && d[0] == core::RouteTable::kFallback) ++routed.unmatched;
-    for (uint32_t dest : d) routed.per_destination[dest].push_back(i);
+    for (uint32_t dest : d) {
+      auto group = std::find_if(routed.groups.begin(), routed.groups.end(),
+                                [dest](const auto& g) { return g.first == dest; });
+      if (group == routed.groups.end()) group = routed.groups.insert(group, {dest, {}});
+      group->second.push_back(i);
+    }
   }
   return routed;
 }
@@ -144,33 +151,46 @@ core::Sink* Forwarder::sinkFor(const std::string& destination) {
   return (sinks_[destination] = std::move(sink).value()).get();
 }
 
+core::Sink* Forwarder::sinkAt(const core::RouteTable& table, uint32_t index) {
+  if (pipe_) return sinkFor(table.destinations()[index]);  // the pipe owns its sinks
+  if (sink_generation_ != table.generation() || sink_by_index_.size() != table.destinations().size()) {
+    sink_by_index_.assign(table.destinations().size(), nullptr);
+    sink_generation_ = table.generation();
+  }
+  core::Sink*& sink = sink_by_index_[index];
+  if (!sink) sink = sinkFor(table.destinations()[index]);
+  return sink;
+}
+
 Forwarder::Sent Forwarder::sendAll(const std::vector<core::Message>& batch, const Routed& routed,
                                    const core::RouteTable& table) {
   // Start the sends to every destination, then wait for each: the destinations' round
   // trips overlap instead of adding up.
   const auto& names = table.destinations();
   Sent sent;
-  sent.refused.assign(names.size(), false);
-  std::vector<core::Sink*> started(names.size(), nullptr);
+  std::vector<core::Sink*> started(routed.groups.size(), nullptr);
   std::vector<core::Message> out;
-  for (std::size_t d = 0; d < names.size(); ++d) {
-    if (routed.per_destination[d].empty()) continue;
+  for (std::size_t g = 0; g < routed.groups.size(); ++g) {
+    const auto& [d, indices] = routed.groups[g];
     out.clear();
-    for (std::size_t i : routed.per_destination[d]) out.push_back(batch[i]);
-    started[d] = sinkFor(names[d]);
-    if (started[d]) started[d]->submit(out);
+    for (std::size_t i : indices) out.push_back(batch[i]);
+    started[g] = sinkAt(table, d);
+    if (started[g]) started[g]->submit(out);
   }
-  for (std::size_t d = 0; d < names.size(); ++d) {
-    if (routed.per_destination[d].empty()) continue;
-    auto result = started[d] ? started[d]->await()
+  for (std::size_t g = 0; g < routed.groups.size(); ++g) {
+    const auto& [d, indices] = routed.groups[g];
+    auto result = started[g] ? started[g]->await()
                              : Result<void>(fail(ErrorCode::kUnavailable, "cannot open " + names[d]));
     if (result) {
-      sent.accepted[names[d]] += routed.per_destination[d].size();
+      sent.accepted[names[d]] += indices.size();
       continue;
     }
-    sent.refused[d] = true;
+    sent.refused.push_back(d);
     ++sent.errors;
-    if (!pipe_) sinks_.erase(names[d]);  // reopen next time
+    if (!pipe_) {
+      sinks_.erase(names[d]);  // reopen next time
+      sink_generation_ = UINT64_MAX;
+    }
     logger("forwarder")->warn("queue={} send to {} failed: {}", original_, names[d],
                               result.error().message());
   }
@@ -182,7 +202,8 @@ void Forwarder::settle(std::vector<core::Message>& batch, const Routed& routed, 
   std::vector<core::Message> to_ack, to_release;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     bool all = true;
-    for (uint32_t d : routed.decisions[i].destinations) all = all && !sent.refused[d];
+    for (uint32_t d : routed.decisions[i].destinations)
+      all = all && std::find(sent.refused.begin(), sent.refused.end(), d) == sent.refused.end();
     (all ? to_ack : to_release).push_back(std::move(batch[i]));
   }
   auto log = logger("forwarder");

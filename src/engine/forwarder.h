@@ -72,11 +72,14 @@ class Forwarder {
  private:
   struct Routed {
     std::vector<core::Decision> decisions;
-    std::vector<std::vector<std::size_t>> per_destination;  // destination -> message indices
+    // The destinations this batch uses, in first use order, each with its message indices:
+    // a batch touches a few destinations however many sessions exist, so nothing here is
+    // sized by the route table.
+    std::vector<std::pair<uint32_t, std::vector<std::size_t>>> groups;
     uint64_t unmatched = 0;
   };
   struct Sent {
-    std::vector<bool> refused;  // per destination
+    std::vector<uint32_t> refused;  // destinations that refused their messages (usually none)
     std::map<std::string, uint64_t> accepted;
     uint64_t errors = 0;
   };
@@ -90,6 +93,9 @@ class Forwarder {
   void settle(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent);
   void commitOrAbort(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent);
   core::Sink* sinkFor(const std::string& destination);
+  // The sink of destination `index` of `table`, cached per table generation, so a batch
+  // finds its sinks without a name lookup however many sessions exist.
+  core::Sink* sinkAt(const core::RouteTable& table, uint32_t index);
   void count(std::size_t read, uint64_t unmatched, const Sent& sent, uint64_t acked,
              uint64_t released, bool aborted);
   void publishDone(uint64_t generation);
@@ -105,6 +111,8 @@ class Forwarder {
   std::unique_ptr<core::TransactionalPipe> pipe_;  // exactly-once mode
   bool pipe_broken_ = false;                        // reopen before the next batch
   std::map<std::string, std::unique_ptr<core::Sink>> sinks_;  // forwarding thread only
+  std::vector<core::Sink*> sink_by_index_;                    // for sink_generation_'s table
+  uint64_t sink_generation_ = UINT64_MAX;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> active_{false};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -99,7 +100,7 @@ class MemoryStore {
   Duration visibility_timeout_;
   std::mutex mutex_;
   std::condition_variable arrived_;
-  std::map<std::string, StoredQueue> queues_;
+  std::unordered_map<std::string, StoredQueue> queues_;  // found per send: hashed
   std::map<std::string, StoredTopic> topics_;
   uint64_t next_seq_ = 1;
   uint64_t next_receipt_ = 1;
