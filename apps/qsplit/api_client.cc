@@ -27,6 +27,7 @@ Result<void> readClientFile(ClientSettings& s) {
     YAML::Node root = YAML::LoadFile(path);
     if (s.server.empty() && root["server"]) s.server = root["server"].as<std::string>();
     if (s.token.empty() && root["token"]) s.token = root["token"].as<std::string>();
+    if (s.ca_cert.empty() && root["ca_cert"]) s.ca_cert = root["ca_cert"].as<std::string>();
     if (s.token.empty() && root["token_file"]) {
       QSPLIT_ASSIGN_OR_RETURN(s.token, readFile(root["token_file"].as<std::string>()));
       while (!s.token.empty() && std::isspace(static_cast<unsigned char>(s.token.back())))
@@ -49,8 +50,9 @@ ErrorCode codeFromName(const std::string& name) {
 }  // namespace
 
 Result<std::unique_ptr<ApiClient>> ApiClient::create(ClientSettings settings) {
-  settings.server = envOr("QSPLIT_SERVER", settings.server);
+  if (settings.server.empty()) settings.server = envOr("QSPLIT_SERVER", "");
   if (settings.token.empty()) settings.token = envOr("QSPLIT_TOKEN", "");
+  if (settings.ca_cert.empty()) settings.ca_cert = envOr("QSPLIT_CA_CERT", "");
   QSPLIT_TRY(readClientFile(settings));
   if (settings.server.empty()) settings.server = "http://127.0.0.1:7460";
   while (!settings.server.empty() && settings.server.back() == '/') settings.server.pop_back();
@@ -70,6 +72,7 @@ std::future<Result<http::Response>> ApiClient::start(const std::string& method,
   if (body) request.body = body->dump();
   else if (method == "POST" || method == "PUT") request.body = "{}";
   request.timeout = timeout;
+  request.ca_file = settings_.ca_cert;
   return http_->send(std::move(request));
 }
 

@@ -19,6 +19,7 @@ namespace qsplit::cli {
 struct ClientSettings {
   std::string server;  // flag; empty: QSPLIT_SERVER, the client file, http://127.0.0.1:7460
   std::string token;   // flag; empty: QSPLIT_TOKEN, the client file's token or token_file
+  std::string ca_cert;  // flag; empty: QSPLIT_CA_CERT, the client file's ca_cert (https)
 };
 
 class ApiClient {

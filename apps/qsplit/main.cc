@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
   auto connect = [&](CLI::App* cmd) {
     cmd->add_option("--server", client.server, "qsplitd's URL (QSPLIT_SERVER; default http://127.0.0.1:7460)");
     cmd->add_option("--token", client.token, "bearer token (QSPLIT_TOKEN, or ~/.config/qsplit/client.yaml)");
+    cmd->add_option("--ca-cert", client.ca_cert, "PEM file of the CA that signed qsplitd's certificate (QSPLIT_CA_CERT)");
   };
   qsplit::cli::RunOptions run;
   auto* run_cmd = app.add_subcommand(
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
   std::string end_id;
   auto* end_cmd = sessions_cmd->add_subcommand("end", "end a session (its owner or an admin)");
   end_cmd->add_option("id", end_id, "the session id")->required();
-  connect(sessions_cmd);
+  connect(list_cmd);
+  connect(end_cmd);
 
   CLI11_PARSE(app, argc, argv);
   std::string error;

@@ -23,6 +23,7 @@ struct Request {
   std::string aws_sigv4;
   std::string user_password;
   std::chrono::milliseconds timeout{30000};
+  std::string ca_file;  // PEM certificates to trust for https, instead of the system's
 };
 
 struct Response {

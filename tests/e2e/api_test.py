@@ -161,5 +161,35 @@ sessions:
         self.assertEqual(r.returncode, 0, r.stderr)
 
 
+class ApiOverTls(unittest.TestCase):
+    """tls.cert and tls.key: qsplitd serves https, and the CLI trusts the CA it is given."""
+
+    def test_https_with_a_private_ca(self):
+        self.dir = h.tempdir("tls")
+        procs = h.Processes(self.dir)
+        self.addCleanup(procs.stop_all)
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        resources = os.path.join(self.dir, "resources")
+        os.makedirs(resources)
+        h.write(os.path.join(resources, "registry.yaml"),
+                h.registry_yaml("meme-app", "meme-queue", "QUEUE_NAME"))
+        daemon = h.Daemon(procs, self.dir, f"""tls: {{cert: {cert}, key: {key}}}
+memory: {{queues: [meme-queue]}}
+""", resources, ca_file=cert).start()
+        self.assertTrue(daemon.url.startswith("https://"))
+        self.assertEqual(daemon.sessions(), [])
+        env = dict(os.environ, QSPLIT_SERVER=daemon.url)
+        trusted = subprocess.run([h.QSPLIT, "sessions", "list", "--ca-cert", cert], env=env,
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(trusted.returncode, 0, trusted.stderr)
+        untrusted = subprocess.run([h.QSPLIT, "sessions", "list"], env=env, capture_output=True,
+                                   text=True, timeout=60)
+        self.assertEqual(untrusted.returncode, 2)
+        self.assertIn("unreachable", untrusted.stderr)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

@@ -3,6 +3,7 @@ tests. Every process started here is stopped by PID when the test ends."""
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -112,8 +113,9 @@ def user_config(workload, queue_id, message_filter, mode=None):
 class Daemon:
     """qsplitd on a free port (the same port again after restart())."""
 
-    def __init__(self, procs, workdir, config_yaml, resources, tokens=None):
+    def __init__(self, procs, workdir, config_yaml, resources, tokens=None, ca_file=None):
         self.procs, self.workdir, self.resources, self.tokens = procs, workdir, resources, tokens
+        self.ca_file = ca_file  # set when qsplitd serves https with a certificate it signs
         self.config = write(os.path.join(workdir, "qsplitd.yaml"), config_yaml)
         self.port = 0
         self.process = None
@@ -145,7 +147,7 @@ class Daemon:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca_file else 'http'}://127.0.0.1:{self.port}"
 
     def request(self, method, path, body=None, token=None, raw=False, data=None):
         headers = {"Content-Type": "application/json"}
@@ -157,7 +159,8 @@ class Daemon:
             data = b"{}"
         req = urllib.request.Request(self.url + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=120) as r:
+            context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+            with urllib.request.urlopen(req, timeout=120, context=context) as r:
                 status, text = r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             status, text = e.code, e.read().decode()

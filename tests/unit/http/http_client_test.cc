@@ -148,11 +148,11 @@ TEST(HttpClient, UnreachableServerIsUnavailableAndNamesTheUrl) {
     OneShotServer probe;
     port = probe.port();
     auto r = (*client)->call({"GET", "http://127.0.0.1:" + std::to_string(port) + "/", {}, "", "", "",
-                              std::chrono::seconds(5)});
+                              std::chrono::seconds(5), ""});
     ASSERT_TRUE(r.has_value());
   }
   std::string url = "http://127.0.0.1:" + std::to_string(port) + "/x";
-  auto r = (*client)->call({"GET", url, {}, "", "", "", std::chrono::seconds(5)});
+  auto r = (*client)->call({"GET", url, {}, "", "", "", std::chrono::seconds(5), ""});
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message().find(url), std::string::npos) << r.error().message();
@@ -167,7 +167,7 @@ TEST(HttpClient, ClosingFailsWhatIsStillWaiting) {
     int port = 0;
     int fd = listenOnLoopback(&port);
     pending = (*client)->send({"GET", "http://127.0.0.1:" + std::to_string(port) + "/",
-                               {}, "", "", "", std::chrono::seconds(60)});
+                               {}, "", "", "", std::chrono::seconds(60), ""});
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     client->reset();
     close(fd);
