@@ -2,8 +2,9 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <thread>
+
+#include "support/temp_dir.h"
 
 namespace qsplit::control {
 namespace {
@@ -11,12 +12,7 @@ namespace {
 class LocalWorkloadsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("qsplit-workloads-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    path_ = (dir / "qsplit.db").string();
+    path_ = testing::freshDir("qsplit-workloads") + "/qsplit.db";
     store_ = std::move(Store::open(path_)).value();
     workloads_ = std::make_unique<LocalWorkloads>(*store_, clock_);
   }

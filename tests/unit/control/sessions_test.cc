@@ -3,12 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <filesystem>
 #include <thread>
 
 #include "brokers/memory/memory_broker.h"
 #include "support/eventually.h"
 #include "support/messages.h"
+#include "support/temp_dir.h"
 
 namespace qsplit::control {
 namespace {
@@ -60,12 +60,7 @@ class ExecStandIn {
 class SessionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto dir = std::filesystem::temp_directory_path() /
-               ("qsplit-sessions-" + std::to_string(::getpid()) + "-" +
-                ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    store_ = std::move(Store::open((dir / "qsplit.db").string())).value();
+    store_ = std::move(Store::open(testing::freshDir("qsplit-sessions") + "/qsplit.db")).value();
     resources_ = std::make_shared<const config::ResourceSet>(
         std::move(config::parseResources(kRegistry, "registry.yaml")).value());
     ASSERT_TRUE(broker_.createQueue("orders"));

@@ -2,16 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
+#include "support/temp_dir.h"
 
 namespace qsplit::control {
 namespace {
 
 std::string freshPath(const std::string& name) {
-  auto dir = std::filesystem::temp_directory_path() / ("qsplit-store-" + name + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return (dir / "qsplit.db").string();
+  return testing::freshDir("qsplit-store-" + name) + "/qsplit.db";
 }
 
 TEST(Store, RecordsSurviveReopeningInFirstInsertOrder) {
