@@ -16,6 +16,7 @@
 #include "control/local_workloads.h"
 #include "control/sessions.h"
 #include "control/store.h"
+#include "kafka_brokers.h"
 #include "resources_watch.h"
 
 namespace {
@@ -50,6 +51,7 @@ struct Brokers {
   std::unique_ptr<sqs::SqsBroker> sqs;
   std::unique_ptr<memory::MemoryBroker> memory;
   std::map<config::QueueType, core::Broker*> enabled;
+  std::unique_ptr<daemon::KafkaBrokers> kafka;  // one broker per client config
 };
 
 Result<Brokers> openBrokers(const control::DaemonConfig& c) {
@@ -66,6 +68,7 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
     for (const auto& q : c.memory_queues) QSPLIT_TRY(b.memory->createQueue(q));
     b.enabled[config::QueueType::kSqs] = b.memory.get();
   }
+  if (c.kafka_enabled) b.kafka = std::make_unique<daemon::KafkaBrokers>();
   return b;
 }
 
@@ -100,6 +103,13 @@ int run(const Flags& flags) {
   options.split.return_unread = config.return_unread;
   options.split.forwarder.wait = std::chrono::milliseconds(1000);
   if (!config.name_template.empty()) options.split.names = *core::NameTemplate::parse(config.name_template);
+  options.operator_namespace = config.operator_namespace;
+  if (!config.kafka_topic_format.empty())
+    options.kafka_names = *core::NameTemplate::parse(config.kafka_topic_format);
+  if (brokers->kafka)
+    options.kafka = [kafka = brokers->kafka.get()](const config::ResolvedKafkaConfig& client) {
+      return kafka->open(client);
+    };
   if (brokers->sqs)
     options.sqs_tags = [sqs = brokers->sqs.get()](const std::string& original, const auto& tags) {
       sqs->sqsAdmin().setExtraTags(original, tags);

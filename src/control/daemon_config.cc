@@ -13,7 +13,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
   YAML::Node root = YAML::LoadFile(path);
   static const std::vector<std::string> known = {
       "listen", "data_dir", "resources", "tokens_file", "tls", "log_level", "sqs", "memory",
-      "splitting", "sessions"};
+      "kafka", "operator_namespace", "splitting", "sessions"};
   for (const auto& field : root) {
     auto key = field.first.as<std::string>();
     if (std::find(known.begin(), known.end(), key) == known.end())
@@ -42,6 +42,8 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
     c.sqs_region = sqs["region"].as<std::string>("");
     c.sqs_pollers = sqs["pollers"].as<std::size_t>(4);
   }
+  if (auto kafka = root["kafka"]) c.kafka_enabled = kafka["enabled"].as<bool>(true);
+  if (root["operator_namespace"]) c.operator_namespace = root["operator_namespace"].as<std::string>();
   if (auto memory = root["memory"]) c.memory_queues = memory["queues"].as<std::vector<std::string>>();
   if (auto s = root["splitting"]) {
     if (s["linger_timeout"]) c.linger_timeout = std::chrono::seconds(s["linger_timeout"].as<int64_t>());
@@ -69,6 +71,7 @@ Result<int64_t> integer(const std::string& name, const std::string& value) {
 
 Result<void> applyEnv(DaemonConfig& c, const EnvLookup& env) {
   if (auto v = env("OPERATOR_SQS_SPLITTING")) c.sqs_enabled = *v == "true" || *v == "1";
+  if (auto v = env("OPERATOR_KAFKA_SPLITTING")) c.kafka_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT")) {
     QSPLIT_ASSIGN_OR_RETURN(int64_t ms, integer("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT", *v));
     c.linger_timeout = std::chrono::milliseconds(ms);

@@ -29,6 +29,11 @@ struct DaemonConfig {
   // The embedded broker in place of SQS (demos, benchmarks): its queues are made at start.
   std::vector<std::string> memory_queues;
 
+  // Kafka: client configs come from MirrordKafkaClientConfig resources (local mode: YAML
+  // files in `resources`, looked up in `operator_namespace`).
+  bool kafka_enabled = false;       // OPERATOR_KAFKA_SPLITTING
+  std::string operator_namespace = "mirrord";
+
   Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT (ms)
   std::string name_template;        // empty: the default; OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT for Kafka
   std::string kafka_topic_format;

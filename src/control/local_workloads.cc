@@ -47,7 +47,7 @@ Result<void> LocalWorkloads::save(const std::string& name, const Workload& w) {
   return store_.put(kKind, name, j.dump());
 }
 
-Result<void> LocalWorkloads::load(const std::set<std::string>& live_queues) {
+Result<void> LocalWorkloads::load() {
   QSPLIT_ASSIGN_OR_RETURN(auto records, store_.list(kKind));
   std::lock_guard lock(mutex_);
   for (const auto& r : records) {
@@ -59,22 +59,31 @@ Result<void> LocalWorkloads::load(const std::set<std::string>& live_queues) {
       w.generation = j.at("generation").get<uint64_t>();
       for (const auto& p : j.at("patches")) {
         QSPLIT_ASSIGN_OR_RETURN(auto places, placesFromJson(p.at("places")));
-        WorkloadPatch patch{p.at("original"), p.at("replacement"), std::move(places)};
-        if (live_queues.count(patch.replacement)) {
-          w.patches.push_back(std::move(patch));
-        } else {
-          logger("workloads")->warn("workload={} dropping its patch to {}: that split did not "
-                                    "survive the restart", r.key, patch.replacement);
-          ++w.generation;
-        }
+        w.patches.push_back({p.at("original"), p.at("replacement"), std::move(places)});
       }
     } catch (const nlohmann::json::exception& e) {
       return fail(ErrorCode::kInternal, "the stored workload " + r.key + ": " + e.what());
     }
     // The command kept running meanwhile; `qsplit exec` reports what it runs when it returns.
     w.ready_generation = w.generation;
-    QSPLIT_TRY(save(r.key, w));
     workloads_[r.key] = std::move(w);
+  }
+  return ok();
+}
+
+Result<void> LocalWorkloads::keepPatchesTo(const std::set<std::string>& live_queues) {
+  std::lock_guard lock(mutex_);
+  for (auto& [name, w] : workloads_) {
+    auto dropped = std::erase_if(w.patches, [&](const WorkloadPatch& p) {
+      if (live_queues.count(p.replacement)) return false;
+      logger("workloads")->warn("workload={} dropping its patch to {}: that split did not "
+                                "survive the restart", name, p.replacement);
+      return true;
+    });
+    if (dropped == 0) continue;
+    ++w.generation;
+    QSPLIT_TRY(save(name, w));
+    changed_.notify_all();
   }
   return ok();
 }

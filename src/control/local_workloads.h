@@ -43,9 +43,11 @@ class LocalWorkloads {
  public:
   LocalWorkloads(Store& store, Clock& clock) : store_(store), clock_(clock) {}
 
-  // Reads the workloads stored before a restart; patches whose replacement is not in
-  // `live_queues` (their split did not survive) are dropped.
-  Result<void> load(const std::set<std::string>& live_queues);
+  // Reads the workloads stored before a restart, patches included.
+  Result<void> load();
+  // Drops the patches whose replacement is not in `live_queues` (their split did not survive
+  // the restart), as a restore would.
+  Result<void> keepPatchesTo(const std::set<std::string>& live_queues);
 
   // `qsplit exec` (re)registers: the unpatched queue variables of its container.
   Result<WorkloadView> registerWorkload(const std::string& name, const std::string& container,

@@ -9,6 +9,11 @@ std::string splitKey(config::QueueType type, const std::string& original) {
   return std::string(config::queueTypeName(type)) + ":" + original;
 }
 
+std::string kafkaJournal(const config::ResolvedKafkaConfig& client) {
+  auto it = client.properties.find("bootstrap.servers");
+  return std::string("Kafka:") + (it == client.properties.end() ? "" : it->second);
+}
+
 Result<config::QueueType> queueTypeFromName(const std::string& name) {
   for (auto t : {config::QueueType::kSqs, config::QueueType::kKafka, config::QueueType::kRmq})
     if (name == config::queueTypeName(t)) return t;

@@ -47,56 +47,12 @@ Result<void> SessionManager::saveSplit(const Split& split) {
     return store_.remove(kSplitKind, key);
   nlohmann::json j = {
       {"type", config::queueTypeName(split.type)}, {"original", split.original},
+      {"queue_id", split.queue_id}, {"journal", split.journal},
       {"workload", split.workload}, {"fallback", status.fallback},
       {"state", core::splitStateName(status.state)}, {"places", placesToJson(split.places)},
       {"restart_timeout_ms",
        std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()}};
   return store_.put(kSplitKind, key, j.dump());
-}
-
-Result<std::vector<SessionManager::Plan>> SessionManager::plan(const config::UserConfig& user,
-                                                               const std::string& workload,
-                                                               const config::ContainerEnv& env) {
-  auto resources = resources_();
-  std::string name = workload.substr(workload.find('/') + 1);
-  const config::WorkloadQueueRegistry* registry = nullptr;
-  for (const auto& r : resources->registries)
-    if (r.consumer.name == name) registry = &r;
-  if (!registry)
-    return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry has consumer " + name +
-                                          " (target " + workload + ")");
-  for (const auto& s : user.splits) {
-    if (s.queue_id == "*") continue;
-    const auto* q = registry->findQueue(s.queue_id);
-    if (!q || q->queue_type != config::queueTypeName(s.type)) {
-      std::string declared;
-      for (const auto& d : registry->queues) declared += (declared.empty() ? "" : ", ") + d.id;
-      return fail(ErrorCode::kInvalidArgument,
-                  user.source + ": feature.split_queues: queue id '" + s.queue_id + "' (" +
-                      config::queueTypeName(s.type) + ") is not declared by " +
-                      registry->meta.source + " for " + workload + " (declared: " + declared + ")");
-    }
-  }
-  std::vector<Plan> plans;
-  for (const auto& q : registry->queues) {
-    if (q.queue_type != "SQS")
-      return fail(ErrorCode::kFailedPrecondition, "queue id '" + q.id + "' of " + workload +
-                                                      " is " + q.queue_type +
-                                                      ", which qsplitd does not split yet");
-    if (!options_.brokers.count(config::QueueType::kSqs))
-      return fail(ErrorCode::kFailedPrecondition,
-                  "queue id '" + q.id + "' is SQS, and SQS splitting is not enabled in qsplitd");
-    QSPLIT_ASSIGN_OR_RETURN(auto target, config::resolveSqsTarget(*resources, name, q.id, env));
-    const config::QueueSplit* split = user.find(q.id, config::QueueType::kSqs);
-    for (auto& original : target.queues) {
-      Plan p{q.id, config::QueueType::kSqs, std::move(original), target.tags,
-             std::chrono::seconds(registry->workload_restart_timeout.value_or(120)), {},
-             core::QueueMode::kSteal};
-      if (split) p.filter = split->filter, p.mode = split->mode;
-      plans.push_back(std::move(p));
-    }
-  }
-  return plans;
 }
 
 Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const std::string& workload) {
@@ -110,6 +66,10 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   }
   auto split = std::make_unique<Split>();
   split->type = plan.type;
+  split->queue_id = plan.queue_id;
+  split->broker = plan.broker;
+  split->group = plan.group;
+  split->journal = plan.journal;
   split->original = plan.original.name;
   split->workload = workload;
   split->places = plan.original.places;
@@ -117,10 +77,13 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->patcher = std::make_unique<LocalPatcher>(workloads_, workload, split->places,
                                                   split->restart_timeout);
   engine::SplitOptions options = options_.split;
-  options.journal = &store_.journal(config::queueTypeName(plan.type));
-  if (options_.sqs_tags) options_.sqs_tags(plan.original.name, plan.tags);
+  options.journal = &store_.journal(plan.journal);
+  options.group = plan.group;
+  if (plan.type == config::QueueType::kKafka && options_.kafka_names) options.names = *options_.kafka_names;
+  if (options_.sqs_tags && plan.type == config::QueueType::kSqs)
+    options_.sqs_tags(plan.original.name, plan.tags);
   split->splitter = std::make_unique<engine::QueueSplitter>(
-      *options_.brokers.at(plan.type), *split->patcher, clock_, random_, split->original,
+      *plan.broker, *split->patcher, clock_, random_, split->original,
       std::move(options));
   return (splits_[key] = std::move(split)).get();
 }
@@ -168,6 +131,7 @@ Result<Session> SessionManager::start(const Caller& caller, const std::string& t
       return fail(queue.error());
     }
     s.queues.push_back({p.queue_id, p.type, p.original.name, *queue, p.mode});
+    s.env.insert(p.shared_env.begin(), p.shared_env.end());
     applyPlaces(session_env, p.original.places, *queue);
     (void)saveSplit(**split);
   }
@@ -268,20 +232,23 @@ std::vector<Session> SessionManager::list() const {
 
 std::vector<QueueStatus> SessionManager::queues(bool backlog) const {
   std::vector<QueueStatus> out;
+  std::vector<std::pair<core::Broker*, std::string>> where;  // broker and group per split
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, split] : splits_)
+    for (const auto& [key, split] : splits_) {
       out.push_back({split->type, split->workload, split->splitter->status(), split->rate, {}, {}});
+      where.emplace_back(split->broker, split->group);
+    }
   }
   if (!backlog) return out;
-  auto depth = [&](config::QueueType type, const std::string& name) -> std::optional<uint64_t> {
-    if (name.empty()) return std::nullopt;
-    auto n = options_.brokers.at(type)->admin().backlog(name, options_.split.group);
-    return n ? std::optional<uint64_t>(*n) : std::nullopt;
-  };
-  for (auto& q : out) {
-    q.original_backlog = depth(q.type, q.split.original);
-    q.fallback_backlog = depth(q.type, q.split.fallback);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    auto depth = [&](const std::string& name) -> std::optional<uint64_t> {
+      if (name.empty()) return std::nullopt;
+      auto n = where[i].first->admin().backlog(name, where[i].second);
+      return n ? std::optional<uint64_t>(*n) : std::nullopt;
+    };
+    out[i].original_backlog = depth(out[i].split.original);
+    out[i].fallback_backlog = depth(out[i].split.fallback);
   }
   return out;
 }
@@ -299,17 +266,31 @@ std::string SessionManager::metrics() const {
 Result<QueueVariables> SessionManager::queueVariables(const std::string& workload) const {
   auto resources = resources_();
   std::string name = workload.substr(workload.find('/') + 1);
+  QueueVariables vars;
+  bool found = false;
   for (const auto& r : resources->registries) {
     if (r.consumer.name != name) continue;
-    QueueVariables vars{r.consumer.container.value_or(""), {}, {}};
+    found = true;
+    vars.container = r.consumer.container.value_or("");
     for (const auto& q : r.queues) {
       if (q.name_source.env_var) vars.names.push_back(*q.name_source.env_var);
       if (q.name_source.regex_pattern) vars.patterns.push_back(*q.name_source.regex_pattern);
     }
-    return vars;
   }
-  return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry has consumer " + name +
-                                        " (workload " + workload + ")");
+  for (const auto& c : resources->topics_consumers) {
+    if (c.consumer_name != name) continue;
+    found = true;
+    for (const auto& t : c.topics)
+      for (const auto* sources : {&t.name_sources, &t.group_id_sources})
+        for (const auto& source : *sources) {
+          if (vars.container.empty()) vars.container = source.container;
+          vars.names.push_back(source.variable);
+        }
+  }
+  if (!found)
+    return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry or MirrordKafkaTopicsConsumer "
+                                      "has consumer " + name + " (workload " + workload + ")");
+  return vars;
 }
 
 std::optional<std::string> SessionManager::expired(const Session& s, TimePoint now) const {

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/result.h"
+#include "config/kafka_client_config.h"
 #include "config/resources.h"
 #include "config/user_config.h"
 #include "control/local_workloads.h"
@@ -34,6 +35,11 @@ struct ManagerOptions {
   std::map<config::QueueType, core::Broker*> brokers;  // the enabled ones (not owned)
   engine::SplitOptions split;                           // names, linger, forwarder, ...
   SessionLimits limits;
+  // Opens (or reuses) the Kafka broker for a resolved client config; empty when Kafka
+  // splitting is off. The broker must outlive the manager.
+  std::function<Result<core::Broker*>(const config::ResolvedKafkaConfig&)> kafka;
+  std::string operator_namespace = "mirrord";  // where MirrordKafkaClientConfigs are looked up
+  std::optional<core::NameTemplate> kafka_names;  // OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
@@ -117,11 +123,20 @@ class SessionManager {
   struct Plan;
   Result<std::vector<Plan>> plan(const config::UserConfig& user, const std::string& workload,
                                  const config::ContainerEnv& env);
+  Result<void> planSqs(const config::ResourceSet& resources, const config::WorkloadQueueRegistry& registry,
+                       const config::UserConfig& user, const config::ContainerEnv& env,
+                       std::vector<Plan>& plans);
+  Result<void> planKafka(const config::ResourceSet& resources, const config::KafkaTopicsConsumer& consumer,
+                         const config::UserConfig& user, const config::ContainerEnv& env,
+                         std::vector<Plan>& plans);
+  Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload_name,
+                         const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);
   Result<void> endLocked(const std::string& id, const std::string& reason);
   Result<void> saveSession(const Session& s);
   Result<void> saveSplit(const Split& split);
   Result<void> resumeSplits(const std::vector<Session>& sessions);
+  Result<void> brokerFor(Plan& plan, const std::string& workload);
   std::optional<std::string> expired(const Session& s, TimePoint now) const;
 
   Store& store_;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/kafka_target.h"
 #include "config/sqs_target.h"
 #include "control/local_workloads.h"
 #include "control/sessions.h"
@@ -16,6 +17,10 @@ namespace qsplit::control {
 // One original queue split for one workload.
 struct SessionManager::Split {
   config::QueueType type;
+  std::string queue_id;   // as the resource declares it (Kafka resumes resolve it again)
+  core::Broker* broker;   // not owned
+  std::string group;      // the workload's consumer group (topics)
+  std::string journal;    // where its temporaries are recorded: "SQS", "Kafka:<bootstrap>"
   std::string original;
   std::string workload;
   std::vector<config::SqsNamePlace> places;
@@ -30,14 +35,22 @@ struct SessionManager::Split {
 struct SessionManager::Plan {
   std::string queue_id;
   config::QueueType type = config::QueueType::kSqs;
+  core::Broker* broker = nullptr;
+  std::string group;
+  std::string journal;
   config::SqsOriginal original;
   std::map<std::string, std::string> tags;
   Duration restart_timeout{};
   core::Filter filter;
   core::QueueMode mode = core::QueueMode::kSteal;
+  // Variables the developer's process gets as the workload has them (a Kafka consumer group:
+  // her topic's unread records are counted for that group).
+  std::map<std::string, std::string> shared_env;
 };
 
 std::string splitKey(config::QueueType type, const std::string& original);
+// The journal of a Kafka cluster: temporaries of different clusters are reclaimed apart.
+std::string kafkaJournal(const config::ResolvedKafkaConfig& client);
 Result<config::QueueType> queueTypeFromName(const std::string& name);
 std::string sessionToJson(const Session& s);
 Result<Session> sessionFromJson(const std::string& text);

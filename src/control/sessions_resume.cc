@@ -1,6 +1,7 @@
 // SessionManager::resume: taking over after a restart or a kill -9.
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <set>
 
 #include "common/log.h"
@@ -32,29 +33,35 @@ Result<void> SessionManager::resume() {
     std::lock_guard lock(mutex_);
     for (const auto& s : live) sessions_[s.id] = s;
   }
+  QSPLIT_TRY(workloads_.load());  // the workloads' environments re-resolve Kafka targets
   QSPLIT_TRY(resumeSplits(live));
 
+  // Every queue a stored split or session names is owned, resumed or not: a split that
+  // could not resume now (a broker down) keeps its queues for the next start.
   std::set<std::string> owned;
+  for (const auto& s : live)
+    for (const auto& q : s.queues) owned.insert(q.temporary);
+  QSPLIT_ASSIGN_OR_RETURN(auto splits, store_.list("split"));
+  for (const auto& r : splits)
+    owned.insert(nlohmann::json::parse(r.json, nullptr, false).value("fallback", ""));
+  QSPLIT_TRY(workloads_.keepPatchesTo(owned));
+  std::map<std::string, core::Broker*> journals;  // the clusters whose orphans can be reclaimed
+  if (auto sqs = options_.brokers.find(config::QueueType::kSqs); sqs != options_.brokers.end())
+    journals["SQS"] = sqs->second;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, split] : splits_) {
-      auto status = split->splitter->status();
-      owned.insert(status.fallback);
-      for (const auto& q : status.sessions) owned.insert(q.queue);
-    }
+    for (const auto& [key, split] : splits_) journals[split->journal] = split->broker;
   }
-  QSPLIT_TRY(workloads_.load(owned));
-  for (const auto& [type, broker] : options_.brokers) {
-    auto reclaimed = engine::reclaimOrphans(*broker, store_.journal(config::queueTypeName(type)),
-                                            owned, options_.split.move_patience);
+  for (const auto& [journal, broker] : journals) {
+    auto reclaimed = engine::reclaimOrphans(*broker, store_.journal(journal), owned,
+                                            options_.split.move_patience);
     if (!reclaimed) {
-      log->error("reclaiming orphaned {} queues: {}", config::queueTypeName(type),
-                 reclaimed.error().message());
+      log->error("reclaiming orphaned queues of {}: {}", journal, reclaimed.error().message());
       continue;
     }
     if (reclaimed->deleted > 0)
-      log->warn("reclaimed {} orphaned {} queues, {} messages moved back to their originals",
-                reclaimed->deleted, config::queueTypeName(type), reclaimed->returned);
+      log->warn("reclaimed {} orphaned queues of {}, {} messages moved back to their originals",
+                reclaimed->deleted, journal, reclaimed->returned);
   }
   log->info("resumed {} sessions and {} splits", live.size(), splits_.size());
   return ok();
@@ -69,6 +76,8 @@ Result<void> SessionManager::resumeSplits(const std::vector<Session>& sessions) 
     try {
       auto j = nlohmann::json::parse(r.json);
       QSPLIT_ASSIGN_OR_RETURN(plan.type, queueTypeFromName(j.at("type")));
+      plan.queue_id = j.value("queue_id", "");
+      plan.journal = j.value("journal", "SQS");
       plan.original.name = j.at("original");
       QSPLIT_ASSIGN_OR_RETURN(plan.original.places, placesFromJson(j.at("places")));
       plan.restart_timeout = std::chrono::milliseconds(j.at("restart_timeout_ms").get<int64_t>());
@@ -78,9 +87,9 @@ Result<void> SessionManager::resumeSplits(const std::vector<Session>& sessions) 
     } catch (const nlohmann::json::exception& e) {
       return fail(ErrorCode::kInternal, "the stored split " + r.key + ": " + e.what());
     }
-    if (!options_.brokers.count(plan.type)) {
-      log->error("queue={} was split by {} before the restart, and that broker is not enabled now; "
-                 "its queues are left as they are", plan.original.name, config::queueTypeName(plan.type));
+    if (auto found = brokerFor(plan, workload); !found) {
+      log->error("queue={} was split before the restart and cannot resume now ({}); its queues "
+                 "are kept for the next start", plan.original.name, found.error().message());
       continue;
     }
     std::vector<core::SessionRoute> routes;
@@ -97,12 +106,34 @@ Result<void> SessionManager::resumeSplits(const std::vector<Session>& sessions) 
     QSPLIT_ASSIGN_OR_RETURN(Split * split, splitFor(plan, workload));
     auto resumed_state = routes.empty() || state == "draining" ? core::SplitState::kDraining
                                                                : core::SplitState::kSplitting;
-    if (auto done = split->splitter->resume(fallback, std::move(routes), resumed_state); !done) {
+    if (auto done = split->splitter->resume(fallback, std::move(routes), resumed_state); !done)
       log->error("queue={} could not resume: {}", plan.original.name, done.error().message());
-      return fail(done.error().withContext("resuming the split of " + plan.original.name));
-    }
-    split->last_read = 0;
   }
+  return ok();
+}
+
+// The broker (and for Kafka the group and cluster journal) of a stored split: SQS is one
+// endpoint; a Kafka topic's client config is resolved again from the current resources.
+Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) {
+  if (plan.type == config::QueueType::kSqs) {
+    auto sqs = options_.brokers.find(config::QueueType::kSqs);
+    if (sqs == options_.brokers.end())
+      return fail(ErrorCode::kFailedPrecondition, "SQS splitting is not enabled any more");
+    plan.broker = sqs->second;
+    return ok();
+  }
+  if (plan.type != config::QueueType::kKafka)
+    return fail(ErrorCode::kFailedPrecondition, "qsplitd does not split this queue type");
+  auto env = workloads_.env(workload);
+  if (!env) return fail(ErrorCode::kNotFound, "workload " + workload + " is not known");
+  auto resources = resources_();
+  QSPLIT_ASSIGN_OR_RETURN(Plan fresh, kafkaPlan(*resources, workload.substr(workload.find('/') + 1),
+                                                plan.queue_id, *env));
+  if (fresh.original.name != plan.original.name)
+    return fail(ErrorCode::kFailedPrecondition, "its topic id now names " + fresh.original.name);
+  plan.broker = fresh.broker;
+  plan.group = fresh.group;
+  plan.journal = fresh.journal;
   return ok();
 }
 

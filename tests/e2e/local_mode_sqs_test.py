@@ -62,8 +62,9 @@ splitting:
         command = ["python3", h.CONSUMER, VAR, out] + (["--exit-on", exit_on] if exit_on else [])
         before = {s["id"] for s in self.daemon.sessions()}
         p = self.procs.start([h.QSPLIT, "run", "-f", config, "--"] + command, name, self.env)
-        sessions = h.eventually(lambda: [s for s in self.daemon.sessions() if s["id"] not in before],
-                                120, f"{name}'s session")
+        sessions = h.eventually(lambda: [s for s in self.daemon.sessions()
+                                         if s["id"] not in before and s["state"] != "starting"],
+                                120, f"{name}'s session to be ready")
         return p, sessions[0]["id"]
 
     def produce(self, messages):

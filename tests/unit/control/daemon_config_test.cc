@@ -38,6 +38,9 @@ sessions:
   max_time: 3600
 )");
   auto c = loadDaemonConfig(path, envOf({{"OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT", "90000"},
+                                         {"OPERATOR_KAFKA_SPLITTING", "true"},
+                                         {"OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT",
+                                          "tmp-{{RANDOM}}{{FALLBACK}}{{ORIGINAL_TOPIC}}"},
                                          {"RUST_LOG", "info,sessions=debug"}}));
   ASSERT_TRUE(c) << c.error().message();
   EXPECT_EQ(c->listen_host, "0.0.0.0");
@@ -49,6 +52,9 @@ sessions:
   EXPECT_EQ(*c->limits.max_time, std::chrono::hours(1));
   EXPECT_EQ(c->log_level, "info,sessions=debug");
   EXPECT_EQ(c->limits.setup_deadline, std::chrono::seconds(180));
+  EXPECT_TRUE(c->kafka_enabled);
+  EXPECT_EQ(c->kafka_topic_format, "tmp-{{RANDOM}}{{FALLBACK}}{{ORIGINAL_TOPIC}}");
+  EXPECT_EQ(c->operator_namespace, "mirrord");
 }
 
 TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {

@@ -85,10 +85,12 @@ TEST_F(LocalWorkloadsTest, AfterARestartOnlyPatchesToLiveQueuesRemain) {
   exec.join();
 
   LocalWorkloads kept(*store_, clock_);
-  ASSERT_TRUE(kept.load({"tmp-live"}));
+  ASSERT_TRUE(kept.load());
+  ASSERT_TRUE(kept.keepPatchesTo({"tmp-live"}));
   EXPECT_EQ(kept.view("deployment/app")->env.at("QUEUE"), "tmp-live");
   LocalWorkloads dropped(*store_, clock_);
-  ASSERT_TRUE(dropped.load({}));
+  ASSERT_TRUE(dropped.load());
+  ASSERT_TRUE(dropped.keepPatchesTo({}));
   EXPECT_EQ(dropped.view("deployment/app")->env.at("QUEUE"), "orders");
 }
 

@@ -272,5 +272,35 @@ TEST_F(SessionsTest, ARegistryChangedUnderActiveSessionsLeavesNoBadState) {
   EXPECT_TRUE(temporaries().empty());
 }
 
+TEST_F(SessionsTest, AKafkaTopicWithoutKafkaEnabledIsAClearErrorAndLeavesNothing) {
+  std::string with_topics = std::string(kRegistry) + R"(---
+apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordKafkaTopicsConsumer
+metadata: {name: app-topics}
+spec:
+  consumerApiVersion: apps/v1
+  consumerKind: Deployment
+  consumerName: app
+  topics:
+  - id: views
+    clientConfig: base
+    nameSources: [{directEnvVar: {container: main, variable: TOPIC}}]
+    groupIdSources: [{directEnvVar: {container: main, variable: GROUP}}]
+)";
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(with_topics, "resources.yaml")).value());
+  auto started = manager_->start(alice_, "", userConfig("orders", "^a$"));
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().message().find("queue id 'views' is Kafka, and Kafka splitting is not "
+                                           "enabled"), std::string::npos);
+  EXPECT_TRUE(manager_->list().empty());
+  EXPECT_TRUE(temporaries().empty());
+  auto wrong_type = manager_->start(
+      alice_, "", R"({"target": "deployment/app", "feature": {"split_queues": {"orders": {"queue_type": "Kafka", "message_filter": {"a": "b"}}}}})");
+  ASSERT_FALSE(wrong_type);
+  EXPECT_NE(wrong_type.error().message().find("queue id 'orders' (Kafka) is not declared"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace qsplit::control

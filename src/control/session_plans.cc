@@ -1,0 +1,134 @@
+// SessionManager::plan: what a session start does to each original queue or topic of its
+// target, resolved from the custom resources and the workload's environment.
+#include <algorithm>
+
+#include "control/sessions_internal.h"
+
+namespace qsplit::control {
+namespace {
+
+std::optional<config::QueueType> registryType(const std::string& queue_type) {
+  if (queue_type == "SQS") return config::QueueType::kSqs;
+  if (queue_type == "RMQ") return config::QueueType::kRmq;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<SessionManager::Plan>> SessionManager::plan(const config::UserConfig& user,
+                                                               const std::string& workload,
+                                                               const config::ContainerEnv& env) {
+  auto resources = resources_();
+  std::string name = workload.substr(workload.find('/') + 1);
+  const config::WorkloadQueueRegistry* registry = nullptr;
+  for (const auto& r : resources->registries)
+    if (r.consumer.name == name) registry = &r;
+  const config::KafkaTopicsConsumer* consumer = nullptr;
+  for (const auto& c : resources->topics_consumers)
+    if (c.consumer_name == name) consumer = &c;
+  if (!registry && !consumer)
+    return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry or MirrordKafkaTopicsConsumer "
+                                      "has consumer " + name + " (target " + workload + ")");
+  // Every queue id the user names must be declared for the target, with its type.
+  std::vector<std::pair<std::string, config::QueueType>> declared;
+  if (registry)
+    for (const auto& q : registry->queues)
+      if (auto type = registryType(q.queue_type)) declared.emplace_back(q.id, *type);
+  if (consumer)
+    for (const auto& t : consumer->topics) declared.emplace_back(t.id, config::QueueType::kKafka);
+  for (const auto& s : user.splits) {
+    if (s.queue_id == "*" ||
+        std::find(declared.begin(), declared.end(), std::pair{s.queue_id, s.type}) != declared.end())
+      continue;
+    std::string list;
+    for (const auto& [id, type] : declared)
+      list += (list.empty() ? "" : ", ") + id + " (" + config::queueTypeName(type) + ")";
+    return fail(ErrorCode::kInvalidArgument,
+                user.source + ": feature.split_queues: queue id '" + s.queue_id + "' (" +
+                    config::queueTypeName(s.type) + ") is not declared for " + workload +
+                    " (declared: " + list + ")");
+  }
+  std::vector<Plan> plans;
+  if (registry) QSPLIT_TRY(planSqs(*resources, *registry, user, env, plans));
+  if (consumer) QSPLIT_TRY(planKafka(*resources, *consumer, user, env, plans));
+  return plans;
+}
+
+Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
+                                     const config::WorkloadQueueRegistry& registry,
+                                     const config::UserConfig& user, const config::ContainerEnv& env,
+                                     std::vector<Plan>& plans) {
+  for (const auto& q : registry.queues) {
+    if (q.queue_type != "SQS")
+      return fail(ErrorCode::kFailedPrecondition, "queue id '" + q.id + "' of " +
+                                                      registry.consumer.name + " is " + q.queue_type +
+                                                      ", which qsplitd does not split yet");
+    auto broker = options_.brokers.find(config::QueueType::kSqs);
+    if (broker == options_.brokers.end())
+      return fail(ErrorCode::kFailedPrecondition,
+                  "queue id '" + q.id + "' is SQS, and SQS splitting is not enabled in qsplitd");
+    QSPLIT_ASSIGN_OR_RETURN(auto target,
+                            config::resolveSqsTarget(resources, registry.consumer.name, q.id, env));
+    const config::QueueSplit* split = user.find(q.id, config::QueueType::kSqs);
+    for (auto& original : target.queues) {
+      Plan p;
+      p.queue_id = q.id;
+      p.type = config::QueueType::kSqs;
+      p.broker = broker->second;
+      p.journal = "SQS";
+      p.original = std::move(original);
+      p.tags = target.tags;
+      p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
+      if (split) p.filter = split->filter, p.mode = split->mode;
+      plans.push_back(std::move(p));
+    }
+  }
+  return ok();
+}
+
+Result<void> SessionManager::planKafka(const config::ResourceSet& resources,
+                                       const config::KafkaTopicsConsumer& consumer,
+                                       const config::UserConfig& user,
+                                       const config::ContainerEnv& env, std::vector<Plan>& plans) {
+  for (const auto& t : consumer.topics) {
+    QSPLIT_ASSIGN_OR_RETURN(Plan p, kafkaPlan(resources, consumer.consumer_name, t.id, env));
+    p.restart_timeout = std::chrono::seconds(consumer.consumer_restart_timeout.value_or(60));
+    if (const auto* split = user.find(t.id, config::QueueType::kKafka))
+      p.filter = split->filter, p.mode = split->mode;
+    plans.push_back(std::move(p));
+  }
+  return ok();
+}
+
+Result<SessionManager::Plan> SessionManager::kafkaPlan(const config::ResourceSet& resources,
+                                                       const std::string& workload_name,
+                                                       const std::string& topic_id,
+                                                       const config::ContainerEnv& env) {
+  if (!options_.kafka)
+    return fail(ErrorCode::kFailedPrecondition, "queue id '" + topic_id +
+                                                    "' is Kafka, and Kafka splitting is not enabled in qsplitd");
+  QSPLIT_ASSIGN_OR_RETURN(auto target,
+                          config::resolveKafkaTarget(resources, workload_name, topic_id, env,
+                                                     options_.operator_namespace,
+                                                     config::secretsFrom(resources)));
+  QSPLIT_ASSIGN_OR_RETURN(core::Broker * broker, options_.kafka(target.client));
+  Plan p;
+  p.queue_id = topic_id;
+  p.type = config::QueueType::kKafka;
+  p.broker = broker;
+  p.group = target.group_id;
+  p.journal = kafkaJournal(target.client);
+  p.original.name = target.topic;
+  p.shared_env[target.declaration->group_id_sources.front().variable] = target.group_id;
+  for (const auto& source : target.declaration->name_sources) {
+    config::SqsNamePlace place;
+    place.container = source.container;
+    place.variable = source.variable;
+    auto c = env.find(source.container);
+    place.added = c == env.end() || !c->second.count(source.variable);
+    p.original.places.push_back(std::move(place));
+  }
+  return p;
+}
+
+}  // namespace qsplit::control

@@ -1,0 +1,140 @@
+"""End to end, local mode, on a real Apache Kafka broker: qsplitd with a
+MirrordKafkaTopicsConsumer, a deployed kcat consumer under `qsplit exec`, a developer's kcat
+under `qsplit run`, kcat producing with headers; per record, who received it."""
+import os
+import signal
+import subprocess
+import unittest
+
+import harness as h
+
+
+def topic_tool(*args):
+    return subprocess.run([os.environ["QSPLIT_KAFKA_TOPIC_TOOL"]] + list(args), check=True,
+                          capture_output=True, text=True, timeout=60).stdout.split()
+
+
+class LocalModeKafka(unittest.TestCase):
+    def setUp(self):
+        self.bootstrap = h.require("QSPLIT_KAFKA_BOOTSTRAP")
+        self.dir = h.tempdir("kafka")
+        self.procs = h.Processes(self.dir)
+        self.addCleanup(self.procs.stop_all)
+        self.workload = h.unique("views-app")
+        self.topic = h.unique("views")
+        topic_tool(self.bootstrap, "create", self.topic, "2")
+        resources = os.path.join(self.dir, "resources")
+        os.makedirs(resources)
+        h.write(os.path.join(resources, "topics.yaml"), f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordKafkaClientConfig
+metadata: {{name: local, namespace: mirrord}}
+spec:
+  properties:
+    - {{name: bootstrap.servers, value: "{self.bootstrap}"}}
+---
+apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordKafkaTopicsConsumer
+metadata: {{name: {self.workload}-topics}}
+spec:
+  consumerApiVersion: apps/v1
+  consumerKind: Deployment
+  consumerName: {self.workload}
+  topics:
+  - id: views
+    clientConfig: local
+    nameSources: [{{directEnvVar: {{container: main, variable: TOPIC}}}}]
+    groupIdSources: [{{directEnvVar: {{container: main, variable: GROUP}}}}]
+""")
+        self.daemon = h.Daemon(self.procs, self.dir, """kafka: {enabled: true}
+sessions: {unused_ttl: 6}
+splitting: {linger_timeout: 30}
+""", resources).start()
+        self.env = {"QSPLIT_SERVER": self.daemon.url, "BOOT": self.bootstrap}
+
+    def kcat_consumer(self, out, group="$GROUP"):
+        # kcat as a group consumer of the topic its environment names; one line per record.
+        # (Not `-o beginning`: with -G, kcat applies it at every assignment, so each rebalance
+        # would read everything again.)
+        return ["sh", "-c", f'exec kcat -b "$BOOT" -G "{group}" -X auto.offset.reset=earliest -u -q '
+                            f'-X log_level=3 -f "%h|%s\\n" "$TOPIC" >> {out}']
+
+    def produce(self, author, bodies):
+        subprocess.run(["kcat", "-P", "-b", self.bootstrap, "-t", self.topic, "-H", f"author={author}"],
+                       input="\n".join(bodies) + "\n", text=True, check=True, timeout=60)
+
+    def received(self, who):
+        path = os.path.join(self.dir, who + ".out")
+        if not os.path.exists(path):
+            return []
+        return [line.rstrip("\n").split("|", 1)[1] for line in h.read(path).splitlines() if "|" in line]
+
+    def start_workload_and_alice(self):
+        group = h.unique("views-group")
+        self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "10",
+                          "--"] + self.kcat_consumer(os.path.join(self.dir, "workload.out"), group),
+                         "exec", dict(self.env, TOPIC=self.topic, GROUP=group))
+        h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
+                     30, "qsplit exec to register")
+        config = h.write(os.path.join(self.dir, "alice.json"),
+                         h.user_config(self.workload, "views", {"author": "^alice$"}).replace('"SQS"', '"Kafka"'))
+        alice = self.procs.start([h.QSPLIT, "run", "-f", config, "--"] +
+                                 self.kcat_consumer(os.path.join(self.dir, "alice.out")),
+                                 "alice", self.env)
+        session = h.eventually(lambda: [s for s in self.daemon.sessions() if s["state"] != "starting"],
+                               120, "alice's session to be ready")[0]
+        self.assertTrue(session["env"]["TOPIC"].startswith("mirrord-tmp-"), session)
+        # Her process reads with the workload's group, as under mirrord (it has the target's
+        # environment): that group's position on her topic is what "unread" means at the end.
+        self.assertEqual(session["env"]["GROUP"], group)
+        return alice, session
+
+    def test_a_developer_gets_her_records_and_the_workload_the_rest(self):
+        alice, _ = self.start_workload_and_alice()
+
+        mine = [f"a-{i}" for i in range(100)]
+        theirs = [f"b-{i}" for i in range(100)]
+        self.produce("alice", mine)
+        self.produce("bob", theirs)
+        h.eventually(lambda: set(mine) <= set(self.received("alice")) and
+                     set(theirs) <= set(self.received("workload")), 120, "the records to arrive")
+        # Exactly once: each record in one place, once.
+        self.assertEqual(sorted(self.received("alice")), sorted(mine))
+        self.assertEqual(sorted(self.received("workload")), sorted(theirs))
+
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=120), 0)
+        h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
+        after = [f"c-{i}" for i in range(50)]
+        self.produce("alice", after)  # nobody splits now: the workload reads the original
+        h.eventually(lambda: set(after) <= set(self.received("workload")), 120, "the workload to read the original")
+        # It goes on from where the forwarder stopped in its group, not from the beginning.
+        self.assertEqual(sorted(self.received("workload")), sorted(theirs + after))
+        left = [t for t in topic_tool(self.bootstrap, "list") if t.startswith("mirrord-") and self.topic in t]
+        self.assertEqual(left, [])
+
+    def test_kill9_of_qsplitd_resumes_the_topic_split(self):
+        alice, session = self.start_workload_and_alice()
+        mine, theirs = [f"a-{i}" for i in range(300)], [f"b-{i}" for i in range(300)]
+        self.produce("alice", mine[:150])
+        self.produce("bob", theirs[:150])
+        h.eventually(lambda: len(self.received("alice")) + len(self.received("workload")) > 50,
+                     60, "records to flow")
+        self.daemon.kill9()
+        self.produce("alice", mine[150:])  # produced while qsplitd is down
+        self.produce("bob", theirs[150:])
+        self.daemon.start()  # the same port and store
+        self.assertEqual([s["id"] for s in self.daemon.sessions()], [session["id"]])
+        h.eventually(lambda: set(mine) <= set(self.received("alice")) and
+                     set(theirs) <= set(self.received("workload")), 120, "every record after the restart")
+        self.assertEqual(set(self.received("alice")), set(mine))
+        self.assertEqual(set(self.received("workload")), set(theirs))
+        # Exactly once: each batch is one transaction with the source offsets.
+        self.assertEqual(sorted(self.received("alice")), sorted(mine))
+        self.assertEqual(sorted(self.received("workload")), sorted(theirs))
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=120), 0)
+        h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
