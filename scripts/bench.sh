@@ -18,8 +18,10 @@ python3 bench/report_router.py "$json" > bench/results/router.md
 cat bench/results/router.md
 
 echo "== sessions (bench/results/sessions.md)"
-for sessions in 1 10 100 1000; do
-  "$dir/bench/sessions_bench" --sessions "$sessions" --messages 100000 --dir "$json.sessions"
+for run in 1 2 3; do  # three processes per N, interleaved; the report takes the median
+  for sessions in 1 10 100 1000; do
+    "$dir/bench/sessions_bench" --sessions "$sessions" --messages 100000 --dir "$json.sessions"
+  done
 done > "$json.lines"
 rm -rf "$json.sessions"
 python3 bench/report_sessions.py "$json.lines" > bench/results/sessions.md

@@ -53,11 +53,14 @@ class Processes:
         self.workdir = workdir
         self.children = []
 
-    def start(self, args, name, env=None):
+    def start(self, args, name, env=None, clean_exit=False):
+        """clean_exit: the process must exit with 0 when stopped (a sanitizer report, a crash
+        or a leak at exit fails the test)."""
         full = dict(os.environ)
         full.update(env or {})
         with open(os.path.join(self.workdir, name + ".err"), "ab") as err:
             p = subprocess.Popen(args, env=full, stdout=err, stderr=err)
+        p.clean_exit, p.name = clean_exit, name
         self.children.append(p)
         return p
 
@@ -65,12 +68,17 @@ class Processes:
         for p in reversed(self.children):
             if p.poll() is None:
                 p.terminate()
+        unclean = []
         for p in self.children:
             try:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+            if p.clean_exit and p.returncode != 0:
+                unclean.append(f"{p.name} exited with {p.returncode}")
+        if unclean:
+            raise AssertionError("; ".join(unclean) + f" (logs in {self.workdir})")
 
 
 def read(path):
@@ -129,7 +137,7 @@ class Daemon:
                 "--listen", f"127.0.0.1:{self.port}", "--port-file", port_file]
         if self.tokens:
             args += ["--tokens", self.tokens]
-        self.process = self.procs.start(args, "qsplitd")
+        self.process = self.procs.start(args, "qsplitd", clean_exit=True)
         eventually(lambda: os.path.exists(port_file) or self.process.poll() is not None,
                    30, "qsplitd to listen")
         if self.process.poll() is not None:
@@ -141,6 +149,7 @@ class Daemon:
     def kill9(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait()
+        self.process.clean_exit = False  # killed on purpose
 
     def log(self):
         return read(os.path.join(self.workdir, "qsplitd.err"))
