@@ -42,6 +42,16 @@ class SqsBrokerTest : public ::testing::TestWithParam<const testing::SqsServer*>
                                                    SecureRandom::instance(), original, options);
   }
 
+  // A broker for a server nobody listens on, with this server's credentials.
+  std::unique_ptr<SqsBroker> unreachableBroker(int max_attempts) {
+    SqsOptions options;
+    options.endpoint = "http://127.0.0.1:1";
+    options.region = "us-east-1";
+    options.credentials = client_.credentials();
+    options.max_attempts = max_attempts;
+    return std::move(SqsBroker::create(options)).value();
+  }
+
   testing::SqsTestClient client_;
   std::unique_ptr<SqsBroker> broker_;
   std::string suffix_;
@@ -201,14 +211,8 @@ TEST_P(SqsBrokerTest, MissingQueueIsNamed) {
 }
 
 TEST_P(SqsBrokerTest, UnreachableServerIsRetriedThenNamed) {
-  SqsOptions options;
-  options.endpoint = "http://127.0.0.1:1";
-  options.region = "us-east-1";
-  options.credentials = client_.credentials();
-  options.max_attempts = 3;
-  auto broker = SqsBroker::create(options);
-  ASSERT_TRUE(broker.has_value());
-  auto info = (*broker)->admin().describe("anything");
+  auto broker = unreachableBroker(3);
+  auto info = broker->admin().describe("anything");
   ASSERT_FALSE(info.has_value());
   EXPECT_EQ(info.error().code(), ErrorCode::kUnavailable);
   EXPECT_NE(info.error().message().find("SQS GetQueueUrl at http://127.0.0.1:1"), std::string::npos)
@@ -222,15 +226,9 @@ TEST_P(SqsBrokerTest, UnreachableServerLeavesOtherSplitsFlowing) {
   auto alice = s->startSession("alice", testing::filter({{"to", "alice"}}), core::QueueMode::kSteal);
   ASSERT_TRUE(alice.has_value()) << alice.error().message();
 
-  SqsOptions dead;
-  dead.endpoint = "http://127.0.0.1:1";
-  dead.region = "us-east-1";
-  dead.credentials = client_.credentials();
-  dead.max_attempts = 2;
-  auto unreachable = SqsBroker::create(dead);
-  ASSERT_TRUE(unreachable.has_value());
+  auto unreachable = unreachableBroker(2);
   testing::RecordingPatcher other_patcher("elsewhere");
-  engine::QueueSplitter other(**unreachable, other_patcher, SystemClock::instance(),
+  engine::QueueSplitter other(*unreachable, other_patcher, SystemClock::instance(),
                               SecureRandom::instance(), "elsewhere", {});
   auto failed = other.startSession("bob", testing::filter({{"to", "bob"}}), core::QueueMode::kSteal);
   ASSERT_FALSE(failed.has_value());
