@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -135,7 +136,8 @@ class SessionManager {
   Result<void> endLocked(const std::string& id, const std::string& reason);
   Result<void> saveSession(const Session& s);
   Result<void> saveSplit(const Split& split);
-  Result<void> resumeSplits(const std::vector<Session>& sessions);
+  // Resumes the stored splits; returns the fallback of every stored split, resumed or not.
+  Result<std::set<std::string>> resumeSplits(const std::vector<Session>& sessions);
   Result<void> brokerFor(Plan& plan, const std::string& workload);
   std::optional<std::string> expired(const Session& s, TimePoint now) const;
 

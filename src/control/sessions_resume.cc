@@ -34,16 +34,11 @@ Result<void> SessionManager::resume() {
     for (const auto& s : live) sessions_[s.id] = s;
   }
   QSPLIT_TRY(workloads_.load());  // the workloads' environments re-resolve Kafka targets
-  QSPLIT_TRY(resumeSplits(live));
-
   // Every queue a stored split or session names is owned, resumed or not: a split that
   // could not resume now (a broker down) keeps its queues for the next start.
-  std::set<std::string> owned;
+  QSPLIT_ASSIGN_OR_RETURN(std::set<std::string> owned, resumeSplits(live));
   for (const auto& s : live)
     for (const auto& q : s.queues) owned.insert(q.temporary);
-  QSPLIT_ASSIGN_OR_RETURN(auto splits, store_.list("split"));
-  for (const auto& r : splits)
-    owned.insert(nlohmann::json::parse(r.json, nullptr, false).value("fallback", ""));
   QSPLIT_TRY(workloads_.keepPatchesTo(owned));
   std::map<std::string, core::Broker*> journals;  // the clusters whose orphans can be reclaimed
   if (auto sqs = options_.brokers.find(config::QueueType::kSqs); sqs != options_.brokers.end())
@@ -67,9 +62,10 @@ Result<void> SessionManager::resume() {
   return ok();
 }
 
-Result<void> SessionManager::resumeSplits(const std::vector<Session>& sessions) {
+Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Session>& sessions) {
   auto log = logger("sessions");
   QSPLIT_ASSIGN_OR_RETURN(auto records, store_.list("split"));
+  std::set<std::string> fallbacks;  // of every stored split, resumed or not
   for (const auto& r : records) {
     Plan plan;
     std::string fallback, state, workload;
@@ -82,6 +78,7 @@ Result<void> SessionManager::resumeSplits(const std::vector<Session>& sessions) 
       QSPLIT_ASSIGN_OR_RETURN(plan.original.places, placesFromJson(j.at("places")));
       plan.restart_timeout = std::chrono::milliseconds(j.at("restart_timeout_ms").get<int64_t>());
       fallback = j.at("fallback");
+      fallbacks.insert(fallback);
       state = j.at("state");
       workload = j.at("workload");
     } catch (const nlohmann::json::exception& e) {
@@ -109,7 +106,7 @@ Result<void> SessionManager::resumeSplits(const std::vector<Session>& sessions) 
     if (auto done = split->splitter->resume(fallback, std::move(routes), resumed_state); !done)
       log->error("queue={} could not resume: {}", plan.original.name, done.error().message());
   }
-  return ok();
+  return fallbacks;
 }
 
 // The broker (and for Kafka the group and cluster journal) of a stored split: SQS is one

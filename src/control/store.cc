@@ -50,7 +50,7 @@ class Store::Journal final : public core::TemporaryJournal {
   std::string broker_;
 };
 
-Store::Store(std::string path, Db db) : path_(std::move(path)), db_(std::move(db)) {}
+Store::Store(Db db) : db_(std::move(db)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
@@ -68,7 +68,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     sqlite3_free(message);
     return fail(ErrorCode::kUnavailable, "preparing the store " + path + ": " + text);
   }
-  return std::unique_ptr<Store>(new Store(path, std::move(db)));
+  return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 
 Result<std::vector<std::vector<std::string>>> Store::query(const std::string& sql,

@@ -41,13 +41,12 @@ class Store {
 
  private:
   using Db = CHandle<sqlite3, sqlite3_close>;
-  Store(std::string path, Db db);
+  explicit Store(Db db);
   Result<void> exec(const std::string& sql, const std::vector<std::string>& params);
   Result<std::vector<std::vector<std::string>>> query(const std::string& sql,
                                                       const std::vector<std::string>& params);
   friend class Journal;
 
-  std::string path_;
   std::mutex mutex_;
   Db db_;
   std::vector<std::unique_ptr<Journal>> journals_;  // guarded by mutex_
