@@ -13,6 +13,7 @@
 
 #include "brokers/memory/memory_broker.h"
 #include "common/log.h"
+#include "control/local_workloads.h"
 #include "control/sessions.h"
 
 namespace {

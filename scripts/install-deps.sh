@@ -11,12 +11,16 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libcpp-httplib-dev
   librdkafka-dev kcat
+  etcd-server openssl
 )
 
 # The test brokers run on Java (Apache Kafka from Maven Central); most machines have a JDK and
 # Maven already, so they are only installed when the commands are missing.
 command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
+# kube-apiserver is built from the Go module proxy (scripts/kube.sh): Go comes with the machine,
+# or from Debian when it is missing (Debian's may be too old for the pinned release).
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 
 missing=()

@@ -16,8 +16,11 @@
 #include "control/local_workloads.h"
 #include "control/sessions.h"
 #include "control/store.h"
+#include "control/workloads/kube_workloads.h"
+#include "cluster_resources.h"
 #include "kafka_brokers.h"
 #include "resources_watch.h"
+#include "session_resources.h"
 
 namespace {
 
@@ -28,6 +31,7 @@ extern "C" void onSignal(int) { g_stop = true; }
 
 struct Flags {
   std::string config, listen, data_dir, resources, tokens, log_level, port_file;
+  std::string kubeconfig, kube_namespace;
 };
 
 Result<void> applyFlags(control::DaemonConfig& c, const Flags& f) {
@@ -42,8 +46,12 @@ Result<void> applyFlags(control::DaemonConfig& c, const Flags& f) {
   if (!f.resources.empty()) c.resources_dir = f.resources;
   if (!f.tokens.empty()) c.tokens_file = f.tokens;
   if (!f.log_level.empty()) c.log_level = f.log_level;
-  if (c.resources_dir.empty())
-    return fail(ErrorCode::kInvalidArgument, "resources: pass --resources DIR or set it in the config");
+  if (!f.kubeconfig.empty()) c.kube_enabled = true, c.kubeconfig = f.kubeconfig;
+  if (!f.kube_namespace.empty()) c.kube_namespace = f.kube_namespace;
+  if (c.resources_dir.empty() && !c.kube_enabled)
+    return fail(ErrorCode::kInvalidArgument,
+                "resources: pass --resources DIR (local mode) or --kubeconfig FILE (Kubernetes "
+                "mode), or set `resources` or `kubernetes` in the config");
   return ok();
 }
 
@@ -72,6 +80,39 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
   return b;
 }
 
+// Where the custom resources and the deployed workloads are: a directory and `qsplit exec`
+// (local mode), or a Kubernetes cluster.
+struct Sources {
+  std::unique_ptr<daemon::ResourcesWatch> dir;
+  std::unique_ptr<kube::KubeClient> kube;
+  std::unique_ptr<daemon::ClusterResources> cluster;
+  std::unique_ptr<control::KubeWorkloads> kube_workloads;
+
+  std::shared_ptr<const config::ResourceSet> current() const {
+    return cluster ? cluster->current() : dir->current();
+  }
+  void poll() { cluster ? cluster->poll() : dir->poll(); }
+};
+
+Result<Sources> openSources(const control::DaemonConfig& c) {
+  Sources s;
+  if (!c.kube_enabled) {
+    QSPLIT_ASSIGN_OR_RETURN(s.dir, daemon::ResourcesWatch::load(c.resources_dir));
+    return s;
+  }
+  auto kube_config = kube::defaultKubeConfig(c.kubeconfig);
+  if (!kube_config) return fail(kube_config.error().withContext("kubernetes"));
+  std::string ns = c.kube_namespace.empty() ? kube_config->namespace_ : c.kube_namespace;
+  QSPLIT_ASSIGN_OR_RETURN(s.kube, kube::KubeClient::create(*kube_config));
+  if (auto version = s.kube->get("/version"); !version)
+    return fail(version.error().withContext("kubernetes: the API server at " + kube_config->server));
+  s.cluster = std::make_unique<daemon::ClusterResources>(*s.kube, ns, c.operator_namespace);
+  s.cluster->waitSynced(std::chrono::seconds(10));
+  s.kube_workloads = std::make_unique<control::KubeWorkloads>(*s.kube, ns);
+  logger("qsplitd")->info("Kubernetes mode: {} namespace {}", kube_config->server, ns);
+  return s;
+}
+
 int run(const Flags& flags) {
   auto log = logger("qsplitd");
   auto loaded = control::loadDaemonConfig(flags.config, control::processEnv());
@@ -87,8 +128,8 @@ int run(const Flags& flags) {
   if (!tokens->enabled())
     log->warn("no tokens_file: the API is open to anyone who reaches {}:{}", config.listen_host,
               config.listen_port);
-  auto resources = daemon::ResourcesWatch::load(config.resources_dir);
-  if (!resources) return fmt::print(stderr, "qsplitd: {}\n", resources.error().message()), 2;
+  auto sources = openSources(config);
+  if (!sources) return fmt::print(stderr, "qsplitd: {}\n", sources.error().message()), 2;
   auto brokers = openBrokers(config);
   if (!brokers) return fmt::print(stderr, "qsplitd: {}\n", brokers.error().message()), 2;
   std::error_code ec;
@@ -115,8 +156,10 @@ int run(const Flags& flags) {
       sqs->sqsAdmin().setExtraTags(original, tags);
     };
   control::LocalWorkloads workloads(**store, SystemClock::instance());
-  auto* watch = resources->get();
-  control::SessionManager sessions(**store, workloads, [watch] { return watch->current(); },
+  control::Workloads& deployed = sources->kube_workloads
+                                     ? static_cast<control::Workloads&>(*sources->kube_workloads)
+                                     : workloads;
+  control::SessionManager sessions(**store, deployed, [s = &*sources] { return s->current(); },
                                    SystemClock::instance(), SecureRandom::instance(), options);
   std::atomic<bool> ready{false};
   auto server = control::api::ApiServer::create(
@@ -134,11 +177,16 @@ int run(const Flags& flags) {
     log->critical("resuming the stored sessions: {}", r.error().message());
     return 1;
   }
+  std::unique_ptr<daemon::SessionResources> session_resources;
+  if (sources->kube && config.kube_sessions)
+    session_resources = std::make_unique<daemon::SessionResources>(
+        *sources->kube, sources->kube_workloads->namespace_name(), sessions);
   ready = true;
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
-    resources->get()->poll();
+    sources->poll();
     sessions.tick();
+    if (session_resources) session_resources->sync();
   }
   log->info("stopping: sessions stay stored and resume when qsplitd starts again");
   workloads.close();
@@ -158,6 +206,10 @@ int main(int argc, char** argv) {
   app.add_option("--tokens", flags.tokens, "the bearer tokens file (YAML)");
   app.add_option("--log-level", flags.log_level, "a level, or RUST_LOG-style info,sessions=debug");
   app.add_option("--port-file", flags.port_file, "write the port listened on to this file");
+  app.add_option("--kubeconfig", flags.kubeconfig,
+                 "Kubernetes mode: the cluster's kubeconfig (resources and workloads from it)");
+  app.add_option("--namespace", flags.kube_namespace,
+                 "Kubernetes mode: the workloads' namespace (default: the kubeconfig context's)");
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, onSignal);
   std::signal(SIGTERM, onSignal);

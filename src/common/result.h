@@ -18,6 +18,7 @@ enum class ErrorCode {
   kUnavailable,         // a broker or server could not be reached; retrying may help
   kPermissionDenied,
   kTimeout,
+  kCancelled,  // ended by the caller (a watch stopped, qsplitd stopping)
   kInternal,
 };
 

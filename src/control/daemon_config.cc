@@ -13,7 +13,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
   YAML::Node root = YAML::LoadFile(path);
   static const std::vector<std::string> known = {
       "listen", "data_dir", "resources", "tokens_file", "tls", "log_level", "sqs", "memory",
-      "kafka", "operator_namespace", "splitting", "sessions"};
+      "kafka", "operator_namespace", "splitting", "sessions", "kubernetes"};
   for (const auto& field : root) {
     auto key = field.first.as<std::string>();
     if (std::find(known.begin(), known.end(), key) == known.end())
@@ -43,6 +43,12 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
     c.sqs_pollers = sqs["pollers"].as<std::size_t>(4);
   }
   if (auto kafka = root["kafka"]) c.kafka_enabled = kafka["enabled"].as<bool>(true);
+  if (auto kube = root["kubernetes"]) {
+    c.kube_enabled = kube["enabled"].as<bool>(true);
+    c.kubeconfig = kube["kubeconfig"].as<std::string>("");
+    c.kube_namespace = kube["namespace"].as<std::string>("");
+    c.kube_sessions = kube["session_resources"].as<bool>(true);
+  }
   if (root["operator_namespace"]) c.operator_namespace = root["operator_namespace"].as<std::string>();
   if (auto memory = root["memory"]) c.memory_queues = memory["queues"].as<std::vector<std::string>>();
   if (auto s = root["splitting"]) {
@@ -77,6 +83,7 @@ Result<void> applyEnv(DaemonConfig& c, const EnvLookup& env) {
     c.linger_timeout = std::chrono::milliseconds(ms);
   }
   if (auto v = env("OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT")) c.kafka_topic_format = *v;
+  if (auto v = env("OPERATOR_NAMESPACE"); v && !v->empty()) c.operator_namespace = *v;
   if (auto v = env("QSPLIT_LOG")) c.log_level = *v;
   else if (auto rust = env("RUST_LOG")) c.log_level = *rust;
   return ok();

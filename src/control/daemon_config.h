@@ -34,6 +34,14 @@ struct DaemonConfig {
   bool kafka_enabled = false;       // OPERATOR_KAFKA_SPLITTING
   std::string operator_namespace = "mirrord";
 
+  // Kubernetes mode: resources and workloads come from a cluster instead of `resources` and
+  // `qsplit exec`. The workloads (and their registries) live in `kube_namespace`; empty
+  // means the kubeconfig context's (or the pod's) namespace.
+  bool kube_enabled = false;
+  std::string kubeconfig;  // empty: $KUBECONFIG, the pod's service account, ~/.kube/config
+  std::string kube_namespace;
+  bool kube_sessions = true;  // record each session as a QsplitSession resource
+
   Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT (ms)
   std::string name_template;        // empty: the default; OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT for Kafka
   std::string kafka_topic_format;

@@ -103,11 +103,19 @@ Result<WorkloadView> LocalWorkloads::registerWorkload(const std::string& name,
   return viewOf(name, w);
 }
 
-std::optional<config::ContainerEnv> LocalWorkloads::env(const std::string& name) const {
+Result<config::ContainerEnv> LocalWorkloads::env(const std::string& name) {
   std::lock_guard lock(mutex_);
   auto it = workloads_.find(name);
-  if (it == workloads_.end()) return std::nullopt;
+  if (it == workloads_.end())
+    return fail(ErrorCode::kFailedPrecondition,
+                "workload " + name + " is not known: run it with `qsplit exec --workload " + name +
+                    " -- COMMAND`");
   return config::ContainerEnv{{it->second.container, it->second.env}};
+}
+
+std::unique_ptr<core::WorkloadPatcher> LocalWorkloads::patcher(
+    const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) {
+  return std::make_unique<LocalPatcher>(*this, workload, std::move(places), timeout);
 }
 
 Result<WorkloadView> LocalWorkloads::view(const std::string& name) const {

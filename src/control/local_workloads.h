@@ -17,6 +17,7 @@
 #include "config/resources.h"
 #include "config/sqs_target.h"
 #include "control/store.h"
+#include "control/workloads.h"
 #include "core/broker.h"
 
 namespace qsplit::control {
@@ -39,21 +40,25 @@ struct WorkloadView {
 };
 
 // Thread-safe.
-class LocalWorkloads {
+class LocalWorkloads final : public Workloads {
  public:
   LocalWorkloads(Store& store, Clock& clock) : store_(store), clock_(clock) {}
 
   // Reads the workloads stored before a restart, patches included.
-  Result<void> load();
+  Result<void> load() override;
   // Drops the patches whose replacement is not in `live_queues` (their split did not survive
   // the restart), as a restore would.
-  Result<void> keepPatchesTo(const std::set<std::string>& live_queues);
+  Result<void> keepPatchesTo(const std::set<std::string>& live_queues) override;
 
   // `qsplit exec` (re)registers: the unpatched queue variables of its container.
   Result<WorkloadView> registerWorkload(const std::string& name, const std::string& container,
                                         std::map<std::string, std::string> env);
-  // The unpatched environment, as the registry resolution reads it; none if never registered.
-  std::optional<config::ContainerEnv> env(const std::string& name) const;
+  // The unpatched environment, as the registry resolution reads it; kFailedPrecondition if
+  // `qsplit exec` never registered it.
+  Result<config::ContainerEnv> env(const std::string& name) override;
+  std::unique_ptr<core::WorkloadPatcher> patcher(const std::string& workload,
+                                                 std::vector<config::SqsNamePlace> places,
+                                                 Duration timeout) override;
   Result<WorkloadView> view(const std::string& name) const;
   // Blocks until the generation passes `after` or `max_wait` passes; counts as a sign of life.
   Result<WorkloadView> waitChange(const std::string& name, uint64_t after, Duration max_wait);

@@ -25,7 +25,7 @@ int64_t unixMillis() {
 
 }  // namespace
 
-SessionManager::SessionManager(Store& store, LocalWorkloads& workloads, Resources resources,
+SessionManager::SessionManager(Store& store, Workloads& workloads, Resources resources,
                                Clock& clock, Random& random, ManagerOptions options)
     : store_(store), workloads_(workloads), resources_(std::move(resources)), clock_(clock),
       random_(random), options_(std::move(options)) {}
@@ -74,8 +74,7 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->workload = workload;
   split->places = plan.original.places;
   split->restart_timeout = plan.restart_timeout;
-  split->patcher = std::make_unique<LocalPatcher>(workloads_, workload, split->places,
-                                                  split->restart_timeout);
+  split->patcher = workloads_.patcher(workload, split->places, split->restart_timeout);
   engine::SplitOptions options = options_.split;
   options.journal = &store_.journal(plan.journal);
   options.group = plan.group;
@@ -99,13 +98,9 @@ Result<Session> SessionManager::start(const Caller& caller, const std::string& t
     return fail(ErrorCode::kInvalidArgument,
                 "no target: pass --target deployment/NAME or set `target` in mirrord.json");
   std::string workload = parsed->kind + "/" + parsed->name;
-  auto env = workloads_.env(workload);
-  if (!env)
-    return fail(ErrorCode::kFailedPrecondition,
-                "workload " + workload + " is not known: run it with `qsplit exec --workload " +
-                    workload + " -- COMMAND`");
+  QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   std::lock_guard lifecycle(lifecycle_mutex_);
-  QSPLIT_ASSIGN_OR_RETURN(auto plans, plan(user, workload, *env));
+  QSPLIT_ASSIGN_OR_RETURN(auto plans, plan(user, workload, env));
 
   Session s{random_.digits(12), caller.user, workload, config_json, "starting", {}, {},
             unixMillis(), clock_.now(), clock_.now()};
@@ -115,7 +110,7 @@ Result<Session> SessionManager::start(const Caller& caller, const std::string& t
     sessions_[s.id] = s;
   }
   auto log = logger("sessions");
-  config::ContainerEnv session_env = *env;
+  config::ContainerEnv session_env = env;
   for (const auto& p : plans) {
     auto split = splitFor(p, workload);
     Result<std::string> queue = split ? (*split)->splitter->startSession(s.id, p.filter, p.mode)
@@ -137,8 +132,8 @@ Result<Session> SessionManager::start(const Caller& caller, const std::string& t
   }
   for (const auto& [container, vars] : session_env)
     for (const auto& [name, value] : vars)
-      if (!env->count(container) || env->at(container).count(name) == 0 ||
-          env->at(container).at(name) != value)
+      if (!env.count(container) || env.at(container).count(name) == 0 ||
+          env.at(container).at(name) != value)
         s.env[name] = value;
   s.state = "ready";
   QSPLIT_TRY(saveSession(s));

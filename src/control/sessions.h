@@ -19,7 +19,7 @@
 #include "config/kafka_client_config.h"
 #include "config/resources.h"
 #include "config/user_config.h"
-#include "control/local_workloads.h"
+#include "control/workloads.h"
 #include "control/store.h"
 #include "core/broker.h"
 #include "engine/queue_splitter.h"
@@ -96,7 +96,7 @@ struct QueueVariables {
 class SessionManager {
  public:
   using Resources = std::function<std::shared_ptr<const config::ResourceSet>()>;
-  SessionManager(Store& store, LocalWorkloads& workloads, Resources resources, Clock& clock,
+  SessionManager(Store& store, Workloads& workloads, Resources resources, Clock& clock,
                  Random& random, ManagerOptions options);
   ~SessionManager();
 
@@ -142,7 +142,7 @@ class SessionManager {
   std::optional<std::string> expired(const Session& s, TimePoint now) const;
 
   Store& store_;
-  LocalWorkloads& workloads_;
+  Workloads& workloads_;
   Resources resources_;
   Clock& clock_;
   Random& random_;

@@ -8,7 +8,6 @@
 
 #include "config/kafka_target.h"
 #include "config/sqs_target.h"
-#include "control/local_workloads.h"
 #include "control/sessions.h"
 #include "engine/queue_splitter.h"
 
@@ -25,7 +24,7 @@ struct SessionManager::Split {
   std::string workload;
   std::vector<config::SqsNamePlace> places;
   Duration restart_timeout;
-  std::unique_ptr<LocalPatcher> patcher;
+  std::unique_ptr<core::WorkloadPatcher> patcher;
   std::unique_ptr<engine::QueueSplitter> splitter;
   uint64_t last_read = 0;
   double rate = 0;

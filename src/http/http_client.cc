@@ -23,18 +23,44 @@ struct Transfer {
   Headers headers;
   Response response;
   char error[CURL_ERROR_SIZE] = {};
+  bool cancelled = false;
 };
+
+bool successStatus(CURL* easy) {
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  return status >= 200 && status < 300;
+}
 
 extern "C" size_t appendBody(char* data, size_t size, size_t count, void* user) noexcept {
   try {
-    static_cast<Transfer*>(user)->response.body.append(data, size * count);
+    auto* t = static_cast<Transfer*>(user);
+    if (t->request.on_body && successStatus(t->easy.get())) {
+      if (!t->request.on_body(std::string_view(data, size * count))) {
+        t->cancelled = true;
+        return 0;
+      }
+    } else {
+      t->response.body.append(data, size * count);
+    }
     return size * count;
   } catch (...) {
     return 0;  // libcurl reports a write error, which fails the transfer
   }
 }
 
+extern "C" int checkCancel(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->request.cancel && t->request.cancel->load()) {
+    t->cancelled = true;
+    return 1;  // libcurl aborts the transfer
+  }
+  return 0;
+}
+
 Error transportError(const Transfer& t, CURLcode code) {
+  if (t.cancelled)
+    return Error(ErrorCode::kCancelled, t.request.method + " " + t.request.url + ": ended by the caller");
   std::string detail = t.error[0] ? t.error : curl_easy_strerror(code);
   std::string what = t.request.method + " " + t.request.url + ": " + detail;
   switch (code) {
@@ -45,6 +71,29 @@ Error transportError(const Transfer& t, CURLcode code) {
       return Error(ErrorCode::kInvalidArgument, what);
     default:
       return Error(ErrorCode::kUnavailable, what);
+  }
+}
+
+// libcurl copies blobs (CURL_BLOB_COPY), so the request may go before the transfer ends.
+void setBlob(CURL* e, CURLoption option, const std::string& pem) {
+  curl_blob blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+  curl_easy_setopt(e, option, &blob);
+}
+
+void setTls(CURL* e, const Request& r) {
+  if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+  if (!r.ca_pem.empty()) setBlob(e, CURLOPT_CAINFO_BLOB, r.ca_pem);
+  if (!r.client_cert_pem.empty()) {
+    setBlob(e, CURLOPT_SSLCERT_BLOB, r.client_cert_pem);
+    curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+  }
+  if (!r.client_key_pem.empty()) {
+    setBlob(e, CURLOPT_SSLKEY_BLOB, r.client_key_pem);
+    curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+  }
+  if (r.insecure) {
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
   }
 }
 
@@ -90,12 +139,17 @@ void HttpClient::Loop::start(std::unique_ptr<Transfer> t) {
   }
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers.get());
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
-  if (!r.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, r.ca_file.c_str());
+  setTls(e, r);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, appendBody);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
+  if (r.cancel) {
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, checkCancel);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, t.get());
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+  }
   curl_easy_setopt(e, CURLOPT_PRIVATE, t.get());
   if (!r.aws_sigv4.empty()) {
     curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r.aws_sigv4.c_str());

@@ -2,11 +2,13 @@
 // requests are in flight at once over connections that are kept and reused.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -24,6 +26,17 @@ struct Request {
   std::string user_password;
   std::chrono::milliseconds timeout{30000};
   std::string ca_file;  // PEM certificates to trust for https, instead of the system's
+  std::string ca_pem;   // the same, given as PEM text
+  // A client certificate and its key (PEM text), for servers that authenticate clients by TLS.
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  bool insecure = false;  // do not verify the server's certificate (a kubeconfig may ask)
+  // Streaming: when set, the body of a 2xx response goes to `on_body` chunk by chunk instead
+  // of into Response::body; returning false ends the transfer (kCancelled). Runs on the
+  // client's transfer thread: it must not wait for this client.
+  std::function<bool(std::string_view)> on_body;
+  // Checked about once a second while the transfer runs; true ends it (kCancelled).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct Response {

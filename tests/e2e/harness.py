@@ -121,8 +121,10 @@ def user_config(workload, queue_id, message_filter, mode=None):
 class Daemon:
     """qsplitd on a free port (the same port again after restart())."""
 
-    def __init__(self, procs, workdir, config_yaml, resources, tokens=None, ca_file=None):
+    def __init__(self, procs, workdir, config_yaml, resources, tokens=None, ca_file=None,
+                 args=()):
         self.procs, self.workdir, self.resources, self.tokens = procs, workdir, resources, tokens
+        self.args = list(args)  # more flags (Kubernetes mode: --kubeconfig, --namespace)
         self.ca_file = ca_file  # set when qsplitd serves https with a certificate it signs
         self.config = write(os.path.join(workdir, "qsplitd.yaml"), config_yaml)
         self.port = 0
@@ -132,9 +134,10 @@ class Daemon:
         port_file = os.path.join(self.workdir, "port")
         if os.path.exists(port_file):
             os.unlink(port_file)
-        args = [QSPLITD, "-c", self.config, "--resources", self.resources,
-                "--data-dir", os.path.join(self.workdir, "data"),
-                "--listen", f"127.0.0.1:{self.port}", "--port-file", port_file]
+        args = [QSPLITD, "-c", self.config, "--data-dir", os.path.join(self.workdir, "data"),
+                "--listen", f"127.0.0.1:{self.port}", "--port-file", port_file] + self.args
+        if self.resources:
+            args += ["--resources", self.resources]
         if self.tokens:
             args += ["--tokens", self.tokens]
         self.process = self.procs.start(args, "qsplitd", clean_exit=True)

@@ -14,6 +14,7 @@ int httpStatus(ErrorCode code) {
     case ErrorCode::kUnavailable: return 503;
     case ErrorCode::kPermissionDenied: return 403;
     case ErrorCode::kTimeout: return 504;
+    case ErrorCode::kCancelled: return 503;
     case ErrorCode::kInternal: return 500;
   }
   return 500;

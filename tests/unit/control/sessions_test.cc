@@ -1,3 +1,4 @@
+#include "control/local_workloads.h"
 #include "control/sessions.h"
 
 #include <gtest/gtest.h>

@@ -17,6 +17,14 @@
 namespace qsplit::http {
 namespace {
 
+Request getRequest(const std::string& url, std::chrono::milliseconds timeout) {
+  Request r;
+  r.method = "GET";
+  r.url = url;
+  r.timeout = timeout;
+  return r;
+}
+
 // A socket listening on a free loopback port; sets `port`.
 int listenOnLoopback(int* port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -147,12 +155,12 @@ TEST(HttpClient, UnreachableServerIsUnavailableAndNamesTheUrl) {
   {
     OneShotServer probe;
     port = probe.port();
-    auto r = (*client)->call({"GET", "http://127.0.0.1:" + std::to_string(port) + "/", {}, "", "", "",
-                              std::chrono::seconds(5), ""});
+    auto r = (*client)->call(getRequest("http://127.0.0.1:" + std::to_string(port) + "/",
+                                        std::chrono::seconds(5)));
     ASSERT_TRUE(r.has_value());
   }
   std::string url = "http://127.0.0.1:" + std::to_string(port) + "/x";
-  auto r = (*client)->call({"GET", url, {}, "", "", "", std::chrono::seconds(5), ""});
+  auto r = (*client)->call(getRequest(url, std::chrono::seconds(5)));
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), ErrorCode::kUnavailable);
   EXPECT_NE(r.error().message().find(url), std::string::npos) << r.error().message();
@@ -166,8 +174,8 @@ TEST(HttpClient, ClosingFailsWhatIsStillWaiting) {
     // A listening socket that never answers: the request stays in flight.
     int port = 0;
     int fd = listenOnLoopback(&port);
-    pending = (*client)->send({"GET", "http://127.0.0.1:" + std::to_string(port) + "/",
-                               {}, "", "", "", std::chrono::seconds(60), ""});
+    pending = (*client)->send(getRequest("http://127.0.0.1:" + std::to_string(port) + "/",
+                                         std::chrono::seconds(60)));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     client->reset();
     close(fd);

@@ -1,0 +1,38 @@
+// Kubernetes mode: every session as a QsplitSession resource in the workloads' namespace,
+// so that `kubectl get qsplitsessions` lists them with their phase, queues and counts, and
+// `kubectl delete qsplitsession NAME` ends that session exactly as its owner ending it would.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "control/sessions.h"
+#include "kube/kube_client.h"
+#include "kube/reflector.h"
+
+namespace qsplit::daemon {
+
+class SessionResources {
+ public:
+  SessionResources(kube::KubeClient& client, std::string namespace_,
+                   control::SessionManager& sessions);
+  // Once a second, on the main thread: creates, updates and deletes resources to match the
+  // sessions, and ends each session whose resource someone deleted.
+  void sync();
+
+ private:
+  std::string path(const std::string& id) const;
+  void write(const control::Session& s, const std::vector<control::QueueStatus>& queues);
+  void warnOnce(const std::string& id, const Error& e);
+
+  kube::KubeClient& client_;
+  std::string namespace_;
+  control::SessionManager& sessions_;
+  kube::Reflector reflector_;
+  std::set<std::string> seen_;                  // sessions whose resource the watch showed
+  std::map<std::string, std::string> written_;  // session id -> the status last written
+  std::map<std::string, std::string> errors_;   // session id -> the last error logged
+};
+
+}  // namespace qsplit::daemon

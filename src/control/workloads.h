@@ -1,0 +1,33 @@
+// Workloads: the deployed consumers qsplitd patches while their queues are split, wherever
+// they run (on this machine under `qsplit exec`, or in a Kubernetes cluster).
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "config/resources.h"
+#include "config/sqs_target.h"
+#include "core/broker.h"
+
+namespace qsplit::control {
+
+class Workloads {
+ public:
+  virtual ~Workloads() = default;
+  // After a restart: reads what was patched before it.
+  virtual Result<void> load() = 0;
+  // Undoes every patch whose replacement is not in `live_queues` (its split did not survive).
+  virtual Result<void> keepPatchesTo(const std::set<std::string>& live_queues) = 0;
+  // The workload's unpatched environment ("deployment/NAME"), as the registry resolution
+  // reads it. Errors name the workload and why it cannot be read.
+  virtual Result<config::ContainerEnv> env(const std::string& workload) = 0;
+  // The engine's patcher for one original queue of `workload`, read at `places`.
+  virtual std::unique_ptr<core::WorkloadPatcher> patcher(
+      const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) = 0;
+};
+
+}  // namespace qsplit::control

@@ -1,0 +1,194 @@
+#include "control/workloads/kube_workloads.h"
+
+#include <thread>
+
+#include "common/log.h"
+
+namespace qsplit::control {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kConflictRetries = 8;
+constexpr auto kRolloutPoll = std::chrono::milliseconds(250);
+
+struct Kind {
+  const char* name;  // as targets spell it
+  const char* api;   // the collection's path prefix
+  const char* plural;
+};
+constexpr Kind kKinds[] = {
+    {"deployment", "/apis/apps/v1", "deployments"},
+    {"statefulset", "/apis/apps/v1", "statefulsets"},
+    {"rollout", "/apis/argoproj.io/v1alpha1", "rollouts"},
+};
+
+// The workload with every recorded patch reversed: what its pods read when not split.
+Result<json> unpatched(json workload, const ConfigMapReader& read) {
+  for (const auto& [original, replacement] : recordedPatches(workload)) {
+    QSPLIT_ASSIGN_OR_RETURN(auto env, podTemplateEnv(workload, read));
+    QSPLIT_TRY(restoreTemplate(workload, env, original));
+  }
+  return workload;
+}
+
+class KubePatcher final : public core::WorkloadPatcher {
+ public:
+  KubePatcher(KubeWorkloads& workloads, std::string workload,
+              std::vector<config::SqsNamePlace> places, Duration timeout)
+      : workloads_(workloads), workload_(std::move(workload)), places_(std::move(places)),
+        timeout_(timeout) {}
+  Result<void> patch(const std::string& original, const std::string& replacement) override {
+    return workloads_.patch(workload_, places_, original, replacement, timeout_);
+  }
+  Result<void> restore(const std::string& original) override {
+    return workloads_.restore(workload_, original, timeout_);
+  }
+
+ private:
+  KubeWorkloads& workloads_;
+  std::string workload_;
+  std::vector<config::SqsNamePlace> places_;
+  Duration timeout_;
+};
+
+int64_t number(const json& object, const char* key) {
+  return object.contains(key) && object[key].is_number() ? object[key].get<int64_t>() : 0;
+}
+
+}  // namespace
+
+Result<std::string> KubeWorkloads::pathOf(const std::string& workload) const {
+  auto slash = workload.find('/');
+  std::string kind = workload.substr(0, slash);
+  for (auto& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& k : kKinds)
+    if (kind == k.name && slash != std::string::npos)
+      return std::string(k.api) + "/namespaces/" + namespace_ + "/" + k.plural + "/" +
+             workload.substr(slash + 1);
+  return fail(ErrorCode::kInvalidArgument,
+              "target " + workload + ": qsplit patches deployments, statefulsets and rollouts");
+}
+
+ConfigMapReader KubeWorkloads::configMaps() {
+  return [this](const std::string& name) -> Result<std::map<std::string, std::string>> {
+    QSPLIT_ASSIGN_OR_RETURN(auto cm, client_.get("/api/v1/namespaces/" + namespace_ + "/configmaps/" + name));
+    std::map<std::string, std::string> data;
+    if (!cm.contains("data") || !cm["data"].is_object()) return data;
+    for (const auto& [k, v] : cm["data"].items())
+      if (v.is_string()) data[k] = v.get<std::string>();
+    return data;
+  };
+}
+
+Result<config::ContainerEnv> KubeWorkloads::env(const std::string& workload) {
+  QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
+  auto object = client_.get(path);
+  if (!object)
+    return fail(object.error().withContext("workload " + workload + " in namespace " + namespace_));
+  auto read = configMaps();
+  QSPLIT_ASSIGN_OR_RETURN(auto plain, unpatched(*object, read));
+  auto env = podTemplateEnv(plain, read);
+  if (!env) return fail(env.error().withContext("workload " + workload));
+  return env;
+}
+
+std::unique_ptr<core::WorkloadPatcher> KubeWorkloads::patcher(
+    const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) {
+  return std::make_unique<KubePatcher>(*this, workload, std::move(places), timeout);
+}
+
+Result<std::optional<int64_t>> KubeWorkloads::update(
+    const std::string& workload,
+    const std::function<Result<bool>(json&, const config::ContainerEnv&)>& change) {
+  QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
+  auto read = configMaps();
+  for (int attempt = 0;; ++attempt) {
+    QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(path));
+    QSPLIT_ASSIGN_OR_RETURN(auto env, podTemplateEnv(object, read));
+    QSPLIT_ASSIGN_OR_RETURN(bool changed, change(object, env));
+    if (!changed) return std::optional<int64_t>();
+    object.erase("status");
+    auto written = client_.replace(path, object);  // carries the read resourceVersion
+    if (written) return std::optional(number((*written)["metadata"], "generation"));
+    if (written.error().code() != ErrorCode::kFailedPrecondition || attempt == kConflictRetries)
+      return fail(written.error().withContext("workload " + workload));
+    logger("workloads")->debug("workload={} changed while being patched; again", workload);
+  }
+}
+
+Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t generation,
+                                         Duration timeout) {
+  QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string last = "no status yet";
+  while (true) {
+    QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(path));
+    const json& spec = object["spec"];
+    const json status = object.value("status", json::object());
+    if (spec.contains("replicas") && number(spec, "replicas") == 0) return ok();
+    int64_t observed = number(status, "observedGeneration");
+    int64_t updated = number(status, "updatedReplicas");
+    int64_t ready = number(status, "readyReplicas");
+    if (observed >= generation && updated >= 1 && ready >= 1) return ok();
+    last = "observedGeneration " + std::to_string(observed) + " of " + std::to_string(generation) +
+           ", updatedReplicas " + std::to_string(updated) + ", readyReplicas " + std::to_string(ready);
+    if (std::chrono::steady_clock::now() >= deadline)
+      return fail(ErrorCode::kTimeout,
+                  "workload " + workload + ": no pod of the patched template became ready within " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                      " s (" + last + ")");
+    std::this_thread::sleep_for(kRolloutPoll);
+  }
+}
+
+Result<void> KubeWorkloads::patch(const std::string& workload,
+                                  const std::vector<config::SqsNamePlace>& places,
+                                  const std::string& original, const std::string& replacement,
+                                  Duration timeout) {
+  QSPLIT_ASSIGN_OR_RETURN(auto generation, update(workload, [&](json& object, const config::ContainerEnv& env) {
+    return patchTemplate(object, env, places, original, replacement);
+  }));
+  logger("workloads")->info("workload={} queue={} patched to {} (generation {})", workload, original,
+                            replacement, generation ? std::to_string(*generation) : "unchanged");
+  if (!generation) return ok();
+  return awaitRollout(workload, *generation, timeout);
+}
+
+Result<void> KubeWorkloads::restore(const std::string& workload, const std::string& original,
+                                    Duration timeout) {
+  auto generation = update(workload, [&](json& object, const config::ContainerEnv& env) {
+    return restoreTemplate(object, env, original);
+  });
+  if (!generation && generation.error().code() == ErrorCode::kNotFound) {
+    logger("workloads")->warn("workload={} is gone; nothing to restore for {}", workload, original);
+    return ok();
+  }
+  if (!generation) return fail(generation.error());
+  logger("workloads")->info("workload={} queue={} restored", workload, original);
+  if (!*generation) return ok();
+  return awaitRollout(workload, **generation, timeout);
+}
+
+Result<void> KubeWorkloads::keepPatchesTo(const std::set<std::string>& live_queues) {
+  for (const auto& k : kKinds) {
+    auto list = client_.get(std::string(k.api) + "/namespaces/" + namespace_ + "/" + k.plural +
+                            "?labelSelector=" + kPatchedLabel);
+    if (!list && list.error().code() == ErrorCode::kNotFound) continue;  // no such kind here
+    if (!list) return fail(list.error());
+    for (const auto& item : (*list)["items"]) {
+      std::string workload = std::string(k.name) + "/" + item["metadata"].value("name", "");
+      for (const auto& [original, replacement] : recordedPatches(item)) {
+        if (live_queues.count(replacement)) continue;
+        logger("workloads")->warn("workload={} queue={}: its split did not survive; restoring",
+                                  workload, original);
+        auto restored = restore(workload, original, Duration::zero());
+        // kTimeout: the template is restored and its pods follow later; nothing waits here.
+        if (!restored && restored.error().code() != ErrorCode::kTimeout) return restored;
+      }
+    }
+  }
+  return ok();
+}
+
+}  // namespace qsplit::control

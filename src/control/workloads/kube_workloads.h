@@ -1,0 +1,54 @@
+// KubeWorkloads: deployed consumers in a Kubernetes cluster (Deployments, StatefulSets, Argo
+// Rollouts in one namespace), patched through the API server the way the reference operator
+// does it: the pod template's queue variables point at the fallback queue while split, and
+// the change is recorded in the workload, so that exactly it is reversed later.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "control/workloads.h"
+#include "control/workloads/pod_template.h"
+#include "kube/kube_client.h"
+
+namespace qsplit::control {
+
+// Thread-safe.
+class KubeWorkloads final : public Workloads {
+ public:
+  KubeWorkloads(kube::KubeClient& client, std::string namespace_)
+      : client_(client), namespace_(std::move(namespace_)) {}
+
+  Result<void> load() override { return ok(); }  // the cluster holds the patches
+  Result<void> keepPatchesTo(const std::set<std::string>& live_queues) override;
+  Result<config::ContainerEnv> env(const std::string& workload) override;
+  std::unique_ptr<core::WorkloadPatcher> patcher(const std::string& workload,
+                                                 std::vector<config::SqsNamePlace> places,
+                                                 Duration timeout) override;
+
+  // Points `places` at `replacement` and waits up to `timeout` until at least one pod of
+  // the new template is ready (no wait when the workload has no replicas).
+  Result<void> patch(const std::string& workload, const std::vector<config::SqsNamePlace>& places,
+                     const std::string& original, const std::string& replacement, Duration timeout);
+  Result<void> restore(const std::string& workload, const std::string& original, Duration timeout);
+
+  const std::string& namespace_name() const { return namespace_; }
+
+ private:
+  Result<std::string> pathOf(const std::string& workload) const;
+  ConfigMapReader configMaps();
+  // GET, `change` (true: something changed), PUT with the read resourceVersion; again on a
+  // conflict. Returns the new generation, or none when nothing changed.
+  Result<std::optional<int64_t>> update(
+      const std::string& workload,
+      const std::function<Result<bool>(nlohmann::json&, const config::ContainerEnv&)>& change);
+  Result<void> awaitRollout(const std::string& workload, int64_t generation, Duration timeout);
+
+  kube::KubeClient& client_;
+  std::string namespace_;
+};
+
+}  // namespace qsplit::control

@@ -1,0 +1,73 @@
+"""The test API server through kubectl, the independent client: applying YAML, reading and
+patching objects, and standing in for the controllers it does not run."""
+import json
+import os
+import subprocess
+import threading
+import time
+
+import harness as h
+
+KUBECTL = os.environ.get("QSPLIT_KUBECTL") or "kubectl"
+CRDS = os.path.join(h.SOURCE, "deploy/crds")
+
+
+def kubeconfig():
+    return h.require("QSPLIT_KUBECONFIG")
+
+
+def kubectl(*args, stdin=None, check=True, config=None):
+    """Runs kubectl; returns (returncode, stdout, stderr). check: fail the test on an error."""
+    p = subprocess.run([KUBECTL, "--kubeconfig", config or kubeconfig(), *args], input=stdin,
+                       capture_output=True, text=True, timeout=60)
+    if check and p.returncode != 0:
+        raise AssertionError(f"kubectl {' '.join(args)}: {p.stderr}")
+    return p.returncode, p.stdout, p.stderr
+
+
+def get(kind, name, namespace):
+    return json.loads(kubectl("get", kind, name, "-n", namespace, "-o", "json")[1])
+
+
+def apply(yaml_text, namespace=None, check=True):
+    args = ["apply", "-f", "-"] + (["-n", namespace] if namespace else [])
+    return kubectl(*args, stdin=yaml_text, check=check)
+
+
+def install_crds():
+    kubectl("apply", "-f", CRDS)
+    kubectl("wait", "--for", "condition=established", "--timeout=60s", "-f", CRDS)
+
+
+def namespace(prefix):
+    name = h.unique(prefix)
+    kubectl("create", "namespace", name)
+    return name
+
+
+class RolloutStandIn(threading.Thread):
+    """The test API server runs no deployment controller and no kubelet, so no pod ever
+    starts: this plays both for one Deployment, reporting one ready pod of each new template
+    (the status a real rollout reaches), and counts the rollouts it saw."""
+
+    def __init__(self, name, ns):
+        super().__init__(daemon=True)
+        self.name, self.ns = name, ns
+        self.rollouts = []
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            d = get("deployment", self.name, self.ns)
+            generation = d["metadata"]["generation"]
+            if d.get("status", {}).get("observedGeneration") != generation:
+                status = {"observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
+                          "readyReplicas": 1, "availableReplicas": 1}
+                kubectl("patch", "deployment", self.name, "-n", self.ns, "--subresource=status",
+                        "--type=merge", "-p", json.dumps({"status": status}))
+                self.rollouts.append(generation)
+            time.sleep(0.3)
+
+    def stop(self):
+        self.done.set()
+        self.join()

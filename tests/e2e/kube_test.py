@@ -1,0 +1,331 @@
+"""End to end, Kubernetes mode, on a real kube-apiserver (scripts/kube.sh) and ElasticMQ:
+the CRDs take the reference's own example resources; qsplitd reads the registry from the
+cluster, patches the Deployment's pod template while its queues are split, and reverses
+exactly its own change at the end. kubectl is the independent client throughout."""
+import json
+import os
+import signal
+import unittest
+
+import boto3
+
+import harness as h
+import kube as k
+
+MEME, AD, EXTRA = "INCOMING_MEME_QUEUE_NAME", "AD_QUEUE_NAME", "EXTRA_QUEUE_NAME"
+
+
+def invalid(document, namespace):
+    """kubectl apply's error for a resource the API server must refuse."""
+    code, _, err = k.apply(document, namespace, check=False)
+    assert code != 0, f"the API server accepted:\n{document}"
+    return err
+
+
+class KubeResources(unittest.TestCase):
+    def setUp(self):
+        k.kubeconfig()
+        k.install_crds()
+        self.ns = k.namespace("examples")
+        k.kubectl("create", "namespace", "mirrord", check=False)
+
+    def test_crds_take_the_reference_examples_and_refuse_invalid_resources(self):
+        path = os.path.join(h.SOURCE, "tests/testdata/kube/reference-examples.yaml")
+        for doc in h.read(path).split("\n---\n")[1:]:
+            k.apply(doc, None if "namespace: mirrord" in doc else self.ns)
+        k.apply(h.read(os.path.join(h.SOURCE, "tests/testdata/resources/split-config.yaml"))
+                .replace("namespace: default", f"namespace: {self.ns}"))
+        registry = k.get("mirrordworkloadqueueregistries", "meme-app-q-registry", self.ns)
+        self.assertEqual(registry["spec"]["queues"]["meme-queue"]["nameSource"],
+                         {"envVar": "INCOMING_MEME_QUEUE_NAME"})
+        _, out, _ = k.kubectl("get", "mirrordsplitconfigs", "-n", self.ns)
+        self.assertRegex(out, r"meme-app\s+Deployment\s+meme-app")
+        _, out, _ = k.kubectl("describe", "qs", "meme-app-q-registry", "-n", self.ns)
+        self.assertIn("INCOMING_MEME_QUEUE_NAME", out)
+
+        registry = h.registry_yaml("memes", "meme-queue", MEME)
+        err = invalid(registry.replace("queueType: SQS", "queueType: KAFKA"), self.ns)
+        self.assertRegex(err, r'spec\.queues\.meme-queue\.queueType: Unsupported value: "KAFKA"')
+        err = invalid(registry.split("  consumer:")[0], self.ns)
+        self.assertIn("spec.consumer: Required value", err)
+        err = invalid("""apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordKafkaClientConfig
+metadata: {name: bad-secret}
+spec: {loadFromSecret: no-slash, properties: []}
+""", self.ns)
+        self.assertIn("spec.loadFromSecret", err)
+        err = invalid("""apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata: {name: bad}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: x}
+  queues: [{id: q, kind: sqs}]
+""", self.ns)
+        self.assertIn("spec.queues[0].appConfig: Required value", err)
+
+
+def deployment_yaml(name, meme_queue):
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+      - name: main
+        image: registry.example/memes:1
+        envFrom:
+        - configMapRef: {{name: {name}-env}}
+        env:
+        - name: {MEME}
+          value: {meme_queue}
+        - name: {AD}
+          valueFrom:
+            configMapKeyRef: {{name: {name}-queues, key: ad}}
+        - name: LOG_LEVEL
+          value: info
+      - name: sidecar
+        image: registry.example/proxy:1
+"""
+
+
+def registry_yaml(name):
+    return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordWorkloadQueueRegistry
+metadata:
+  name: {name}-registry
+spec:
+  queues:
+    meme-queue:
+      queueType: SQS
+      nameSource: {{envVar: {MEME}}}
+    ad-queue:
+      queueType: SQS
+      nameSource: {{envVar: {AD}}}
+    extra-queue:
+      queueType: SQS
+      nameSource: {{envVar: {EXTRA}}}
+  consumer:
+    name: {name}
+    container: main
+    workloadType: Deployment
+  workloadRestartTimeout: 60
+"""
+
+
+class KubeMode(unittest.TestCase):
+    def setUp(self):
+        k.kubeconfig()
+        self.endpoint = h.require("QSPLIT_ELASTICMQ_ENDPOINT")
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
+        os.environ["QSPLIT_SQS_TEST_ENDPOINT"] = self.endpoint
+        self.sqs = boto3.client("sqs", endpoint_url=self.endpoint, region_name="us-east-1")
+        self.dir = h.tempdir(self.id().split(".")[-1])
+        self.procs = h.Processes(self.dir)
+        self.addCleanup(self.procs.stop_all)
+        k.install_crds()
+        self.ns = k.namespace("memes")
+        self.name = "memes"
+        self.queues = {v: h.unique(v.split("_")[0].lower()) for v in (MEME, AD, EXTRA)}
+        self.urls = {v: self.sqs.create_queue(QueueName=q)["QueueUrl"] for v, q in self.queues.items()}
+        k.kubectl("create", "configmap", f"{self.name}-queues", "-n", self.ns,
+                  f"--from-literal=ad={self.queues[AD]}")
+        k.kubectl("create", "configmap", f"{self.name}-env", "-n", self.ns,
+                  f"--from-literal={EXTRA}={self.queues[EXTRA]}")
+        k.apply(deployment_yaml(self.name, self.queues[MEME]), self.ns)
+        k.apply(registry_yaml(self.name), self.ns)
+        self.standin = k.RolloutStandIn(self.name, self.ns)
+        self.standin.start()
+        self.addCleanup(self.standin.stop)
+        self.original = self.deployment()
+        self.daemon = self.start_daemon()
+
+    def start_daemon(self, config=None):
+        return h.Daemon(self.procs, self.dir, f"""sqs:
+  endpoint: {self.endpoint}
+  pollers: 2
+splitting:
+  linger_timeout: 20
+""", None, args=["--kubeconfig", config or k.kubeconfig(), "--namespace", self.ns]).start()
+
+    def deployment(self):
+        return k.get("deployment", self.name, self.ns)
+
+    def template_env(self, d=None):
+        """The main container's env entries by name, as the pod template has them."""
+        d = d or self.deployment()
+        main = [c for c in d["spec"]["template"]["spec"]["containers"] if c["name"] == "main"][0]
+        return {e["name"]: e for e in main.get("env", [])}
+
+    def run_developer(self, who, filters):
+        config = h.write(os.path.join(self.dir, who + ".json"), json.dumps({
+            "target": f"deployment/{self.name}",
+            "feature": {"split_queues": {q: {"queue_type": "SQS", "message_filter": f}
+                                         for q, f in filters.items()}}}))
+        out = os.path.join(self.dir, who + ".jsonl")
+        before = {s["id"] for s in self.daemon.sessions()}
+        p = self.procs.start([h.QSPLIT, "run", "-f", config, "--", "python3", h.CONSUMER, MEME, out],
+                             who, {"QSPLIT_SERVER": self.daemon.url})
+        h.eventually(lambda: [s for s in self.daemon.sessions()
+                              if s["id"] not in before and s["state"] != "starting"]
+                     or p.poll() is not None, 120, f"{who}'s session to be ready")
+        self.assertIsNone(p.poll(), h.read(os.path.join(self.dir, who + ".err")))
+        return p
+
+    def run_pod(self):
+        """What the deployed workload's pod would run: the consumer with the template's
+        queue variable (a literal while split)."""
+        value = self.template_env()[MEME]["value"]
+        return self.procs.start(["python3", h.CONSUMER, MEME, os.path.join(self.dir, "pod.jsonl")],
+                                "pod", {MEME: value})
+
+    def produce(self, authors):
+        bodies = []
+        for i, author in enumerate(authors):
+            body = f"m-{i}-{author}"
+            self.sqs.send_message(QueueUrl=self.urls[MEME], MessageBody=body, MessageAttributes={
+                "author": {"DataType": "String", "StringValue": author}})
+            bodies.append(body)
+        return bodies
+
+    def receivers(self, names):
+        got = {}
+        for who in names:
+            for m in h.read_jsonl(os.path.join(self.dir, who + ".jsonl")):
+                got.setdefault(m["body"], []).append(who)
+        return got
+
+    def fallbacks(self):
+        return {q["original"]: q["fallback"] for q in self.daemon.queues()}
+
+    def temporaries(self):
+        urls = self.sqs.list_queues(QueueNamePrefix="mirrord-").get("QueueUrls", [])
+        return [u for u in urls if any(q in u for q in self.queues.values())]
+
+    def test_sessions_patch_the_template_and_restore_exactly_their_change(self):
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"},
+                                             "ad-queue": {"kind": "^banner$"},
+                                             "extra-queue": {"kind": "^banner$"}})
+        # Every variable holds its fallback queue as a literal, whatever its source was (a
+        # literal, a ConfigMap key, an envFrom ConfigMap); the label marks the patch.
+        patched = self.deployment()
+        env, fallbacks = self.template_env(patched), self.fallbacks()
+        for var in (MEME, AD, EXTRA):
+            self.assertEqual(env[var], {"name": var, "value": fallbacks[self.queues[var]]}, var)
+        self.assertEqual(env["LOG_LEVEL"], {"name": "LOG_LEVEL", "value": "info"})
+        self.assertEqual(patched["metadata"]["labels"]["operator.metalbear.co/patched"], "true")
+        self.assertEqual(patched["spec"]["template"]["metadata"]["labels"]
+                         ["operator.metalbear.co/patched"], "true")
+
+        # A second session on the same queue restarts nothing.
+        bob = self.run_developer("bob", {"meme-queue": {"author": "^bob$"}})
+        self.assertEqual(self.deployment()["metadata"]["generation"], patched["metadata"]["generation"])
+
+        # Meanwhile someone else edits the workload: that edit must survive the restore.
+        k.kubectl("set", "env", f"deployment/{self.name}", "-n", self.ns, "-c", "main", "FEATURE_X=on")
+
+        pod = self.run_pod()
+        bodies = self.produce(["alice", "bob", "carol"] * 10)
+        names = ["alice", "bob", "pod"]
+        h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
+        got = self.receivers(names)
+        for b in bodies:
+            want = {"alice": "alice", "bob": "bob"}.get(b.split("-")[-1], "pod")
+            self.assertEqual(got[b], [want], b)
+
+        # Each session is a QsplitSession users can read and delete with kubectl; deleting
+        # bob's ends his session as if he had ended it (his `qsplit run` stops its command).
+        def resources():
+            items = json.loads(k.kubectl("get", "qsplitsessions", "-n", self.ns, "-o", "json")[1])["items"]
+            return {i["spec"]["id"]: i for i in items}
+
+        def listed():
+            r = resources()
+            ready = set(r) == {s["id"] for s in self.daemon.sessions()} and all(
+                i.get("status", {}).get("phase") == "Ready" for i in r.values())
+            forwarded = sum(q.get("forwarded", 0) for i in r.values()
+                            for q in i.get("status", {}).get("queues", []) if q["id"] == "meme-queue")
+            return r if ready and forwarded == 20 else None
+        for item in h.eventually(listed, 30, "two Ready QsplitSessions with their counts").values():
+            meme = [q for q in item["status"]["queues"] if q["id"] == "meme-queue"][0]
+            self.assertEqual(meme["original"], self.queues[MEME])
+            self.assertEqual(meme["fallback"], fallbacks[self.queues[MEME]])
+            self.assertTrue(meme["temporary"].startswith("mirrord-"), meme)
+        _, out, _ = k.kubectl("get", "qsplitsessions", "-n", self.ns)
+        self.assertRegex(out, r"session-\d+\s+local\s+deployment/memes\s+Ready")
+        bob_id = max(self.daemon.sessions(), key=lambda s: s["started_unix_ms"])["id"]
+        k.kubectl("delete", "qsplitsession", f"session-{bob_id}", "-n", self.ns)
+        bob.wait(timeout=60)  # his consumer may fail first: its queue is gone
+        self.assertNotIn(bob_id, {s["id"] for s in self.daemon.sessions()})
+        self.assertRegex(self.daemon.log(), f"session={bob_id} its QsplitSession was deleted")
+        generation = self.deployment()["metadata"]["generation"]
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 90, "the splits to end")
+        pod.terminate()
+
+        restored = self.deployment()
+        self.assertGreater(restored["metadata"]["generation"], generation)
+        want = json.loads(json.dumps(self.original["spec"]["template"]))
+        main = [c for c in want["spec"]["containers"] if c["name"] == "main"][0]
+        main["env"].append({"name": "FEATURE_X", "value": "on"})
+        self.assertEqual(restored["spec"]["template"], want)
+        self.assertNotIn("operator.metalbear.co/patched", restored["metadata"].get("labels", {}))
+        self.assertNotIn("qsplit.dev/patch", restored["metadata"].get("annotations", {}))
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+
+    def test_qsplitd_killed_mid_session_resumes_and_leaves_nothing_behind(self):
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
+        pod = self.run_pod()
+        self.daemon.kill9()
+        bodies = self.produce(["alice", "dave"] * 10)
+        self.daemon.start()  # the same data directory, as a persistent volume keeps it
+        names = ["alice", "pod"]
+        h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
+        got = self.receivers(names)
+        for b in bodies:
+            self.assertEqual(set(got[b]), {"alice" if b.endswith("alice") else "pod"}, b)
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
+        pod.terminate()
+        self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+
+    def test_bad_targets_and_denied_access_get_clear_errors(self):
+        def start_error(config):
+            path = h.write(os.path.join(self.dir, "bad.json"), json.dumps(config))
+            p = self.procs.start([h.QSPLIT, "run", "-f", path, "--", "true"], "bad",
+                                 {"QSPLIT_SERVER": self.daemon.url})
+            self.assertNotEqual(p.wait(timeout=60), 0)
+            return h.read(os.path.join(self.dir, "bad.err"))
+
+        split = {"meme-queue": {"queue_type": "SQS", "message_filter": {"a": "b"}}}
+        # A registry naming a workload that is not there.
+        k.apply(registry_yaml("ghost"), self.ns)
+        err = start_error({"target": "deployment/ghost", "feature": {"split_queues": split}})
+        self.assertRegex(err, r'deployment/ghost in namespace .*404 NotFound: deployments.apps "ghost" not found')
+        # A variable the workload does not have.
+        k.kubectl("set", "env", f"deployment/{self.name}", "-n", self.ns, "-c", "main", f"{MEME}-")
+        err = start_error({"target": f"deployment/{self.name}", "feature": {"split_queues": split}})
+        self.assertIn(MEME, err)
+        self.assertEqual(self.daemon.sessions(), [])
+        # No permission: qsplitd with an account RBAC grants nothing says so.
+        self.procs.stop_all()
+        self.procs = h.Processes(self.dir)
+        self.addCleanup(self.procs.stop_all)
+        nobody = k.kubeconfig().replace("admin.kubeconfig", "nobody.kubeconfig")
+        self.daemon = self.start_daemon(nobody)
+        err = start_error({"target": f"deployment/{self.name}", "feature": {"split_queues": split}})
+        self.assertRegex(err, r'403 Forbidden: deployments.apps "memes" is forbidden: User "nobody"')
+        self.assertRegex(self.daemon.log(), r'mirrordworkloadqueueregistries.* is forbidden')
+
+
+if __name__ == "__main__":
+    unittest.main()
