@@ -43,7 +43,10 @@ Result<void> Reflector::waitSynced(std::chrono::milliseconds timeout) const {
 Result<std::string> Reflector::list() {
   QSPLIT_ASSIGN_OR_RETURN(auto j, client_.get(path_));
   std::map<std::string, nlohmann::json> objects;
-  for (auto& item : j["items"]) objects[keyOf(item)] = std::move(item);
+  for (auto& item : j["items"]) {
+    std::string key = keyOf(item);  // first: json's assignment takes its operand by value
+    objects[key] = std::move(item);
+  }
   {
     std::lock_guard lock(mutex_);
     objects_ = std::move(objects);

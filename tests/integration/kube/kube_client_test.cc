@@ -1,0 +1,155 @@
+// KubeClient and Reflector against the real kube-apiserver of scripts/kube.sh: CRUD with the
+// server's own errors, optimistic concurrency, watches, both kinds of credentials, RBAC.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "kube/kube_client.h"
+#include "kube/reflector.h"
+#include "support/brokers.h"
+
+namespace qsplit::kube {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class KubeClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    kubeconfig_ = testing::brokerAddress("QSPLIT_KUBECONFIG", &why);
+    QSPLIT_NEED_BROKER(why);
+    client_ = connect("admin.kubeconfig");
+    ns_ = "client-" + std::to_string(std::random_device{}() % 1000000);
+    ASSERT_TRUE(client_->create("/api/v1/namespaces", {{"metadata", {{"name", ns_}}}}).has_value());
+  }
+
+  // The kubeconfig scripts/kube.sh wrote next to the admin's: admin, cert or nobody.
+  std::unique_ptr<KubeClient> connect(const std::string& file) {
+    std::string path = kubeconfig_.substr(0, kubeconfig_.rfind('/') + 1) + file;
+    auto config = loadKubeconfig(path);
+    EXPECT_TRUE(config.has_value()) << config.error().message();
+    auto client = KubeClient::create(*config);
+    EXPECT_TRUE(client.has_value());
+    return std::move(client).value();
+  }
+
+  std::string configMaps() const { return "/api/v1/namespaces/" + ns_ + "/configmaps"; }
+  json configMap(const std::string& name, const std::string& value) const {
+    return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}},
+            {"data", {{"queue", value}}}};
+  }
+
+  std::string kubeconfig_;
+  std::unique_ptr<KubeClient> client_;
+  std::string ns_;
+};
+
+TEST_F(KubeClientTest, CreateGetPatchReplaceDeleteWithTheServersErrors) {
+  auto created = client_->create(configMaps(), configMap("queues", "memes"));
+  ASSERT_TRUE(created.has_value()) << created.error().message();
+  auto again = client_->create(configMaps(), configMap("queues", "memes"));
+  ASSERT_FALSE(again.has_value());
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+
+  auto patched = client_->patch(configMaps() + "/queues", {{"data", {{"queue", "ads"}}}});
+  ASSERT_TRUE(patched.has_value()) << patched.error().message();
+  EXPECT_EQ((*patched)["data"]["queue"], "ads");
+
+  // A replace that carries the version read before the patch is refused: someone changed it.
+  json stale = *created;
+  stale["data"]["queue"] = "stale";
+  auto conflict = client_->replace(configMaps() + "/queues", stale);
+  ASSERT_FALSE(conflict.has_value());
+  EXPECT_EQ(conflict.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(conflict.error().message().find("409 Conflict"), std::string::npos) << conflict.error().message();
+  json fresh = *patched;
+  fresh["data"]["queue"] = "fresh";
+  ASSERT_TRUE(client_->replace(configMaps() + "/queues", fresh).has_value());
+
+  ASSERT_TRUE(client_->remove(configMaps() + "/queues").has_value());
+  auto gone = client_->get(configMaps() + "/queues");
+  ASSERT_FALSE(gone.has_value());
+  EXPECT_EQ(gone.error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(gone.error().message(), "GET " + configMaps() + "/queues: 404 NotFound: configmaps \"queues\" not found");
+}
+
+TEST_F(KubeClientTest, AWatchSeesEveryChangeInOrderUntilTheServerEndsIt) {
+  auto list = client_->get(configMaps());
+  ASSERT_TRUE(list.has_value());
+  std::string version = (*list)["metadata"]["resourceVersion"];
+  std::vector<std::string> events;
+  std::mutex mutex;
+  std::thread watcher([&] {
+    auto end = client_->watch(configMaps(), version, 3s, [&](WatchEvent e) {
+      std::lock_guard lock(mutex);
+      if (e.type != "BOOKMARK") events.push_back(e.type + " " + e.object["data"].value("queue", ""));
+    });
+    ASSERT_TRUE(end.has_value()) << end.error().message();
+    EXPECT_EQ(*end, WatchEnd::kTimeout);
+  });
+  ASSERT_TRUE(client_->create(configMaps(), configMap("w", "one")).has_value());
+  ASSERT_TRUE(client_->patch(configMaps() + "/w", {{"data", {{"queue", "two"}}}}).has_value());
+  ASSERT_TRUE(client_->remove(configMaps() + "/w").has_value());
+  watcher.join();
+  EXPECT_EQ(events, (std::vector<std::string>{"ADDED one", "MODIFIED two", "DELETED two"}));
+}
+
+TEST_F(KubeClientTest, ACancelledWatchEndsAtOnce) {
+  std::atomic<bool> cancel{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(300ms);
+    cancel = true;
+  });
+  auto started = std::chrono::steady_clock::now();
+  auto end = client_->watch(configMaps(), "0", 60s, [](WatchEvent) {}, &cancel);
+  stopper.join();
+  ASSERT_TRUE(end.has_value()) << end.error().message();
+  EXPECT_EQ(*end, WatchEnd::kCancelled);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 30s);
+}
+
+TEST_F(KubeClientTest, AReflectorKeepsALiveCopyOfACollection) {
+  ASSERT_TRUE(client_->create(configMaps(), configMap("before", "a")).has_value());
+  std::atomic<int> changes{0};
+  Reflector reflector(*client_, configMaps(), [&] { ++changes; }, 5s);
+  ASSERT_TRUE(reflector.waitSynced(10s).has_value());
+  auto names = [&] {
+    std::set<std::string> out;
+    for (const auto& item : reflector.items()) out.insert(item["metadata"]["name"]);
+    return out;
+  };
+  EXPECT_TRUE(names().count("before"));
+  ASSERT_TRUE(client_->create(configMaps(), configMap("after", "b")).has_value());
+  ASSERT_TRUE(client_->remove(configMaps() + "/before").has_value());
+  for (int i = 0; i < 100 && (names().count("before") || !names().count("after")); ++i)
+    std::this_thread::sleep_for(100ms);
+  EXPECT_FALSE(names().count("before"));
+  EXPECT_TRUE(names().count("after"));
+  EXPECT_GE(changes.load(), 2);
+}
+
+TEST_F(KubeClientTest, AClientCertificateAuthenticatesAsWellAsAToken) {
+  auto cert = connect("cert.kubeconfig");
+  auto ns = cert->get("/api/v1/namespaces/" + ns_);
+  ASSERT_TRUE(ns.has_value()) << ns.error().message();
+  EXPECT_EQ((*ns)["metadata"]["name"], ns_);
+}
+
+TEST_F(KubeClientTest, ForbiddenNamesTheUserAndWhatWasRefused) {
+  auto nobody = connect("nobody.kubeconfig");
+  auto denied = nobody->get(configMaps());
+  ASSERT_FALSE(denied.has_value());
+  EXPECT_EQ(denied.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(denied.error().message().find(
+                "403 Forbidden: configmaps is forbidden: User \"nobody\" cannot list resource \"configmaps\""),
+            std::string::npos)
+      << denied.error().message();
+}
+
+}  // namespace
+}  // namespace qsplit::kube
