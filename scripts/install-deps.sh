@@ -40,6 +40,7 @@ fi
 # the tests' independent SQS client; moto is one of the two SQS servers (scripts/sqs.sh).
 python_packages=()
 python3 -c 'import boto3' >/dev/null 2>&1 || python_packages+=(boto3)
+python3 -c 'import yaml' >/dev/null 2>&1 || python_packages+=(pyyaml)  # reads helm's output
 python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1 || python_packages+=('moto[server]')
 if [ ${#python_packages[@]} -gt 0 ]; then
   echo "install-deps: installing ${python_packages[*]} from PyPI"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# kube.sh start|stop|env: a real kube-apiserver with etcd on free 127.0.0.1 ports, for tests.
+# kube.sh start|stop|env: a real kube-apiserver with etcd on free 127.0.0.1 ports, for tests,
+# with kubectl and helm as the tests' independent clients.
 #   start  builds kube-apiserver from the published Go modules into $QSPLIT_CACHE once (no
 #          prebuilt binary can be fetched here), starts Debian's etcd and the API server with
 #          certificates made here, waits until it is ready, writes kubeconfigs, prints the env
@@ -16,6 +17,7 @@ source "$(dirname "$0")/lib.sh"
 
 VERSION=1.36.3
 STAGING=v0.36.3
+HELM_VERSION=v3.22.0
 KUBE=$QSPLIT_CACHE/kube-$VERSION
 DIR=$QSPLIT_RUN/kube
 
@@ -26,14 +28,27 @@ build() {
   local targets=()
   [ -x "$KUBE/bin/kube-apiserver" ] || targets+=(kube-apiserver)
   command -v kubectl >/dev/null 2>&1 || [ -x "$KUBE/bin/kubectl" ] || targets+=(kubectl)
-  [ ${#targets[@]} -eq 0 ] && return 0
-  echo "kube.sh: building ${targets[*]} $VERSION from the Go module proxy into $KUBE" >&2
+  local helm=0
+  command -v helm >/dev/null 2>&1 || [ -x "$KUBE/bin/helm" ] || helm=1
+  [ ${#targets[@]} -eq 0 ] && [ $helm -eq 0 ] && return 0
   export GOTOOLCHAIN=local CGO_ENABLED=0 GOFLAGS=-buildvcs=false
   mkdir -p "$KUBE/src" "$KUBE/bin"
-  if ! (go_build "${targets[@]}") > "$KUBE/build.log" 2>&1; then
-    tail -30 "$KUBE/build.log" >&2
-    echo "kube.sh: the build failed (log: $KUBE/build.log)" >&2
-    return 1
+  if [ ${#targets[@]} -gt 0 ]; then
+    echo "kube.sh: building ${targets[*]} $VERSION from the Go module proxy into $KUBE" >&2
+    if ! (go_build "${targets[@]}") > "$KUBE/build.log" 2>&1; then
+      tail -30 "$KUBE/build.log" >&2
+      echo "kube.sh: the build failed (log: $KUBE/build.log)" >&2
+      return 1
+    fi
+  fi
+  if [ $helm -eq 1 ]; then
+    # Helm renders the chart in the tests; its module builds with a plain `go install`.
+    echo "kube.sh: building helm $HELM_VERSION from the Go module proxy into $KUBE" >&2
+    if ! GOBIN="$KUBE/bin" go install -trimpath -ldflags "-s -w" \
+        "helm.sh/helm/v3/cmd/helm@$HELM_VERSION" > "$KUBE/helm-build.log" 2>&1; then
+      tail -30 "$KUBE/helm-build.log" >&2
+      return 1
+    fi
   fi
 }
 
@@ -59,8 +74,9 @@ go_build() {
   done
 }
 
-kubectl_path() {
-  if [ -x "$KUBE/bin/kubectl" ]; then echo "$KUBE/bin/kubectl"; else command -v kubectl; fi
+# A tool built here, else the machine's.
+tool_path() {
+  if [ -x "$KUBE/bin/$1" ]; then echo "$KUBE/bin/$1"; else command -v "$1"; fi
 }
 
 # A CA, the server's certificate for 127.0.0.1, and a client certificate for an admin.
@@ -154,7 +170,8 @@ start() {
   kubeconfig "$DIR/nobody.kubeconfig" "    token: nobody-token"
   {
     echo "QSPLIT_KUBECONFIG=$DIR/admin.kubeconfig"
-    echo "QSPLIT_KUBECTL=$(kubectl_path)"
+    echo "QSPLIT_KUBECTL=$(tool_path kubectl)"
+    echo "QSPLIT_HELM=$(tool_path helm)"
   } > "$DIR/env"
   cat "$DIR/env"
 }

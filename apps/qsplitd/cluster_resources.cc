@@ -19,13 +19,17 @@ std::string nameOf(const nlohmann::json& item) {
 }  // namespace
 
 ClusterResources::ClusterResources(kube::KubeClient& client, const std::string& workload_namespace,
-                                   const std::string& operator_namespace)
+                                   const std::string& operator_namespace, bool sqs, bool kafka)
     : client_(client), set_(std::make_shared<const config::ResourceSet>()) {
+  std::vector<std::string> paths;
+  if (sqs) paths.push_back(collection("v1alpha", workload_namespace, "mirrordworkloadqueueregistries"));
+  if (kafka) {
+    paths.push_back(collection("v1alpha", workload_namespace, "mirrordkafkatopicsconsumers"));
+    paths.push_back(collection("v1alpha", operator_namespace, "mirrordkafkaclientconfigs"));
+  }
+  if (sqs || kafka) paths.push_back(collection("v1", workload_namespace, "mirrordsplitconfigs"));
   auto changed = [this] { dirty_ = true; };
-  for (auto path : {collection("v1alpha", workload_namespace, "mirrordworkloadqueueregistries"),
-                    collection("v1alpha", workload_namespace, "mirrordkafkatopicsconsumers"),
-                    collection("v1", workload_namespace, "mirrordsplitconfigs"),
-                    collection("v1alpha", operator_namespace, "mirrordkafkaclientconfigs")})
+  for (const auto& path : paths)
     reflectors_.push_back(std::make_unique<kube::Reflector>(client_, path, changed));
 }
 

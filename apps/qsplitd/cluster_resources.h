@@ -18,8 +18,9 @@ namespace qsplit::daemon {
 
 class ClusterResources {
  public:
+  // Only the kinds of the enabled brokers are watched (their CRDs are installed with them).
   ClusterResources(kube::KubeClient& client, const std::string& workload_namespace,
-                   const std::string& operator_namespace);
+                   const std::string& operator_namespace, bool sqs, bool kafka);
   // Waits for the first list of each kind (a kind whose CRD is not installed counts as
   // empty after the wait, with a warning).
   void waitSynced(std::chrono::milliseconds timeout);

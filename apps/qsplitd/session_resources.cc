@@ -18,9 +18,9 @@ std::string phaseOf(const std::string& state) {
 
 }  // namespace
 
-SessionResources::SessionResources(kube::KubeClient& client, std::string namespace_,
+SessionResources::SessionResources(kube::KubeClient& client, std::string ns,
                                    control::SessionManager& sessions)
-    : client_(client), namespace_(std::move(namespace_)), sessions_(sessions),
+    : client_(client), namespace_(std::move(ns)), sessions_(sessions),
       reflector_(client, kApi + namespace_ + "/qsplitsessions", [] {}) {}
 
 std::string SessionResources::path(const std::string& id) const {

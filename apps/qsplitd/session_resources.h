@@ -15,7 +15,7 @@ namespace qsplit::daemon {
 
 class SessionResources {
  public:
-  SessionResources(kube::KubeClient& client, std::string namespace_,
+  SessionResources(kube::KubeClient& client, std::string ns,
                    control::SessionManager& sessions);
   // Once a second, on the main thread: creates, updates and deletes resources to match the
   // sessions, and ends each session whose resource someone deleted.

@@ -9,6 +9,8 @@ import time
 import harness as h
 
 KUBECTL = os.environ.get("QSPLIT_KUBECTL") or "kubectl"
+HELM = os.environ.get("QSPLIT_HELM") or "helm"
+CHART = os.path.join(h.SOURCE, "deploy/helm/qsplit")
 CRDS = os.path.join(h.SOURCE, "deploy/crds")
 
 
@@ -37,6 +39,25 @@ def apply(yaml_text, namespace=None, check=True):
 def install_crds():
     kubectl("apply", "-f", CRDS)
     kubectl("wait", "--for", "condition=established", "--timeout=60s", "-f", CRDS)
+
+
+def helm_template(namespace, *sets):
+    """The chart rendered by helm, as a list of documents (dicts)."""
+    import yaml
+    args = [HELM, "template", "qsplit", CHART, "--namespace", namespace]
+    for s in sets:
+        args += ["--set", s]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise AssertionError(f"helm template: {p.stderr}")
+    return p.stdout, [d for d in yaml.safe_load_all(p.stdout) if d]
+
+
+def service_account_kubeconfig(namespace, account, path):
+    """A kubeconfig that authenticates as `account` with a token the API server issues."""
+    token = kubectl("create", "token", account, "-n", namespace)[1].strip()
+    text = h.read(kubeconfig()).replace("token: admin-token", f"token: {token}")
+    return h.write(path, text)
 
 
 def namespace(prefix):

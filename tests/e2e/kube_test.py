@@ -63,6 +63,36 @@ spec:
 """, self.ns)
         self.assertIn("spec.queues[0].appConfig: Required value", err)
 
+    def test_the_chart_installs_what_its_values_enable(self):
+        _, docs = k.helm_template(self.ns, "operator.sqsSplitting=true",
+                                  "sa.roleArn=arn:aws:iam::1:role/qsplit", "operator.logLevel=debug")
+        crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
+                      if d["kind"] == "CustomResourceDefinition")
+        self.assertEqual(crds, ["mirrordsplitconfigs", "mirrordsqssessions",
+                                "mirrordworkloadqueueregistries", "qsplitsessions"])
+        account = [d for d in docs if d["kind"] == "ServiceAccount"][0]
+        self.assertEqual(account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+                         "arn:aws:iam::1:role/qsplit")
+        deployment = [d for d in docs if d["kind"] == "Deployment"][0]
+        env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        self.assertEqual(env["OPERATOR_SQS_SPLITTING"], "true")
+        self.assertEqual(env["OPERATOR_KAFKA_SPLITTING"], "false")
+        self.assertEqual(env["OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT"], "60000")
+        self.assertEqual(env["OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT"],
+                         "mirrord-tmp-{{RANDOM}}{{FALLBACK}}{{ORIGINAL_TOPIC}}")
+        self.assertEqual(env["RUST_LOG"], "debug")
+        _, docs = k.helm_template(self.ns, "operator.kafkaSplitting=true")
+        crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
+                      if d["kind"] == "CustomResourceDefinition")
+        self.assertEqual(crds, ["mirrordkafkaclientconfigs", "mirrordkafkaephemeraltopics",
+                                "mirrordkafkatopicsconsumers", "mirrordsplitconfigs", "qsplitsessions"])
+        # Everything the chart renders applies on the API server as it is.
+        text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true", "operator.kafkaSplitting=true",
+                                  "operator.persistence.enabled=true", "tokens=x")
+        k.apply(text)
+        self.assertEqual(k.get("deployment", "qsplit", self.ns)["spec"]["template"]["spec"]
+                         ["serviceAccountName"], "qsplit")
+
 
 def deployment_yaml(name, meme_queue):
     return f"""apiVersion: apps/v1
@@ -297,6 +327,34 @@ splitting:
         pod.terminate()
         self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
         h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+
+    def test_the_charts_service_account_may_do_all_a_session_needs_and_no_more(self):
+        text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true")
+        k.apply(text)
+        account = f"system:serviceaccount:{self.ns}:qsplit"
+        for verb, resource, allowed in [("update", "deployments", "yes"), ("delete", "deployments", "no"),
+                                        ("get", "secrets", "no"), ("create", "configmaps", "no"),
+                                        ("delete", "qsplitsessions.qsplit.dev", "yes")]:
+            code, out, _ = k.kubectl("auth", "can-i", verb, resource, "-n", self.ns, "--as", account,
+                                     check=False)
+            self.assertEqual(out.strip(), allowed, f"{verb} {resource}")
+        self.procs.stop_all()
+        self.procs = h.Processes(self.dir)
+        self.addCleanup(self.procs.stop_all)
+        config = k.service_account_kubeconfig(self.ns, "qsplit", os.path.join(self.dir, "sa.kubeconfig"))
+        self.daemon = self.start_daemon(config)
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
+        fallback = self.fallbacks()[self.queues[MEME]]
+        self.assertEqual(self.template_env()[MEME], {"name": MEME, "value": fallback})
+        self.assertTrue(h.eventually(lambda: "session-" in k.kubectl("get", "qsplitsessions", "-n", self.ns)[1],
+                                     30, "the session's resource"))
+        body = self.produce(["alice"])[0]
+        h.eventually(lambda: body in self.receivers(["alice"]), 60, "alice's message")
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
+        self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
+        self.assertNotIn("forbidden", self.daemon.log())
 
     def test_bad_targets_and_denied_access_get_clear_errors(self):
         def start_error(config):

@@ -19,8 +19,8 @@ namespace qsplit::control {
 // Thread-safe.
 class KubeWorkloads final : public Workloads {
  public:
-  KubeWorkloads(kube::KubeClient& client, std::string namespace_)
-      : client_(client), namespace_(std::move(namespace_)) {}
+  KubeWorkloads(kube::KubeClient& client, std::string ns)
+      : client_(client), namespace_(std::move(ns)) {}
 
   Result<void> load() override { return ok(); }  // the cluster holds the patches
   Result<void> keepPatchesTo(const std::set<std::string>& live_queues) override;
