@@ -14,20 +14,11 @@ LIBS=$QSPLIT_CACHE/kafka-$VERSION
 DIR=$QSPLIT_RUN/kafka
 
 fetch() {
-  [ -f "$LIBS/.complete" ] && return 0
-  echo "kafka.sh: fetching Apache Kafka $VERSION from Maven Central into $LIBS" >&2
-  mkdir -p "$LIBS"
-  mvn -B -q -f "$QSPLIT_ROOT/scripts/maven/kafka-pom.xml" \
-    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-    -DoutputDirectory="$LIBS" -DincludeScope=runtime >&2
-  touch "$LIBS/.complete"
+  maven_fetch "Apache Kafka $VERSION" kafka-pom.xml "$LIBS"
 }
 
 start() {
-  if [ -f "$DIR/pid" ] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; then
-    cat "$DIR/env"
-    return 0
-  fi
+  running_env "$DIR/pid" "$DIR/env" && return 0
   fetch
   rm -rf "$DIR"
   mkdir -p "$DIR/data"

@@ -119,10 +119,7 @@ EOF
 }
 
 start() {
-  if [ -f "$DIR/apiserver.pid" ] && kill -0 "$(cat "$DIR/apiserver.pid")" 2>/dev/null; then
-    cat "$DIR/env"
-    return 0
-  fi
+  running_env "$DIR/apiserver.pid" "$DIR/env" && return 0
   build
   rm -rf "$DIR"
   mkdir -p "$DIR"

@@ -33,6 +33,24 @@ stop_pid() {
   rm -f "$file"
 }
 
+# running_env PIDFILE ENVFILE: when PIDFILE's process runs, prints ENVFILE and succeeds (a
+# server started earlier is reused).
+running_env() {
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null && cat "$2"
+}
+
+# maven_fetch NAME POM DEST: the runtime jars of scripts/maven/POM, copied once into DEST.
+maven_fetch() {
+  local name=$1 pom=$2 dest=$3
+  [ -f "$dest/.complete" ] && return 0
+  echo "fetching $name from Maven Central into $dest" >&2
+  mkdir -p "$dest"
+  mvn -B -q -f "$QSPLIT_ROOT/scripts/maven/$pom" \
+    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+    -DoutputDirectory="$dest" -DincludeScope=runtime >&2
+  touch "$dest/.complete"
+}
+
 QSPLIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QSPLIT_CACHE=${QSPLIT_CACHE:-$HOME/.cache/qsplit}
 QSPLIT_RUN=${QSPLIT_RUN:-$QSPLIT_ROOT/build/run}

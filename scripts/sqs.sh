@@ -21,13 +21,7 @@ EMQ_LIBS=$QSPLIT_CACHE/elasticmq-$EMQ_VERSION
 DIR=$QSPLIT_RUN/sqs
 
 fetch() {
-  [ -f "$EMQ_LIBS/.complete" ] && return 0
-  echo "sqs.sh: fetching ElasticMQ $EMQ_VERSION from Maven Central into $EMQ_LIBS" >&2
-  mkdir -p "$EMQ_LIBS"
-  mvn -B -q -f "$QSPLIT_ROOT/scripts/maven/elasticmq-pom.xml" \
-    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-    -DoutputDirectory="$EMQ_LIBS" -DincludeScope=runtime >&2
-  touch "$EMQ_LIBS/.complete"
+  maven_fetch "ElasticMQ $EMQ_VERSION" elasticmq-pom.xml "$EMQ_LIBS"
 }
 
 # launch_elasticmq NAME PORT [EXTRA_CONFIG_LINE]
@@ -59,10 +53,7 @@ launch_moto() {
 }
 
 start() {
-  if [ -f "$DIR/elasticmq.pid" ] && kill -0 "$(cat "$DIR/elasticmq.pid")" 2>/dev/null; then
-    cat "$DIR/env"
-    return 0
-  fi
+  running_env "$DIR/elasticmq.pid" "$DIR/env" && return 0
   fetch
   rm -rf "$DIR"
   mkdir -p "$DIR"

@@ -115,7 +115,7 @@ Result<config::ContainerEnv> LocalWorkloads::env(const std::string& name) {
 
 std::unique_ptr<core::WorkloadPatcher> LocalWorkloads::patcher(
     const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) {
-  return std::make_unique<LocalPatcher>(*this, workload, std::move(places), timeout);
+  return std::make_unique<PlacesPatcher<LocalWorkloads>>(*this, workload, std::move(places), timeout);
 }
 
 Result<WorkloadView> LocalWorkloads::view(const std::string& name) const {

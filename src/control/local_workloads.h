@@ -22,12 +22,6 @@
 
 namespace qsplit::control {
 
-struct WorkloadPatch {
-  std::string original;     // the queue the workload reads when unpatched
-  std::string replacement;  // the fallback queue it reads while split
-  std::vector<config::SqsNamePlace> places;
-};
-
 // What `qsplit exec` runs: the environment's queue variables at `generation`.
 struct WorkloadView {
   std::string name;
@@ -95,27 +89,6 @@ class LocalWorkloads final : public Workloads {
   std::condition_variable changed_;
   std::map<std::string, Workload> workloads_;
   bool closed_ = false;
-};
-
-// The engine's WorkloadPatcher for one original queue of one local workload.
-class LocalPatcher final : public core::WorkloadPatcher {
- public:
-  LocalPatcher(LocalWorkloads& workloads, std::string workload,
-               std::vector<config::SqsNamePlace> places, Duration timeout)
-      : workloads_(workloads), workload_(std::move(workload)), places_(std::move(places)),
-        timeout_(timeout) {}
-  Result<void> patch(const std::string& original, const std::string& replacement) override {
-    return workloads_.patch(workload_, {original, replacement, places_}, timeout_);
-  }
-  Result<void> restore(const std::string& original) override {
-    return workloads_.restore(workload_, original, timeout_);
-  }
-
- private:
-  LocalWorkloads& workloads_;
-  std::string workload_;
-  std::vector<config::SqsNamePlace> places_;
-  Duration timeout_;
 };
 
 }  // namespace qsplit::control

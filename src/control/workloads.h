@@ -15,6 +15,12 @@
 
 namespace qsplit::control {
 
+struct WorkloadPatch {
+  std::string original;     // the queue the workload reads when unpatched
+  std::string replacement;  // the fallback queue it reads while split
+  std::vector<config::SqsNamePlace> places;
+};
+
 class Workloads {
  public:
   virtual ~Workloads() = default;
@@ -28,6 +34,29 @@ class Workloads {
   // The engine's patcher for one original queue of `workload`, read at `places`.
   virtual std::unique_ptr<core::WorkloadPatcher> patcher(
       const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) = 0;
+};
+
+// The engine's WorkloadPatcher for one original queue of one workload of `W` (which has
+// patch(name, WorkloadPatch, timeout) and restore(name, original, timeout)).
+template <class W>
+class PlacesPatcher final : public core::WorkloadPatcher {
+ public:
+  PlacesPatcher(W& workloads, std::string workload, std::vector<config::SqsNamePlace> places,
+                Duration timeout)
+      : workloads_(workloads), workload_(std::move(workload)), places_(std::move(places)),
+        timeout_(timeout) {}
+  Result<void> patch(const std::string& original, const std::string& replacement) override {
+    return workloads_.patch(workload_, {original, replacement, places_}, timeout_);
+  }
+  Result<void> restore(const std::string& original) override {
+    return workloads_.restore(workload_, original, timeout_);
+  }
+
+ private:
+  W& workloads_;
+  std::string workload_;
+  std::vector<config::SqsNamePlace> places_;
+  Duration timeout_;
 };
 
 }  // namespace qsplit::control

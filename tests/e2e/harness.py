@@ -31,6 +31,21 @@ def require(variable):
     raise unittest.SkipTest(f"{variable} is not set")
 
 
+def elasticmq(test):
+    """ElasticMQ's endpoint and a boto3 client for `test`, with the environment the consumers
+    (tests/support/queue_consumer.py) and qsplitd read; sets test.dir and test.procs too."""
+    import boto3
+    endpoint = require("QSPLIT_ELASTICMQ_ENDPOINT")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
+    os.environ.setdefault("AWS_REGION", "us-east-1")
+    os.environ["QSPLIT_SQS_TEST_ENDPOINT"] = endpoint
+    test.dir = tempdir(test.id().split(".")[-1])
+    test.procs = Processes(test.dir)
+    test.addCleanup(lambda: test.procs.stop_all())
+    return endpoint, boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+
+
 def eventually(check, timeout=60, what="the condition"):
     until = time.time() + timeout
     while True:

@@ -7,7 +7,6 @@ import os
 import signal
 import unittest
 
-import boto3
 
 import harness as h
 import kube as k
@@ -151,14 +150,7 @@ spec:
 class KubeMode(unittest.TestCase):
     def setUp(self):
         k.kubeconfig()
-        self.endpoint = h.require("QSPLIT_ELASTICMQ_ENDPOINT")
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
-        os.environ["QSPLIT_SQS_TEST_ENDPOINT"] = self.endpoint
-        self.sqs = boto3.client("sqs", endpoint_url=self.endpoint, region_name="us-east-1")
-        self.dir = h.tempdir(self.id().split(".")[-1])
-        self.procs = h.Processes(self.dir)
-        self.addCleanup(self.procs.stop_all)
+        self.endpoint, self.sqs = h.elasticmq(self)
         k.install_crds()
         self.ns = k.namespace("memes")
         self.name = "memes"

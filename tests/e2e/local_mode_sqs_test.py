@@ -9,7 +9,6 @@ import threading
 import time
 import unittest
 
-import boto3
 
 import harness as h
 
@@ -18,15 +17,7 @@ VAR = "INCOMING_MEME_QUEUE_NAME"
 
 class LocalModeSqs(unittest.TestCase):
     def setUp(self):
-        self.endpoint = h.require("QSPLIT_ELASTICMQ_ENDPOINT")
-        os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
-        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
-        os.environ.setdefault("AWS_REGION", "us-east-1")
-        os.environ["QSPLIT_SQS_TEST_ENDPOINT"] = self.endpoint
-        self.sqs = boto3.client("sqs", endpoint_url=self.endpoint, region_name="us-east-1")
-        self.dir = h.tempdir(self.id().split(".")[-1])
-        self.procs = h.Processes(self.dir)
-        self.addCleanup(self.procs.stop_all)
+        self.endpoint, self.sqs = h.elasticmq(self)
         self.workload = h.unique("memes")
         self.queue = h.unique("meme-queue")
         self.queue_url = self.sqs.create_queue(QueueName=self.queue)["QueueUrl"]

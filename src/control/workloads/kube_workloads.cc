@@ -32,26 +32,6 @@ Result<json> unpatched(json workload, const ConfigMapReader& read) {
   return workload;
 }
 
-class KubePatcher final : public core::WorkloadPatcher {
- public:
-  KubePatcher(KubeWorkloads& workloads, std::string workload,
-              std::vector<config::SqsNamePlace> places, Duration timeout)
-      : workloads_(workloads), workload_(std::move(workload)), places_(std::move(places)),
-        timeout_(timeout) {}
-  Result<void> patch(const std::string& original, const std::string& replacement) override {
-    return workloads_.patch(workload_, places_, original, replacement, timeout_);
-  }
-  Result<void> restore(const std::string& original) override {
-    return workloads_.restore(workload_, original, timeout_);
-  }
-
- private:
-  KubeWorkloads& workloads_;
-  std::string workload_;
-  std::vector<config::SqsNamePlace> places_;
-  Duration timeout_;
-};
-
 int64_t number(const json& object, const char* key) {
   return object.contains(key) && object[key].is_number() ? object[key].get<int64_t>() : 0;
 }
@@ -95,7 +75,7 @@ Result<config::ContainerEnv> KubeWorkloads::env(const std::string& workload) {
 
 std::unique_ptr<core::WorkloadPatcher> KubeWorkloads::patcher(
     const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) {
-  return std::make_unique<KubePatcher>(*this, workload, std::move(places), timeout);
+  return std::make_unique<PlacesPatcher<KubeWorkloads>>(*this, workload, std::move(places), timeout);
 }
 
 Result<std::optional<int64_t>> KubeWorkloads::update(
@@ -142,15 +122,14 @@ Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t ge
   }
 }
 
-Result<void> KubeWorkloads::patch(const std::string& workload,
-                                  const std::vector<config::SqsNamePlace>& places,
-                                  const std::string& original, const std::string& replacement,
+Result<void> KubeWorkloads::patch(const std::string& workload, WorkloadPatch patch,
                                   Duration timeout) {
   QSPLIT_ASSIGN_OR_RETURN(auto generation, update(workload, [&](json& object, const config::ContainerEnv& env) {
-    return patchTemplate(object, env, places, original, replacement);
+    return patchTemplate(object, env, patch.places, patch.original, patch.replacement);
   }));
-  logger("workloads")->info("workload={} queue={} patched to {} (generation {})", workload, original,
-                            replacement, generation ? std::to_string(*generation) : "unchanged");
+  logger("workloads")->info("workload={} queue={} patched to {} (generation {})", workload,
+                            patch.original, patch.replacement,
+                            generation ? std::to_string(*generation) : "unchanged");
   if (!generation) return ok();
   return awaitRollout(workload, *generation, timeout);
 }

@@ -31,8 +31,7 @@ class KubeWorkloads final : public Workloads {
 
   // Points `places` at `replacement` and waits up to `timeout` until at least one pod of
   // the new template is ready (no wait when the workload has no replicas).
-  Result<void> patch(const std::string& workload, const std::vector<config::SqsNamePlace>& places,
-                     const std::string& original, const std::string& replacement, Duration timeout);
+  Result<void> patch(const std::string& workload, WorkloadPatch patch, Duration timeout);
   Result<void> restore(const std::string& workload, const std::string& original, Duration timeout);
 
   const std::string& namespace_name() const { return namespace_; }
