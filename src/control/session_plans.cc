@@ -2,6 +2,7 @@
 // target, resolved from the custom resources and the workload's environment.
 #include <algorithm>
 
+#include "config/split_config_legacy.h"
 #include "control/sessions_internal.h"
 
 namespace qsplit::control {
@@ -15,10 +16,28 @@ std::optional<config::QueueType> registryType(const std::string& queue_type) {
 
 }  // namespace
 
+Result<std::shared_ptr<const config::ResourceSet>> SessionManager::resourcesFor(
+    const std::string& workload, const config::ContainerEnv& env) {
+  auto resources = resources_();
+  std::string name = workload.substr(workload.find('/') + 1);
+  for (const auto& r : resources->registries)
+    if (r.consumer.name == name) return resources;
+  for (const auto& c : resources->topics_consumers)
+    if (c.consumer_name == name) return resources;
+  QSPLIT_ASSIGN_OR_RETURN(const config::SplitConfig* split_config,
+                          config::findSplitConfig(*resources, workload));
+  if (!split_config) return resources;
+  QSPLIT_ASSIGN_OR_RETURN(auto legacy, config::legacyResources(*split_config, env));
+  auto extended = std::make_shared<config::ResourceSet>(*resources);
+  if (legacy.registry) extended->registries.push_back(std::move(*legacy.registry));
+  if (legacy.consumer) extended->topics_consumers.push_back(std::move(*legacy.consumer));
+  return std::shared_ptr<const config::ResourceSet>(std::move(extended));
+}
+
 Result<std::vector<SessionManager::Plan>> SessionManager::plan(const config::UserConfig& user,
                                                                const std::string& workload,
                                                                const config::ContainerEnv& env) {
-  auto resources = resources_();
+  QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
   std::string name = workload.substr(workload.find('/') + 1);
   const config::WorkloadQueueRegistry* registry = nullptr;
   for (const auto& r : resources->registries)
@@ -28,7 +47,8 @@ Result<std::vector<SessionManager::Plan>> SessionManager::plan(const config::Use
     if (c.consumer_name == name) consumer = &c;
   if (!registry && !consumer)
     return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry or MirrordKafkaTopicsConsumer "
-                                      "has consumer " + name + " (target " + workload + ")");
+                                      "has consumer " + name + ", and no MirrordSplitConfig targets " +
+                                      workload);
   // Every queue id the user names must be declared for the target, with its type.
   std::vector<std::pair<std::string, config::QueueType>> declared;
   if (registry)

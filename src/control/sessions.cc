@@ -282,9 +282,20 @@ Result<QueueVariables> SessionManager::queueVariables(const std::string& workloa
           vars.names.push_back(source.variable);
         }
   }
+  // A MirrordSplitConfig's references, for a workload no legacy resource names.
+  for (const auto& c : resources->split_configs) {
+    if (found || c.target_ref.name != name) continue;
+    for (const auto& q : c.queues)
+      for (const auto& [key, refs] : q.app_config)
+        for (const auto& ref : refs) {
+          if (ref.env) vars.names.push_back(*ref.env);
+          if (ref.env_like) vars.patterns.push_back(*ref.env_like);
+        }
+    found = true;
+  }
   if (!found)
-    return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry or MirrordKafkaTopicsConsumer "
-                                      "has consumer " + name + " (workload " + workload + ")");
+    return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry, MirrordKafkaTopicsConsumer or "
+                                      "MirrordSplitConfig names " + workload);
   return vars;
 }
 

@@ -133,6 +133,10 @@ class SessionManager {
   Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload_name,
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);
+  // The current resources, plus the legacy form of the workload's MirrordSplitConfig when
+  // no legacy resource names the workload.
+  Result<std::shared_ptr<const config::ResourceSet>> resourcesFor(const std::string& workload,
+                                                                  const config::ContainerEnv& env);
   Result<void> endLocked(const std::string& id, const std::string& reason);
   Result<void> saveSession(const Session& s);
   Result<void> saveSplit(const Split& split);

@@ -126,7 +126,7 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
   if (plan.type != config::QueueType::kKafka)
     return fail(ErrorCode::kFailedPrecondition, "qsplitd does not split this queue type");
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
-  auto resources = resources_();
+  QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
   QSPLIT_ASSIGN_OR_RETURN(Plan fresh, kafkaPlan(*resources, workload.substr(workload.find('/') + 1),
                                                 plan.queue_id, env));
   if (fresh.original.name != plan.original.name)

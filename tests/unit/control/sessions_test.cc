@@ -149,6 +149,54 @@ TEST_F(SessionsTest, ASessionGetsItsMessagesAndItsEndRestoresTheWorkload) {
   EXPECT_TRUE(temporaries().empty());
 }
 
+// The current resource alone, with no legacy registry: the same session flow serves it.
+constexpr char kSplitConfig[] = R"(apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata: {name: app}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: app}
+  restart: {timeout: 30}
+  queues:
+  - id: orders
+    kind: sqs
+    appConfig:
+      queue: [{env: ORDERS, containers: [main]}]
+)";
+
+TEST_F(SessionsTest, ATargetDescribedOnlyByAMirrordSplitConfigIsSplit) {
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(kSplitConfig, "split.yaml")).value());
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  std::string fallback = manager_->queues()[0].split.fallback;
+  EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), fallback);
+  EXPECT_EQ(manager_->queueVariables("deployment/app")->names, std::vector<std::string>{"ORDERS"});
+  produce("alice", "for-alice");
+  std::vector<std::string> got;
+  ASSERT_TRUE(testing::eventually([&] {
+    for (auto& b : drain(session->queues[0].temporary)) got.push_back(b);
+    return !got.empty();
+  }));
+  EXPECT_EQ(got, std::vector<std::string>{"for-alice"});
+  ASSERT_TRUE(manager_->end(alice_, session->id, "test"));
+  ASSERT_TRUE(testing::eventually([&] {
+    manager_->tick();
+    return manager_->queues().empty();
+  }));
+  EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), "orders");
+
+  // What qsplit cannot express yet is refused, naming the field.
+  std::string pattern = std::string(kSplitConfig).replace(
+      std::string(kSplitConfig).find("containers: [main]"), 18, "valuePattern: \"q-(?P<value>.*)\"");
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(pattern, "split.yaml")).value());
+  auto refused = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(),
+            "split.yaml: MirrordSplitConfig app: queue orders: appConfig.queue[0].valuePattern: not read yet");
+  EXPECT_TRUE(temporaries().empty());
+}
+
 TEST_F(SessionsTest, ABadStartLeavesNothingBehind) {
   auto unknown = manager_->start(alice_, "", userConfig("payments", "^a$"));
   ASSERT_FALSE(unknown);

@@ -1,0 +1,137 @@
+#include "config/split_config_legacy.h"
+
+#include <algorithm>
+
+namespace qsplit::config {
+namespace {
+
+std::string where(const SplitConfig& c, const SplitQueueSpec& q, const std::string& field) {
+  return c.meta.source + ": MirrordSplitConfig " + c.meta.name + ": queue " + q.id + ": " + field;
+}
+
+Error unsupported(const SplitConfig& c, const SplitQueueSpec& q, const std::string& field,
+                  const std::string& what) {
+  return Error(ErrorCode::kInvalidArgument, where(c, q, field) + ": " + what);
+}
+
+Result<RegistryQueue> sqsQueue(const SplitConfig& c, const SplitQueueSpec& q,
+                               std::optional<std::vector<std::string>>& containers) {
+  if (q.queue_config) return fail(unsupported(c, q, "queueConfig", "qsplit does not read MirrordPropertyLists yet"));
+  auto refs = q.app_config.find("queue");
+  if (refs == q.app_config.end() || refs->second.size() != 1)
+    return fail(unsupported(c, q, "appConfig.queue", "qsplit reads exactly one reference per SQS queue"));
+  const AppConfigRef& ref = refs->second.front();
+  if (ref.value_pattern) return fail(unsupported(c, q, "appConfig.queue[0].valuePattern", "not read yet"));
+  if (ref.value_selector && *ref.value_selector != ".[]")
+    return fail(unsupported(c, q, "appConfig.queue[0].valueSelector", "only \".[]\" (every value of a JSON map) is read"));
+  if (containers && *containers != ref.containers)
+    return fail(unsupported(c, q, "appConfig.queue[0].containers", "every SQS queue of one target must name the same containers"));
+  containers = ref.containers;
+  if (ref.containers.size() > 1)
+    return fail(unsupported(c, q, "appConfig.queue[0].containers", "qsplit reads one container or all"));
+  RegistryQueue r;
+  r.id = q.id;
+  r.queue_type = "SQS";
+  r.name_source.env_var = ref.env;
+  r.name_source.regex_pattern = ref.env_like;
+  r.fallback_name = ref.fallback;
+  r.names_from_json_map = ref.value_selector.has_value();
+  return r;
+}
+
+// Each reference as one name source per container that reads it.
+Result<std::vector<EnvVarSource>> envSources(const SplitConfig& c, const SplitQueueSpec& q,
+                                             const std::string& key, const ContainerEnv& env) {
+  std::vector<EnvVarSource> sources;
+  auto refs = q.app_config.find(key);
+  if (refs == q.app_config.end()) return sources;
+  for (std::size_t i = 0; i < refs->second.size(); ++i) {
+    const AppConfigRef& ref = refs->second[i];
+    std::string field = "appConfig." + key + "[" + std::to_string(i) + "]";
+    if (!ref.env) return fail(unsupported(c, q, field + ".envLike", "a topic reference needs env"));
+    if (ref.value_selector || ref.value_pattern)
+      return fail(unsupported(c, q, field, "valueSelector and valuePattern are not read for topics"));
+    std::vector<std::string> containers = ref.containers;
+    if (containers.empty())
+      for (const auto& [container, vars] : env)
+        if (vars.count(*ref.env) || ref.fallback) containers.push_back(container);
+    if (containers.empty() && !env.empty()) containers.push_back(env.begin()->first);
+    for (const auto& container : containers) sources.push_back({container, *ref.env, ref.fallback});
+  }
+  return sources;
+}
+
+Result<KafkaTopic> kafkaTopic(const SplitConfig& c, const SplitQueueSpec& q, const ContainerEnv& env) {
+  if (q.app_config.count("appId"))
+    return fail(unsupported(c, q, "appConfig.appId", "Kafka Streams application ids are not split yet"));
+  KafkaTopic t;
+  t.id = q.id;
+  QSPLIT_ASSIGN_OR_RETURN(t.name_sources, envSources(c, q, "topic", env));
+  QSPLIT_ASSIGN_OR_RETURN(t.group_id_sources, envSources(c, q, "groupId", env));
+  if (t.name_sources.empty()) return fail(unsupported(c, q, "appConfig.topic", "is required for a kafka queue"));
+  if (t.group_id_sources.empty()) return fail(unsupported(c, q, "appConfig.groupId", "is required for a kafka queue"));
+  auto defaults = c.client_configs.find("kafka");
+  if (q.client_config) {
+    t.client_config = *q.client_config;
+  } else if (defaults != c.client_configs.end()) {
+    t.client_config = defaults->second;
+  } else {
+    return fail(unsupported(c, q, "clientConfig", "neither it nor spec.clientConfigs.kafka is set"));
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv& env) {
+  LegacyResources out;
+  WorkloadQueueRegistry registry;
+  registry.meta = c.meta;
+  registry.consumer = {c.target_ref.name, std::nullopt, c.target_ref.kind};
+  if (c.restart && c.restart->timeout) registry.workload_restart_timeout = c.restart->timeout;
+  KafkaTopicsConsumer consumer;
+  consumer.meta = c.meta;
+  consumer.consumer_api_version = c.target_ref.api_version;
+  consumer.consumer_kind = c.target_ref.kind;
+  consumer.consumer_name = c.target_ref.name;
+  if (c.restart && c.restart->timeout) consumer.consumer_restart_timeout = c.restart->timeout;
+  consumer.split_ttl = c.ttl;
+  std::optional<std::vector<std::string>> sqs_containers;
+  for (const auto& q : c.queues) {
+    if (q.kind == "sqs") {
+      QSPLIT_ASSIGN_OR_RETURN(auto r, sqsQueue(c, q, sqs_containers));
+      registry.queues.push_back(std::move(r));
+    } else if (q.kind == "kafka") {
+      QSPLIT_ASSIGN_OR_RETURN(auto t, kafkaTopic(c, q, env));
+      consumer.topics.push_back(std::move(t));
+    } else {
+      return fail(unsupported(c, q, "kind", "qsplit splits sqs and kafka queues, not " + q.kind));
+    }
+  }
+  if (sqs_containers && !sqs_containers->empty()) registry.consumer.container = sqs_containers->front();
+  std::sort(registry.queues.begin(), registry.queues.end(),
+            [](const auto& a, const auto& b) { return a.id < b.id; });
+  if (!registry.queues.empty()) out.registry = std::move(registry);
+  if (!consumer.topics.empty()) out.consumer = std::move(consumer);
+  return out;
+}
+
+Result<const SplitConfig*> findSplitConfig(const ResourceSet& resources, const std::string& workload) {
+  auto slash = workload.find('/');
+  std::string kind = workload.substr(0, slash), name = workload.substr(slash + 1);
+  const SplitConfig* found = nullptr;
+  for (const auto& c : resources.split_configs) {
+    std::string target_kind = c.target_ref.kind;
+    std::transform(target_kind.begin(), target_kind.end(), target_kind.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (target_kind != kind || c.target_ref.name != name) continue;
+    if (found)
+      return fail(ErrorCode::kFailedPrecondition,
+                  "MirrordSplitConfigs " + found->meta.name + " and " + c.meta.name + " both target " +
+                      workload + "; there must be at most one per workload");
+    found = &c;
+  }
+  return found;
+}
+
+}  // namespace qsplit::config

@@ -1,0 +1,67 @@
+#include "config/split_config_legacy.h"
+
+#include <gtest/gtest.h>
+
+namespace qsplit::config {
+namespace {
+
+ResourceSet splitConfigExample() {
+  auto set = loadResourceFile(std::string(QSPLIT_SOURCE_DIR) + "/tests/testdata/resources/split-config.yaml");
+  EXPECT_TRUE(set.has_value()) << set.error().message();
+  return std::move(set).value();
+}
+
+TEST(SplitConfigLegacy, TheDocumentedMappingBackToTheLegacyResources) {
+  ResourceSet set = splitConfigExample();
+  auto found = findSplitConfig(set, "deployment/meme-app");
+  ASSERT_TRUE(found.has_value() && *found);
+  ContainerEnv env{{"consumer", {{"KAFKA_TOPIC_NAME", "views"}, {"KAFKA_GROUP_ID", "viewers"}}},
+                   {"sidecar", {{"LOG", "info"}}}};
+  auto legacy = legacyResources(**found, env);
+  ASSERT_TRUE(legacy.has_value()) << legacy.error().message();
+
+  ASSERT_TRUE(legacy->registry);
+  EXPECT_EQ(legacy->registry->consumer.name, "meme-app");
+  EXPECT_EQ(legacy->registry->consumer.workload_type, "Deployment");
+  EXPECT_EQ(legacy->registry->workload_restart_timeout, 90u);
+  ASSERT_EQ(legacy->registry->queues.size(), 1u);
+  const RegistryQueue& q = legacy->registry->queues[0];
+  EXPECT_EQ(q.id, "meme-queue");
+  EXPECT_EQ(q.name_source.regex_pattern, "^MEME_.*_QUEUE$");
+  EXPECT_TRUE(q.names_from_json_map);  // valueSelector ".[]"
+
+  ASSERT_TRUE(legacy->consumer);
+  EXPECT_EQ(legacy->consumer->consumer_restart_timeout, 90u);
+  ASSERT_EQ(legacy->consumer->topics.size(), 1u);
+  const KafkaTopic& t = legacy->consumer->topics[0];
+  EXPECT_EQ(t.client_config, "base-config");  // from spec.clientConfigs.kafka
+  ASSERT_EQ(t.name_sources.size(), 1u);
+  EXPECT_EQ(t.name_sources[0].container, "consumer");
+  // groupId names no container: every container that has the variable.
+  ASSERT_EQ(t.group_id_sources.size(), 1u);
+  EXPECT_EQ(t.group_id_sources[0].container, "consumer");
+  EXPECT_EQ(t.group_id_sources[0].variable, "KAFKA_GROUP_ID");
+}
+
+TEST(SplitConfigLegacy, NoConfigTwoConfigsAndUnreadFieldsAreClear) {
+  ResourceSet set = splitConfigExample();
+  EXPECT_EQ(*findSplitConfig(set, "deployment/other"), nullptr);
+  EXPECT_EQ(*findSplitConfig(set, "statefulset/meme-app"), nullptr);
+  set.split_configs.push_back(set.split_configs[0]);
+  set.split_configs.back().meta.name = "second";
+  auto two = findSplitConfig(set, "deployment/meme-app");
+  ASSERT_FALSE(two.has_value());
+  EXPECT_EQ(two.error().message(),
+            "MirrordSplitConfigs meme-app and second both target deployment/meme-app; there must be "
+            "at most one per workload");
+
+  SplitConfig c = set.split_configs[0];
+  c.queues[0].kind = "rmq";
+  auto rmq = legacyResources(c, {});
+  ASSERT_FALSE(rmq.has_value());
+  EXPECT_NE(rmq.error().message().find("queue views-topic: kind: qsplit splits sqs and kafka queues, not rmq"),
+            std::string::npos) << rmq.error().message();
+}
+
+}  // namespace
+}  // namespace qsplit::config
