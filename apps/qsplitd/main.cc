@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +21,7 @@
 #include "control/workloads/kube_workloads.h"
 #include "cluster_resources.h"
 #include "kafka_brokers.h"
+#include "leadership.h"
 #include "resources_watch.h"
 #include "session_resources.h"
 
@@ -175,6 +178,19 @@ int run(const Flags& flags) {
     std::ofstream(flags.port_file + ".tmp") << (*server)->port() << "\n";
     std::filesystem::rename(flags.port_file + ".tmp", flags.port_file, ec);
   }
+  std::unique_ptr<daemon::Leadership> leadership;
+  if (sources->kube && config.leader_election) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    leadership = std::make_unique<daemon::Leadership>(std::make_unique<kube::LeaseLock>(
+        *sources->kube, sources->kube_workloads->namespace_name(), config.lease_name,
+        std::string(host) + "-" + std::to_string(getpid()),
+        std::chrono::duration_cast<std::chrono::seconds>(config.lease_duration)));
+    if (!leadership->await(g_stop)) {
+      (*server)->stop();
+      return 0;
+    }
+  }
   if (auto r = sessions.resume(); !r) {
     log->critical("resuming the stored sessions: {}", r.error().message());
     return 1;
@@ -187,6 +203,10 @@ int run(const Flags& flags) {
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     sources->poll();
+    if (leadership && !leadership->keep()) {
+      (*server)->stop();
+      return 1;  // another replica leads now; the supervisor restarts this one as a standby
+    }
     sessions.tick();
     if (session_resources) session_resources->sync();
   }

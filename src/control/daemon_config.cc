@@ -48,6 +48,9 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
     c.kubeconfig = kube["kubeconfig"].as<std::string>("");
     c.kube_namespace = kube["namespace"].as<std::string>("");
     c.kube_sessions = kube["session_resources"].as<bool>(true);
+    c.leader_election = kube["leader_election"].as<bool>(true);
+    c.lease_name = kube["lease_name"].as<std::string>(c.lease_name);
+    if (kube["lease_duration"]) c.lease_duration = std::chrono::seconds(kube["lease_duration"].as<int64_t>());
   }
   if (root["operator_namespace"]) c.operator_namespace = root["operator_namespace"].as<std::string>();
   if (auto memory = root["memory"]) c.memory_queues = memory["queues"].as<std::vector<std::string>>();

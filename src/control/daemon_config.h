@@ -41,6 +41,11 @@ struct DaemonConfig {
   std::string kubeconfig;  // empty: $KUBECONFIG, the pod's service account, ~/.kube/config
   std::string kube_namespace;
   bool kube_sessions = true;  // record each session as a QsplitSession resource
+  // One replica leads (does lifecycle work and serves sessions) through a Lease in the
+  // workloads' namespace; the others stand by until it stops renewing.
+  bool leader_election = true;
+  std::string lease_name = "qsplit-leader";
+  Duration lease_duration = std::chrono::seconds(15);
 
   Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT (ms)
   std::string name_template;        // empty: the default; OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT for Kafka

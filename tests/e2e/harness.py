@@ -137,31 +137,34 @@ class Daemon:
     """qsplitd on a free port (the same port again after restart())."""
 
     def __init__(self, procs, workdir, config_yaml, resources, tokens=None, ca_file=None,
-                 args=()):
+                 args=(), data_dir=None, name="qsplitd"):
         self.procs, self.workdir, self.resources, self.tokens = procs, workdir, resources, tokens
         self.args = list(args)  # more flags (Kubernetes mode: --kubeconfig, --namespace)
+        self.data_dir = data_dir or os.path.join(workdir, "data")
         self.ca_file = ca_file  # set when qsplitd serves https with a certificate it signs
-        self.config = write(os.path.join(workdir, "qsplitd.yaml"), config_yaml)
+        self.name = name  # its files in the workdir: NAME.yaml, NAME.port, NAME.err
+        self.config = write(os.path.join(workdir, name + ".yaml"), config_yaml)
         self.port = 0
         self.process = None
 
-    def start(self):
-        port_file = os.path.join(self.workdir, "port")
+    def start(self, wait_ready=True):
+        port_file = os.path.join(self.workdir, self.name + ".port")
         if os.path.exists(port_file):
             os.unlink(port_file)
-        args = [QSPLITD, "-c", self.config, "--data-dir", os.path.join(self.workdir, "data"),
+        args = [QSPLITD, "-c", self.config, "--data-dir", self.data_dir,
                 "--listen", f"127.0.0.1:{self.port}", "--port-file", port_file] + self.args
         if self.resources:
             args += ["--resources", self.resources]
         if self.tokens:
             args += ["--tokens", self.tokens]
-        self.process = self.procs.start(args, "qsplitd", clean_exit=True)
+        self.process = self.procs.start(args, self.name, clean_exit=True)
         eventually(lambda: os.path.exists(port_file) or self.process.poll() is not None,
                    30, "qsplitd to listen")
         if self.process.poll() is not None:
             raise AssertionError("qsplitd exited: " + self.log())
         self.port = int(read(port_file))
-        eventually(lambda: self.get("/readyz", raw=True)[0] == 200, 60, "qsplitd to be ready")
+        if wait_ready:
+            eventually(lambda: self.get("/readyz", raw=True)[0] == 200, 60, "qsplitd to be ready")
         return self
 
     def kill9(self):
@@ -170,7 +173,7 @@ class Daemon:
         self.process.clean_exit = False  # killed on purpose
 
     def log(self):
-        return read(os.path.join(self.workdir, "qsplitd.err"))
+        return read(os.path.join(self.workdir, self.name + ".err"))
 
     @property
     def url(self):

@@ -168,13 +168,17 @@ class KubeMode(unittest.TestCase):
         self.original = self.deployment()
         self.daemon = self.start_daemon()
 
-    def start_daemon(self, config=None):
+    def start_daemon(self, config=None, name="qsplitd", wait_ready=True, leader_election=True):
         return h.Daemon(self.procs, self.dir, f"""sqs:
   endpoint: {self.endpoint}
   pollers: 2
 splitting:
   linger_timeout: 20
-""", None, args=["--kubeconfig", config or k.kubeconfig(), "--namespace", self.ns]).start()
+kubernetes:
+  lease_duration: 6
+  leader_election: {"true" if leader_election else "false"}
+""", None, args=["--kubeconfig", config or k.kubeconfig(), "--namespace", self.ns],
+            data_dir=os.path.join(self.dir, "data"), name=name).start(wait_ready)
 
     def deployment(self):
         return k.get("deployment", self.name, self.ns)
@@ -348,6 +352,38 @@ splitting:
         self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
         self.assertNotIn("forbidden", self.daemon.log())
 
+    def test_two_replicas_one_leads_and_killing_it_hands_over(self):
+        # A second replica on the same store stands by: not ready, and it serves no session.
+        standby = self.start_daemon(name="standby", wait_ready=False)
+        h.eventually(lambda: "standing by: the lease is held by" in standby.log(), 30, "the standby")
+        self.assertEqual(standby.get("/readyz", raw=True)[0], 503)
+        status, body = standby.get("/api/v1/sessions")
+        self.assertEqual(status, 503, body)
+        self.assertIn("another replica leads", body["error"]["message"])
+
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
+        session = self.daemon.sessions()[0]["id"]
+        pod = self.run_pod()
+        self.daemon.kill9()
+        # The standby takes the lease once the leader stopped renewing it (6 s here), resumes
+        # the session from the store and routes as before.
+        h.eventually(lambda: standby.get("/readyz", raw=True)[0] == 200, 60, "the standby to lead")
+        self.assertIn("leading: this replica holds the lease", standby.log())
+        self.assertEqual([s["id"] for s in standby.sessions()], [session])
+        bodies = self.produce(["alice", "erin"] * 5)
+        names = ["alice", "pod"]
+        h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
+        for b in bodies:
+            self.assertEqual(set(self.receivers(names)[b]), {"alice" if b.endswith("alice") else "pod"}, b)
+        status, _ = standby.request("DELETE", f"/api/v1/sessions/{session}")
+        self.assertEqual(status, 200)
+        h.eventually(lambda: not standby.queues(), 90, "the split to end")
+        pod.terminate()
+        alice.kill()
+        self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
+        lease = k.get("lease", "qsplit-leader", self.ns)
+        self.assertEqual(lease["spec"]["leaseTransitions"], 1)
+
     def test_bad_targets_and_denied_access_get_clear_errors(self):
         def start_error(config):
             path = h.write(os.path.join(self.dir, "bad.json"), json.dumps(config))
@@ -371,7 +407,12 @@ splitting:
         self.procs = h.Processes(self.dir)
         self.addCleanup(self.procs.stop_all)
         nobody = k.kubeconfig().replace("admin.kubeconfig", "nobody.kubeconfig")
-        self.daemon = self.start_daemon(nobody)
+        # Without the Lease it may not lead, and says why; without the rest, each call says.
+        candidate = self.start_daemon(nobody, name="candidate", wait_ready=False)
+        h.eventually(lambda: 'leases.coordination.k8s.io "qsplit-leader" is forbidden: User "nobody"'
+                     in candidate.log(), 30, "the lease's denial in the log")
+        self.assertEqual(candidate.get("/readyz", raw=True)[0], 503)
+        self.daemon = self.start_daemon(nobody, leader_election=False)
         err = start_error({"target": f"deployment/{self.name}", "feature": {"split_queues": split}})
         self.assertRegex(err, r'403 Forbidden: deployments.apps "memes" is forbidden: User "nobody"')
         self.assertRegex(self.daemon.log(), r'mirrordworkloadqueueregistries.* is forbidden')

@@ -110,6 +110,15 @@ Result<std::unique_ptr<ApiServer>> ApiServer::create(const ServerOptions& option
   server->set_logger([](const httplib::Request& req, const httplib::Response& res) {
     logger("api")->debug("{} {} -> {}", req.method, req.path, res.status);
   });
+  // Sessions wait for the stored ones to resume (and, with leader election, for the lease).
+  server->set_pre_routing_handler([services](const httplib::Request& req, httplib::Response& res) {
+    bool gated = req.path.rfind("/api/v1/sessions", 0) == 0 || req.path.rfind("/api/v1/queues", 0) == 0;
+    if (!gated || services.ready.load()) return httplib::Server::HandlerResponse::Unhandled;
+    sendError(res, Error(ErrorCode::kUnavailable,
+                         "qsplitd is not serving sessions yet: it is resuming them, or another "
+                         "replica leads; try again"));
+    return httplib::Server::HandlerResponse::Handled;
+  });
   addSessionRoutes(*server, services);
   addQueueRoutes(*server, services);
   addWorkloadRoutes(*server, services);
