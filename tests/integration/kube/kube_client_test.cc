@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "kube/kube_client.h"
+#include "kube/lease.h"
 #include "kube/reflector.h"
 #include "support/brokers.h"
 
@@ -149,6 +150,32 @@ TEST_F(KubeClientTest, ForbiddenNamesTheUserAndWhatWasRefused) {
                 "403 Forbidden: configmaps is forbidden: User \"nobody\" cannot list resource \"configmaps\""),
             std::string::npos)
       << denied.error().message();
+}
+
+TEST_F(KubeClientTest, ALeaseHasOneHolderUntilItStopsRenewing) {
+  LeaseLock a(*client_, ns_, "leader", "a", 2s), b(*client_, ns_, "leader", "b", 2s);
+  ASSERT_TRUE(*a.tryAcquireOrRenew());
+  EXPECT_FALSE(*b.tryAcquireOrRenew());
+  EXPECT_EQ(b.holder(), "a");
+  // While a renews, b never takes it, however long it waits.
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(500ms);
+    ASSERT_TRUE(*a.tryAcquireOrRenew());
+    EXPECT_FALSE(*b.tryAcquireOrRenew());
+  }
+  // a stops: b takes over once it has seen the same record for a whole duration.
+  auto since = std::chrono::steady_clock::now();
+  bool taken = false;
+  while (!taken && std::chrono::steady_clock::now() - since < 10s) {
+    taken = *b.tryAcquireOrRenew();
+    if (!taken) std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(taken);
+  EXPECT_GE(std::chrono::steady_clock::now() - since, 2s);
+  EXPECT_FALSE(*a.tryAcquireOrRenew());
+  EXPECT_EQ(a.holder(), "b");
+  auto lease = client_->get("/apis/coordination.k8s.io/v1/namespaces/" + ns_ + "/leases/leader");
+  EXPECT_EQ((*lease)["spec"]["leaseTransitions"], 1);
 }
 
 }  // namespace
