@@ -102,6 +102,15 @@ class SessionsTest : public ::testing::Test {
     return bodies;
   }
 
+  // Ends the session and ticks until its splits are restored.
+  bool endAndRestore(const std::string& id) {
+    if (!manager_->end(alice_, id, "test")) return false;
+    return testing::eventually([&] {
+      manager_->tick();
+      return manager_->queues().empty();
+    });
+  }
+
   std::vector<std::string> temporaries() {
     std::vector<std::string> out;
     for (auto& n : broker_.names())
@@ -140,11 +149,7 @@ TEST_F(SessionsTest, ASessionGetsItsMessagesAndItsEndRestoresTheWorkload) {
   EXPECT_EQ(got_mine, std::vector<std::string>{"for-alice"});
   EXPECT_EQ(got_fallback, std::vector<std::string>{"for-the-workload"});
 
-  ASSERT_TRUE(manager_->end(alice_, session->id, "test"));
-  ASSERT_TRUE(testing::eventually([&] {
-    manager_->tick();
-    return manager_->queues().empty();
-  }));
+  ASSERT_TRUE(endAndRestore(session->id));
   EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), "orders");
   EXPECT_TRUE(temporaries().empty());
 }
@@ -178,11 +183,7 @@ TEST_F(SessionsTest, ATargetDescribedOnlyByAMirrordSplitConfigIsSplit) {
     return !got.empty();
   }));
   EXPECT_EQ(got, std::vector<std::string>{"for-alice"});
-  ASSERT_TRUE(manager_->end(alice_, session->id, "test"));
-  ASSERT_TRUE(testing::eventually([&] {
-    manager_->tick();
-    return manager_->queues().empty();
-  }));
+  ASSERT_TRUE(endAndRestore(session->id));
   EXPECT_EQ(workloads_->view("deployment/app")->env.at("ORDERS"), "orders");
 
   // What qsplit cannot express yet is refused, naming the field.
