@@ -22,6 +22,7 @@
 #include "cluster_resources.h"
 #include "kafka_brokers.h"
 #include "leadership.h"
+#include "registry_status.h"
 #include "resources_watch.h"
 #include "session_resources.h"
 
@@ -196,9 +197,11 @@ int run(const Flags& flags) {
     return 1;
   }
   std::unique_ptr<daemon::SessionResources> session_resources;
+  std::unique_ptr<daemon::RegistryStatus> registry_status;
   if (sources->kube && config.kube_sessions)
     session_resources = std::make_unique<daemon::SessionResources>(
         *sources->kube, sources->kube_workloads->namespace_name(), sessions);
+  if (sources->kube) registry_status = std::make_unique<daemon::RegistryStatus>(*sources->kube);
   ready = true;
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -209,6 +212,7 @@ int run(const Flags& flags) {
     }
     sessions.tick();
     if (session_resources) session_resources->sync();
+    if (registry_status) registry_status->sync(*sources->current(), sessions);
   }
   log->info("stopping: sessions stay stored and resume when qsplitd starts again");
   workloads.close();

@@ -249,6 +249,14 @@ kubernetes:
         self.assertEqual(patched["spec"]["template"]["metadata"]["labels"]
                          ["operator.metalbear.co/patched"], "true")
 
+        # The registry's status says what is split, as the reference writes it.
+        def registry_status():
+            return k.get("mirrordworkloadqueueregistries", f"{self.name}-registry", self.ns).get("status", {})
+        status = h.eventually(lambda: registry_status().get("sqsDetails"), 30, "the registry's status")
+        self.assertEqual(status["queueNames"]["meme-queue"],
+                         {"originalName": self.queues[MEME], "outputName": fallbacks[self.queues[MEME]]})
+        self.assertEqual(set(status["queueNames"]), {"meme-queue", "ad-queue", "extra-queue"})
+
         # A second session on the same queue restarts nothing.
         bob = self.run_developer("bob", {"meme-queue": {"author": "^bob$"}})
         self.assertEqual(self.deployment()["metadata"]["generation"], patched["metadata"]["generation"])
@@ -305,6 +313,7 @@ kubernetes:
         self.assertNotIn("operator.metalbear.co/patched", restored["metadata"].get("labels", {}))
         self.assertNotIn("qsplit.dev/patch", restored["metadata"].get("annotations", {}))
         h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+        h.eventually(lambda: not registry_status().get("sqsDetails"), 30, "the registry's status to clear")
 
     def test_qsplitd_killed_mid_session_resumes_and_leaves_nothing_behind(self):
         alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
