@@ -51,12 +51,16 @@ Result<std::string> KubeWorkloads::pathOf(const std::string& workload) const {
 }
 
 ConfigMapReader KubeWorkloads::configMaps() {
-  return [this](const std::string& name) -> Result<std::map<std::string, std::string>> {
+  // Each ConfigMap is read once per reader: the unpatched environment reads the template once
+  // per recorded patch.
+  auto seen = std::make_shared<std::map<std::string, std::map<std::string, std::string>>>();
+  return [this, seen](const std::string& name) -> Result<std::map<std::string, std::string>> {
+    if (auto it = seen->find(name); it != seen->end()) return it->second;
     QSPLIT_ASSIGN_OR_RETURN(auto cm, client_.get("/api/v1/namespaces/" + namespace_ + "/configmaps/" + name));
-    std::map<std::string, std::string> data;
-    if (!cm.contains("data") || !cm["data"].is_object()) return data;
-    for (const auto& [k, v] : cm["data"].items())
-      if (v.is_string()) data[k] = v.get<std::string>();
+    auto& data = (*seen)[name];
+    if (cm.contains("data") && cm["data"].is_object())
+      for (const auto& [k, v] : cm["data"].items())
+        if (v.is_string()) data[k] = v.get<std::string>();
     return data;
   };
 }
@@ -82,8 +86,8 @@ Result<std::optional<int64_t>> KubeWorkloads::update(
     const std::string& workload,
     const std::function<Result<bool>(json&, const config::ContainerEnv&)>& change) {
   QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
-  auto read = configMaps();
   for (int attempt = 0;; ++attempt) {
+    auto read = configMaps();  // each attempt reads the ConfigMaps afresh
     QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(path));
     QSPLIT_ASSIGN_OR_RETURN(auto env, podTemplateEnv(object, read));
     QSPLIT_ASSIGN_OR_RETURN(bool changed, change(object, env));
