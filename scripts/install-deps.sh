@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libcpp-httplib-dev
   librdkafka-dev kcat
+  rabbitmq-server librabbitmq-dev amqp-tools
   etcd-server openssl
 )
 
@@ -41,6 +42,7 @@ fi
 python_packages=()
 python3 -c 'import boto3' >/dev/null 2>&1 || python_packages+=(boto3)
 python3 -c 'import yaml' >/dev/null 2>&1 || python_packages+=(pyyaml)  # reads helm's output
+python3 -c 'import pika' >/dev/null 2>&1 || python_packages+=(pika)  # the tests' RabbitMQ client
 python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1 || python_packages+=('moto[server]')
 if [ ${#python_packages[@]} -gt 0 ]; then
   echo "install-deps: installing ${python_packages[*]} from PyPI"

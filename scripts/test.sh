@@ -9,12 +9,15 @@ echo "== build"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 echo "== brokers"
-trap 'scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/kube.sh stop' EXIT
+trap 'scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/kube.sh stop; scripts/rabbitmq.sh stop' EXIT
 export "$(scripts/kafka.sh start)"
 echo "Kafka at $QSPLIT_KAFKA_BOOTSTRAP"
 scripts/sqs.sh start > build/run/sqs.env
 while IFS= read -r line; do export "$line"; done < build/run/sqs.env
 echo "ElasticMQ at $QSPLIT_ELASTICMQ_ENDPOINT, moto at $QSPLIT_MOTO_ENDPOINT (signatures checked)"
+scripts/rabbitmq.sh start > build/run/rabbitmq.env
+while IFS= read -r line; do export "$line"; done < build/run/rabbitmq.env
+echo "RabbitMQ at $QSPLIT_RABBITMQ_URL"
 scripts/kube.sh start > build/run/kube.env
 while IFS= read -r line; do export "$line"; done < build/run/kube.env
 echo "kube-apiserver: $QSPLIT_KUBECONFIG"

@@ -21,6 +21,7 @@ struct NameRules {
 
 NameRules sqsNameRules();    // at most 80 chars of [A-Za-z0-9_-]; ".fifo" kept
 NameRules kafkaNameRules();  // at most 249 chars of [A-Za-z0-9._-]
+NameRules rabbitNameRules();  // at most 255 chars of [A-Za-z0-9._-] (AMQP allows more)
 
 // The default, as in the reference operator.
 inline constexpr std::string_view kDefaultNameTemplate =

@@ -154,6 +154,9 @@ void HttpClient::Loop::start(std::unique_ptr<Transfer> t) {
   if (!r.aws_sigv4.empty()) {
     curl_easy_setopt(e, CURLOPT_AWS_SIGV4, r.aws_sigv4.c_str());
     curl_easy_setopt(e, CURLOPT_USERPWD, r.user_password.c_str());
+  } else if (!r.user_password.empty()) {
+    curl_easy_setopt(e, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    curl_easy_setopt(e, CURLOPT_USERPWD, r.user_password.c_str());
   }
   if (curl_multi_add_handle(multi.get(), e) != CURLM_OK) {
     t->done.set_value(fail(Error(ErrorCode::kInternal, "curl_multi_add_handle failed")));

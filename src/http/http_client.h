@@ -21,7 +21,8 @@ struct Request {
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
   // When set ("aws:amz:REGION:SERVICE"), libcurl signs the request with AWS Signature V4
-  // using `user_password` ("ACCESS_KEY_ID:SECRET").
+  // using `user_password` ("ACCESS_KEY_ID:SECRET"). Otherwise `user_password`
+  // ("USER:PASSWORD"), when set, goes as HTTP Basic authentication.
   std::string aws_sigv4;
   std::string user_password;
   std::chrono::milliseconds timeout{30000};

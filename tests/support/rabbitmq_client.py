@@ -1,0 +1,100 @@
+"""The independent RabbitMQ client of the tests: pika for AMQP, the management HTTP API for
+listing and describing queues.
+
+  rabbitmq_client.py declare QUEUE [ARGUMENTS_JSON]   durable queue (x-queue-type etc. in arguments)
+  rabbitmq_client.py send QUEUE    < JSON lines {"body", "headers": {...}, "properties": {...}}
+  rabbitmq_client.py drain QUEUE   > JSON lines {"body", "headers", "properties", "redelivered"},
+                                     every message received (and acked) until 1 s passes empty
+  rabbitmq_client.py list          > queue names, one per line
+  rabbitmq_client.py describe QUEUE > the management API's JSON for the queue
+  rabbitmq_client.py delete QUEUE
+
+The server is QSPLIT_RABBITMQ_URL and QSPLIT_RABBITMQ_MANAGEMENT (scripts/rabbitmq.sh).
+Headers travel with pika's types: str as a string, int as an integer, bool as a boolean.
+"""
+import base64
+import json
+import os
+import sys
+import urllib.parse
+import urllib.request
+
+import pika
+
+URL = os.environ["QSPLIT_RABBITMQ_URL"]
+MANAGEMENT = os.environ["QSPLIT_RABBITMQ_MANAGEMENT"]
+PROPERTIES = ["content_type", "content_encoding", "delivery_mode", "priority", "correlation_id",
+              "reply_to", "expiration", "message_id", "timestamp", "type", "user_id", "app_id"]
+
+
+def channel():
+    connection = pika.BlockingConnection(pika.URLParameters(URL))
+    return connection, connection.channel()
+
+
+def management(path, method="GET"):
+    request = urllib.request.Request(MANAGEMENT + path, method=method)
+    token = base64.b64encode(b"guest:guest").decode()
+    request.add_header("Authorization", "Basic " + token)
+    with urllib.request.urlopen(request) as answer:
+        body = answer.read()
+        return json.loads(body) if body else None
+
+
+def quoted(name):
+    return urllib.parse.quote(name, safe="")
+
+
+def send(name):
+    connection, ch = channel()
+    ch.confirm_delivery()
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        m = json.loads(line)
+        properties = pika.BasicProperties(headers=m.get("headers") or None, **m.get("properties", {}))
+        ch.basic_publish("", name, m["body"].encode(), properties, mandatory=True)
+    connection.close()
+
+
+def drain(name):
+    connection, ch = channel()
+    for method, properties, body in ch.consume(name, inactivity_timeout=1.0):
+        if method is None:
+            break
+        print(json.dumps({
+            "body": body.decode("utf-8", "replace"),
+            "headers": properties.headers or {},
+            "properties": {p: getattr(properties, p) for p in PROPERTIES
+                           if getattr(properties, p) is not None},
+            "redelivered": method.redelivered,
+        }, default=str))
+        ch.basic_ack(method.delivery_tag)
+    ch.cancel()
+    connection.close()
+
+
+def main():
+    verb, rest = sys.argv[1], sys.argv[2:]
+    if verb == "declare":
+        arguments = json.loads(rest[1]) if len(rest) > 1 else {}
+        connection, ch = channel()
+        ch.queue_declare(rest[0], durable=True, arguments=arguments)
+        connection.close()
+    elif verb == "send":
+        send(rest[0])
+    elif verb == "drain":
+        drain(rest[0])
+    elif verb == "list":
+        for q in management("/api/queues?columns=name"):
+            print(q["name"])
+    elif verb == "describe":
+        print(json.dumps(management("/api/queues/%2F/" + quoted(rest[0]))))
+    elif verb == "delete":
+        management("/api/queues/%2F/" + quoted(rest[0]), method="DELETE")
+    else:
+        sys.exit("unknown verb " + verb)
+
+
+if __name__ == "__main__":
+    main()
