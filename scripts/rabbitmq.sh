@@ -66,7 +66,7 @@ CONF
   {
     echo "QSPLIT_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
     echo "QSPLIT_RABBITMQ_MANAGEMENT=http://127.0.0.1:$MGMT_PORT"
-    echo "QSPLIT_RABBITMQ_SCRIPT=$QSPLIT_ROOT/scripts/rabbitmq.sh"
+    echo "QSPLIT_RABBITMQ_RUN=$QSPLIT_RUN"  # for "QSPLIT_RUN=... scripts/rabbitmq.sh restart"
   } > "$DIR/env.tmp"
   mv "$DIR/env.tmp" "$DIR/env"
   cat "$DIR/env"

@@ -16,6 +16,7 @@ import base64
 import json
 import os
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -88,8 +89,13 @@ def main():
     elif verb == "list":
         for q in management("/api/queues?columns=name"):
             print(q["name"])
-    elif verb == "describe":
-        print(json.dumps(management("/api/queues/%2F/" + quoted(rest[0]))))
+    elif verb == "describe":  # null when the queue does not exist
+        try:
+            print(json.dumps(management("/api/queues/%2F/" + quoted(rest[0]))))
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                raise
+            print("null")
     elif verb == "delete":
         management("/api/queues/%2F/" + quoted(rest[0]), method="DELETE")
     else:

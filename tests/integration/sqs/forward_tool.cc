@@ -3,16 +3,8 @@
 // it mid-stream and start it again. Any credentials: it is meant for ElasticMQ.
 #include <CLI/CLI.hpp>
 
-#include <csignal>
-#include <thread>
-
 #include "brokers/sqs/sqs_broker.h"
-#include "engine/forwarder.h"
-#include "support/session_args.h"
-
-namespace {
-volatile std::sig_atomic_t stopping = 0;
-}
+#include "support/forward_until_term.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"forward one SQS queue until SIGTERM"};
@@ -28,8 +20,6 @@ int main(int argc, char** argv) {
   app.add_option("--pollers", options.pollers);
   CLI11_PARSE(app, argc, argv);
 
-  auto routes = qsplit::testing::parseSessionArgs(sessions);
-  if (!routes) return 2;
   options.region = "us-east-1";
   options.credentials = qsplit::aws::Credentials{"fault-test", "fault-test", ""};
   options.in_flight_visibility = std::chrono::seconds(visibility);
@@ -38,17 +28,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", broker.error().message().c_str());
     return 1;
   }
-  qsplit::core::Router router(*qsplit::core::RouteTable::build(*routes, fallback, 1));
-  qsplit::engine::ForwarderOptions forwarding;
-  forwarding.delivery = qsplit::engine::Delivery::kAtLeastOnce;
-  forwarding.wait = std::chrono::milliseconds(1000);
-  qsplit::engine::Forwarder forwarder(**broker, original, "", router, forwarding);
-  if (auto started = forwarder.start(); !started) {
-    std::fprintf(stderr, "%s\n", started.error().message().c_str());
-    return 1;
-  }
-  std::signal(SIGTERM, [](int) { stopping = 1; });
-  while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  forwarder.stop();
-  return 0;
+  return qsplit::testing::forwardUntilTerm(**broker, original, fallback, sessions,
+                                           std::chrono::milliseconds(1000));
 }
