@@ -8,7 +8,7 @@ dir=${1:-build-bench}
 scripts/build.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DQSPLIT_BENCH=ON -DQSPLIT_TESTS=OFF
 mkdir -p bench/results
 json=$(mktemp)
-trap 'rm -f "$json"; scripts/kafka.sh stop; scripts/sqs.sh stop' EXIT
+trap 'rm -f "$json"; scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/rabbitmq.sh stop' EXIT
 
 echo "== router (bench/results/router.md)"
 "$dir/bench/router_bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
@@ -46,3 +46,11 @@ rm -f "$json.sqs"
 table=$("$dir/bench/sqs_bench" --endpoint "$QSPLIT_ELASTICMQ_ENDPOINT" --messages 10000 --size 1024)
 python3 bench/report_sqs.py "$table" > bench/results/sqs.md
 cat bench/results/sqs.md
+
+echo "== RabbitMQ forwarding (bench/results/rabbitmq.md)"
+scripts/rabbitmq.sh start > "$json.rabbitmq"
+while IFS= read -r line; do export "$line"; done < "$json.rabbitmq"
+rm -f "$json.rabbitmq"
+table=$("$dir/bench/rabbitmq_bench" --url "$QSPLIT_RABBITMQ_URL" --messages 50000 --size 256)
+python3 bench/report_rabbitmq.py "$table" 50000 > bench/results/rabbitmq.md
+cat bench/results/rabbitmq.md
