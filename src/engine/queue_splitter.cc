@@ -123,6 +123,7 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   if (it == sessions_.end())
     return fail(ErrorCode::kNotFound, "session " + session_id + " does not split " + original_);
   std::string queue = it->destination;
+  bool mirror = it->mode == core::QueueMode::kMirror;
   sessions_.erase(it);
   publishTable();
   forwarder_.waitForGeneration(generation_);  // nothing routed to `queue` is still in flight
@@ -135,10 +136,13 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   // Unread messages of the session: back to the original to be routed again; for a topic to
   // the fallback, which keeps each partition's order for the workload.
   const std::string& back = kind_ == core::QueueKind::kTopic ? fallback_ : original_;
-  if (!options_.return_unread) {
+  // A mirror session's messages are copies: the workload has each of them already, so giving
+  // them back would deliver them to it twice.
+  if (!options_.return_unread || mirror) {
     auto left = broker_.admin().backlog(queue, options_.group);
-    log->warn("queue={} session={} ended: deleting {} with {} unread messages (return_unread off)",
-              original_, session_id, queue, left ? std::to_string(*left) : left.error().message());
+    log->warn("queue={} session={} ended: deleting {} with {} unread messages ({})", original_,
+              session_id, queue, left ? std::to_string(*left) : left.error().message(),
+              mirror ? "mirror copies" : "return_unread off");
     if (auto removed = removeTemporary(queue); !removed) return fail(removed.error());
     return ok();
   }
