@@ -21,6 +21,7 @@
 #include "control/workloads/kube_workloads.h"
 #include "cluster_resources.h"
 #include "kafka_brokers.h"
+#include "rabbitmq_brokers.h"
 #include "leadership.h"
 #include "registry_status.h"
 #include "resources_watch.h"
@@ -64,6 +65,7 @@ struct Brokers {
   std::unique_ptr<memory::MemoryBroker> memory;
   std::map<config::QueueType, core::Broker*> enabled;
   std::unique_ptr<daemon::KafkaBrokers> kafka;  // one broker per client config
+  std::unique_ptr<daemon::RabbitBrokers> rabbitmq;  // one broker per connection
 };
 
 Result<Brokers> openBrokers(const control::DaemonConfig& c) {
@@ -81,6 +83,7 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
     b.enabled[config::QueueType::kSqs] = b.memory.get();
   }
   if (c.kafka_enabled) b.kafka = std::make_unique<daemon::KafkaBrokers>();
+  if (c.rabbitmq_enabled) b.rabbitmq = std::make_unique<daemon::RabbitBrokers>();
   return b;
 }
 
@@ -156,6 +159,12 @@ int run(const Flags& flags) {
   if (brokers->kafka)
     options.kafka = [kafka = brokers->kafka.get()](const config::ResolvedKafkaConfig& client) {
       return kafka->open(client);
+    };
+  if (brokers->rabbitmq)
+    options.rabbitmq = [rabbitmq = brokers->rabbitmq.get()](const auto& connection,
+                                                            const std::string& original,
+                                                            const auto& queue_properties) {
+      return rabbitmq->open(connection, original, queue_properties);
     };
   if (brokers->sqs)
     options.sqs_tags = [sqs = brokers->sqs.get()](const std::string& original, const auto& tags) {

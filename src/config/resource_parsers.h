@@ -13,6 +13,8 @@ Result<KafkaTopicsConsumer> parseTopicsConsumer(const YAML::Node& spec, const Ya
 Result<KafkaClientConfig> parseKafkaClientConfig(const YAML::Node& spec, const YamlFields& f);
 Result<SplitConfig> parseSplitConfig(const YAML::Node& spec, const YamlFields& f);
 Result<Secret> parseSecret(const YAML::Node& doc, const YamlFields& f);
+Result<ConfigMap> parseConfigMap(const YAML::Node& doc, const YamlFields& f);
+Result<PropertyList> parsePropertyList(const YAML::Node& spec, const YamlFields& f);
 
 // Compiles `pattern` with RE2 to check it, for fields that hold a regex.
 Result<void> checkRegex(const YamlFields& f, const YAML::Node& node, const std::string& path,

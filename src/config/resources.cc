@@ -11,7 +11,9 @@
 namespace qsplit::config {
 namespace {
 
+using detail::parseConfigMap;
 using detail::parseKafkaClientConfig;
+using detail::parsePropertyList;
 using detail::parseRegistry;
 using detail::parseSecret;
 using detail::parseSplitConfig;
@@ -27,6 +29,7 @@ constexpr KindInfo kOurKinds[] = {
     {"MirrordKafkaTopicsConsumer", kQueuesGroupV1Alpha},
     {"MirrordKafkaClientConfig", kQueuesGroupV1Alpha},
     {"MirrordSplitConfig", kQueuesGroupV1},
+    {"MirrordPropertyList", kMirrordGroupV1},
 };
 
 template <class T>
@@ -46,7 +49,7 @@ Result<void> parseDocument(const YAML::Node& doc, std::size_t index, const std::
   YamlFields doc_fields(source + ": document " + std::to_string(index + 1));
   if (kind.empty()) return fail(doc_fields.error("kind", doc, "is required"));
 
-  bool ours = kind == "Secret";
+  bool ours = kind == "Secret" || kind == "ConfigMap";
   for (const auto& k : kOurKinds) {
     if (kind != k.kind) continue;
     ours = true;
@@ -74,6 +77,12 @@ Result<void> parseDocument(const YAML::Node& doc, std::size_t index, const std::
     out.secrets.push_back(std::move(secret));
     return ok();
   }
+  if (kind == "ConfigMap") {
+    QSPLIT_ASSIGN_OR_RETURN(ConfigMap map, parseConfigMap(doc, f));
+    map.meta = meta;
+    out.config_maps.push_back(std::move(map));
+    return ok();
+  }
   QSPLIT_ASSIGN_OR_RETURN(YAML::Node spec, f.map(doc, "spec", ""));
   if (kind == "MirrordWorkloadQueueRegistry") {
     QSPLIT_ASSIGN_OR_RETURN(auto r, parseRegistry(spec, f));
@@ -87,6 +96,10 @@ Result<void> parseDocument(const YAML::Node& doc, std::size_t index, const std::
     QSPLIT_ASSIGN_OR_RETURN(auto r, parseKafkaClientConfig(spec, f));
     r.meta = meta;
     out.kafka_client_configs.push_back(std::move(r));
+  } else if (kind == "MirrordPropertyList") {
+    QSPLIT_ASSIGN_OR_RETURN(auto r, parsePropertyList(spec, f));
+    r.meta = meta;
+    out.property_lists.push_back(std::move(r));
   } else {
     QSPLIT_ASSIGN_OR_RETURN(auto r, parseSplitConfig(spec, f));
     r.meta = meta;
@@ -103,6 +116,8 @@ void ResourceSet::append(ResourceSet other) {
   appendAll(kafka_client_configs, other.kafka_client_configs);
   appendAll(split_configs, other.split_configs);
   appendAll(secrets, other.secrets);
+  appendAll(config_maps, other.config_maps);
+  appendAll(property_lists, other.property_lists);
   ignored += other.ignored;
 }
 
@@ -118,6 +133,22 @@ const Secret* ResourceSet::findSecret(const std::string& namespace_, const std::
   for (const auto& s : secrets)
     if (s.meta.name == name && (s.meta.namespace_.empty() || s.meta.namespace_ == namespace_))
       return &s;
+  return nullptr;
+}
+
+const ConfigMap* ResourceSet::findConfigMap(const std::string& namespace_,
+                                            const std::string& name) const {
+  for (const auto& m : config_maps)
+    if (m.meta.name == name && (m.meta.namespace_.empty() || m.meta.namespace_ == namespace_))
+      return &m;
+  return nullptr;
+}
+
+const PropertyList* ResourceSet::findPropertyList(const std::string& name,
+                                                  const std::vector<std::string>& namespaces) const {
+  for (const auto& ns : namespaces)
+    for (const auto& l : property_lists)
+      if (l.meta.name == name && (l.meta.namespace_.empty() || l.meta.namespace_ == ns)) return &l;
   return nullptr;
 }
 

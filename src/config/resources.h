@@ -14,6 +14,7 @@ namespace qsplit::config {
 
 inline constexpr char kQueuesGroupV1Alpha[] = "queues.mirrord.metalbear.co/v1alpha";
 inline constexpr char kQueuesGroupV1[] = "queues.mirrord.metalbear.co/v1";
+inline constexpr char kMirrordGroupV1[] = "mirrord.metalbear.co/v1";
 
 struct ObjectMeta {
   std::string name;
@@ -155,6 +156,34 @@ struct Secret {
   std::map<std::string, std::string> data;  // decoded from base64 `data` plus `stringData`
 };
 
+// --- core/v1 ConfigMap, for MirrordPropertyList references in local mode ---
+struct ConfigMap {
+  ObjectMeta meta;
+  std::map<std::string, std::string> data;
+};
+
+// --- MirrordPropertyList (mirrord.metalbear.co/v1): named settings, like a container's env ---
+struct PropertyRef {
+  bool secret = false;  // secretKeyRef / secretRef; else configMapKeyRef / configMapRef
+  std::string name;
+  std::string key;  // *KeyRef only
+  bool optional = false;
+};
+struct PropertyItem {
+  std::string name;
+  std::optional<std::string> value;
+  std::optional<PropertyRef> value_from;  // exactly one of value and value_from
+};
+struct PropertiesFrom {
+  std::string prefix;
+  PropertyRef from;
+};
+struct PropertyList {
+  ObjectMeta meta;
+  std::vector<PropertyItem> properties;
+  std::vector<PropertiesFrom> properties_from;
+};
+
 // container -> env var -> value, as the workload's pod template has them.
 using ContainerEnv = std::map<std::string, std::map<std::string, std::string>>;
 
@@ -164,12 +193,19 @@ struct ResourceSet {
   std::vector<KafkaClientConfig> kafka_client_configs;
   std::vector<SplitConfig> split_configs;
   std::vector<Secret> secrets;
+  std::vector<ConfigMap> config_maps;
+  std::vector<PropertyList> property_lists;
   std::size_t ignored = 0;  // documents of other kinds (Deployments, ConfigMaps, ...)
 
   void append(ResourceSet other);
   const KafkaClientConfig* findKafkaClientConfig(const std::string& name,
                                                  const std::string& namespace_) const;
   const Secret* findSecret(const std::string& namespace_, const std::string& name) const;
+  const ConfigMap* findConfigMap(const std::string& namespace_, const std::string& name) const;
+  // The list `name` in the first of `namespaces` that has one (a list without a namespace, as
+  // in local mode, is in every namespace).
+  const PropertyList* findPropertyList(const std::string& name,
+                                       const std::vector<std::string>& namespaces) const;
 };
 
 // Parses every document of one YAML text. Documents of other kinds are counted as ignored;

@@ -65,6 +65,17 @@ Result<std::vector<Found>> readNameSource(const RegistryQueue& q,
 
 Result<SqsTarget> resolveSqsTarget(const ResourceSet& resources, const std::string& workload,
                                    const std::string& queue_id, const ContainerEnv& env) {
+  return resolveRegistryTarget(resources, workload, queue_id, env, "SQS");
+}
+
+Result<SqsTarget> resolveRmqTarget(const ResourceSet& resources, const std::string& workload,
+                                   const std::string& queue_id, const ContainerEnv& env) {
+  return resolveRegistryTarget(resources, workload, queue_id, env, "RMQ");
+}
+
+Result<SqsTarget> resolveRegistryTarget(const ResourceSet& resources, const std::string& workload,
+                                        const std::string& queue_id, const ContainerEnv& env,
+                                        const std::string& queue_type) {
   const WorkloadQueueRegistry* registry = nullptr;
   std::string declared;
   for (const auto& r : resources.registries) {
@@ -81,9 +92,10 @@ Result<SqsTarget> resolveSqsTarget(const ResourceSet& resources, const std::stri
   const RegistryQueue& q = *registry->findQueue(queue_id);
   std::string where = registry->meta.source + ": MirrordWorkloadQueueRegistry " +
                       registry->meta.name + ": spec.queues." + queue_id + ".";
-  if (q.queue_type != "SQS")
-    return fail(ErrorCode::kInvalidArgument,
-                where + "queueType: " + q.queue_type + ", not SQS (this target splits SQS queues)");
+  if (q.queue_type != queue_type)
+    return fail(ErrorCode::kInvalidArgument, where + "queueType: " + q.queue_type + ", not " +
+                                                 queue_type + " (this target splits " + queue_type +
+                                                 " queues)");
   QSPLIT_ASSIGN_OR_RETURN(auto found, readNameSource(q, registry->consumer.container, env, where));
 
   std::map<std::string, SqsOriginal> by_name;
@@ -91,7 +103,13 @@ Result<SqsTarget> resolveSqsTarget(const ResourceSet& resources, const std::stri
                  std::optional<std::string> key) -> Result<void> {
     std::string field = where + "nameSource (" + f.container + "/" + f.variable +
                         (key ? "[" + *key + "]" : "") + ")";
-    QSPLIT_ASSIGN_OR_RETURN(auto name, sqsQueueName(value, field));
+    // An AMQP queue name is taken as it is; an SQS value may be a queue URL.
+    if (queue_type != "SQS" && value.empty())
+      return fail(ErrorCode::kInvalidArgument, field + ": the queue name is empty");
+    std::string name = value;
+    if (queue_type == "SQS") {
+      QSPLIT_ASSIGN_OR_RETURN(name, sqsQueueName(value, field));
+    }
     SqsOriginal& o = by_name[name];
     o.name = name;
     bool is_url = name != value;

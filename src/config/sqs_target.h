@@ -47,5 +47,12 @@ Result<std::string> sqsQueueName(const std::string& value, const std::string& wh
 // value that is not JSON when namesFromJsonMap is set, an empty queue name.
 Result<SqsTarget> resolveSqsTarget(const ResourceSet& resources, const std::string& workload,
                                    const std::string& queue_id, const ContainerEnv& env);
+// The same for a RabbitMQ queue id (queueType RMQ): the variables hold queue names as they are.
+Result<SqsTarget> resolveRmqTarget(const ResourceSet& resources, const std::string& workload,
+                                   const std::string& queue_id, const ContainerEnv& env);
+// Either, by the registry's queueType ("SQS" or "RMQ").
+Result<SqsTarget> resolveRegistryTarget(const ResourceSet& resources, const std::string& workload,
+                                        const std::string& queue_id, const ContainerEnv& env,
+                                        const std::string& queue_type);
 
 }  // namespace qsplit::config

@@ -13,7 +13,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
   YAML::Node root = YAML::LoadFile(path);
   static const std::vector<std::string> known = {
       "listen", "data_dir", "resources", "tokens_file", "tls", "log_level", "sqs", "memory",
-      "kafka", "operator_namespace", "splitting", "sessions", "kubernetes"};
+      "kafka", "rabbitmq", "operator_namespace", "splitting", "sessions", "kubernetes"};
   for (const auto& field : root) {
     auto key = field.first.as<std::string>();
     if (std::find(known.begin(), known.end(), key) == known.end())
@@ -43,6 +43,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
     c.sqs_pollers = sqs["pollers"].as<std::size_t>(4);
   }
   if (auto kafka = root["kafka"]) c.kafka_enabled = kafka["enabled"].as<bool>(true);
+  if (auto rabbitmq = root["rabbitmq"]) c.rabbitmq_enabled = rabbitmq["enabled"].as<bool>(true);
   if (auto kube = root["kubernetes"]) {
     c.kube_enabled = kube["enabled"].as<bool>(true);
     c.kubeconfig = kube["kubeconfig"].as<std::string>("");
@@ -81,6 +82,7 @@ Result<int64_t> integer(const std::string& name, const std::string& value) {
 Result<void> applyEnv(DaemonConfig& c, const EnvLookup& env) {
   if (auto v = env("OPERATOR_SQS_SPLITTING")) c.sqs_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_KAFKA_SPLITTING")) c.kafka_enabled = *v == "true" || *v == "1";
+  if (auto v = env("OPERATOR_RABBITMQ_SPLITTING")) c.rabbitmq_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT")) {
     QSPLIT_ASSIGN_OR_RETURN(int64_t ms, integer("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT", *v));
     c.linger_timeout = std::chrono::milliseconds(ms);

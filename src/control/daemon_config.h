@@ -33,6 +33,9 @@ struct DaemonConfig {
   // files in `resources`, looked up in `operator_namespace`).
   bool kafka_enabled = false;       // OPERATOR_KAFKA_SPLITTING
   std::string operator_namespace = "mirrord";
+  // RabbitMQ: connections come from the MirrordPropertyList each registry queue names in
+  // clusterProperties (looked up in the registry's namespace, then `operator_namespace`).
+  bool rabbitmq_enabled = false;    // OPERATOR_RABBITMQ_SPLITTING
 
   // Kubernetes mode: resources and workloads come from a cluster instead of `resources` and
   // `qsplit exec`. The workloads (and their registries) live in `kube_namespace`; empty

@@ -2,6 +2,7 @@
 // target, resolved from the custom resources and the workload's environment.
 #include <algorithm>
 
+#include "config/property_list.h"
 #include "config/split_config_legacy.h"
 #include "control/sessions_internal.h"
 
@@ -79,10 +80,15 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
                                      const config::UserConfig& user, const config::ContainerEnv& env,
                                      std::vector<Plan>& plans) {
   for (const auto& q : registry.queues) {
-    if (q.queue_type != "SQS")
-      return fail(ErrorCode::kFailedPrecondition, "queue id '" + q.id + "' of " +
-                                                      registry.consumer.name + " is " + q.queue_type +
-                                                      ", which qsplitd does not split yet");
+    if (q.queue_type == "RMQ") {
+      QSPLIT_ASSIGN_OR_RETURN(auto rmq, rmqPlans(resources, registry, q, env));
+      const config::QueueSplit* split = user.find(q.id, config::QueueType::kRmq);
+      for (auto& p : rmq) {
+        if (split) p.filter = split->filter, p.mode = split->mode;
+        plans.push_back(std::move(p));
+      }
+      continue;
+    }
     auto broker = options_.brokers.find(config::QueueType::kSqs);
     if (broker == options_.brokers.end())
       return fail(ErrorCode::kFailedPrecondition,
@@ -118,6 +124,46 @@ Result<void> SessionManager::planKafka(const config::ResourceSet& resources,
     plans.push_back(std::move(p));
   }
   return ok();
+}
+
+Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
+    const config::ResourceSet& resources, const config::WorkloadQueueRegistry& registry,
+    const config::RegistryQueue& q, const config::ContainerEnv& env) {
+  if (!options_.rabbitmq)
+    return fail(ErrorCode::kFailedPrecondition,
+                "queue id '" + q.id + "' is RMQ, and RabbitMQ splitting is not enabled in qsplitd");
+  std::string where = registry.meta.source + ": MirrordWorkloadQueueRegistry " +
+                      registry.meta.name + ": spec.queues." + q.id + ".";
+  if (q.exchange_source)
+    return fail(ErrorCode::kInvalidArgument,
+                where + "exchangeSource: qsplit does not inject dummy exchanges yet");
+  QSPLIT_ASSIGN_OR_RETURN(auto target,
+                          config::resolveRmqTarget(resources, registry.consumer.name, q.id, env));
+  std::vector<std::string> namespaces;
+  if (!registry.meta.namespace_.empty()) namespaces.push_back(registry.meta.namespace_);
+  namespaces.push_back(options_.operator_namespace);
+  auto connection = config::resolvePropertyList(resources, q.cluster_properties, namespaces);
+  if (!connection) return fail(connection.error().withContext(where + "clusterProperties"));
+  std::map<std::string, std::string> declare;
+  if (q.queue_properties) {
+    auto properties = config::resolvePropertyList(resources, *q.queue_properties, namespaces);
+    if (!properties) return fail(properties.error().withContext(where + "queueProperties"));
+    declare = std::move(properties).value();
+  }
+  std::vector<Plan> plans;
+  for (auto& original : target.queues) {
+    auto broker = options_.rabbitmq(*connection, original.name, declare);
+    if (!broker) return fail(broker.error().withContext(where + "clusterProperties " + q.cluster_properties));
+    Plan p;
+    p.queue_id = q.id;
+    p.type = config::QueueType::kRmq;
+    p.broker = *broker;
+    p.journal = "RMQ:" + q.cluster_properties;
+    p.original = std::move(original);
+    p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
+    plans.push_back(std::move(p));
+  }
+  return plans;
 }
 
 Result<SessionManager::Plan> SessionManager::kafkaPlan(const config::ResourceSet& resources,

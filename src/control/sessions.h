@@ -41,6 +41,13 @@ struct ManagerOptions {
   std::function<Result<core::Broker*>(const config::ResolvedKafkaConfig&)> kafka;
   std::string operator_namespace = "mirrord";  // where MirrordKafkaClientConfigs are looked up
   std::optional<core::NameTemplate> kafka_names;  // OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT
+  // Opens (or reuses) the RabbitMQ broker for a connection (the registry's clusterProperties
+  // list, resolved) and sets how temporaries of `original` are declared (its queueProperties);
+  // empty when RabbitMQ splitting is off. The broker must outlive the manager.
+  std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
+                                      const std::string& original,
+                                      const std::map<std::string, std::string>& queue_properties)>
+      rabbitmq;
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
@@ -130,6 +137,10 @@ class SessionManager {
   Result<void> planKafka(const config::ResourceSet& resources, const config::KafkaTopicsConsumer& consumer,
                          const config::UserConfig& user, const config::ContainerEnv& env,
                          std::vector<Plan>& plans);
+  // The plans of one RabbitMQ queue id of `registry`: one per original queue it names.
+  Result<std::vector<Plan>> rmqPlans(const config::ResourceSet& resources,
+                                     const config::WorkloadQueueRegistry& registry,
+                                     const config::RegistryQueue& queue, const config::ContainerEnv& env);
   Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload_name,
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);

@@ -114,7 +114,8 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
 }
 
 // The broker (and for Kafka the group and cluster journal) of a stored split: SQS is one
-// endpoint; a Kafka topic's client config is resolved again from the current resources.
+// endpoint; a Kafka topic's client config and a RabbitMQ queue's connection are resolved
+// again from the current resources.
 Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) {
   if (plan.type == config::QueueType::kSqs) {
     auto sqs = options_.brokers.find(config::QueueType::kSqs);
@@ -123,10 +124,24 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
     plan.broker = sqs->second;
     return ok();
   }
-  if (plan.type != config::QueueType::kKafka)
-    return fail(ErrorCode::kFailedPrecondition, "qsplitd does not split this queue type");
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
+  if (plan.type == config::QueueType::kRmq) {
+    std::string name = workload.substr(workload.find('/') + 1);
+    for (const auto& r : resources->registries) {
+      const config::RegistryQueue* q = r.consumer.name == name ? r.findQueue(plan.queue_id) : nullptr;
+      if (!q) continue;
+      QSPLIT_ASSIGN_OR_RETURN(auto fresh, rmqPlans(*resources, r, *q, env));
+      for (const auto& p : fresh)
+        if (p.original.name == plan.original.name) {
+          plan.broker = p.broker;
+          plan.journal = p.journal;
+          return ok();
+        }
+    }
+    return fail(ErrorCode::kFailedPrecondition, "queue id '" + plan.queue_id + "' no longer names " +
+                                                    plan.original.name);
+  }
   QSPLIT_ASSIGN_OR_RETURN(Plan fresh, kafkaPlan(*resources, workload.substr(workload.find('/') + 1),
                                                 plan.queue_id, env));
   if (fresh.original.name != plan.original.name)

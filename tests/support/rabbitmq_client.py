@@ -8,6 +8,12 @@ listing and describing queues.
   rabbitmq_client.py list          > queue names, one per line
   rabbitmq_client.py describe QUEUE > the management API's JSON for the queue
   rabbitmq_client.py delete QUEUE
+  rabbitmq_client.py consume QUEUE_VAR OUTPUT_FILE [--exit-on BODY]
+                                   a consumer as a developer or a deployed service runs it: reads
+                                   the queue named in env var QUEUE_VAR, appends one JSON line
+                                   {"queue", "body", "attributes": headers} per message to
+                                   OUTPUT_FILE (flushed), then acks it; SIGTERM and SIGINT stop it
+                                   after the message in hand; --exit-on BODY exits after that one
 
 The server is QSPLIT_RABBITMQ_URL and QSPLIT_RABBITMQ_MANAGEMENT (scripts/rabbitmq.sh).
 Headers travel with pika's types: str as a string, int as an integer, bool as a boolean.
@@ -75,6 +81,37 @@ def drain(name):
     connection.close()
 
 
+stop = False
+
+
+def consume(var, output, exit_on):
+    import signal
+
+    def on_signal(signum, frame):
+        global stop
+        stop = True
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    queue = os.environ[var]
+    connection, ch = channel()
+    ch.basic_qos(prefetch_count=10)
+    with open(output, "a") as out:
+        for method, properties, body in ch.consume(queue, inactivity_timeout=0.5):
+            if stop:
+                break
+            if method is None:
+                continue
+            text = body.decode("utf-8", "replace")
+            headers = {k: str(v) for k, v in (properties.headers or {}).items()}
+            out.write(json.dumps({"queue": queue, "body": text, "attributes": headers,
+                                  "type": properties.type}) + "\n")
+            out.flush()
+            ch.basic_ack(method.delivery_tag)
+            if text == exit_on:
+                break
+    connection.close()
+
+
 def main():
     verb, rest = sys.argv[1], sys.argv[2:]
     if verb == "declare":
@@ -96,6 +133,8 @@ def main():
             if e.code != 404:
                 raise
             print("null")
+    elif verb == "consume":
+        consume(rest[0], rest[1], rest[3] if len(rest) > 3 and rest[2] == "--exit-on" else None)
     elif verb == "delete":
         management("/api/queues/%2F/" + quoted(rest[0]), method="DELETE")
     else:

@@ -3,6 +3,7 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
+#include <charconv>
 #include <vector>
 
 namespace qsplit::rabbitmq {
@@ -48,6 +49,49 @@ Result<RabbitSettings> RabbitSettings::fromUrl(const std::string& url) {
   s.user = info.user;
   s.password = info.password;
   s.tls = info.ssl != 0;
+  return s;
+}
+
+Result<RabbitSettings> RabbitSettings::fromProperties(
+    const std::map<std::string, std::string>& properties) {
+  RabbitSettings s;
+  if (auto url = properties.find("url"); url != properties.end()) {
+    QSPLIT_ASSIGN_OR_RETURN(s, fromUrl(url->second));
+  }
+  auto flag = [](const std::string& name, const std::string& value) -> Result<bool> {
+    if (value == "true" || value == "false") return value == "true";
+    return fail(ErrorCode::kInvalidArgument, "property " + name + ": '" + value + "' is not true or false");
+  };
+  for (const auto& [name, value] : properties) {
+    if (name == "url") continue;
+    if (name == "host") {
+      s.host = value;
+    } else if (name == "port") {
+      int port = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), port);
+      if (ec != std::errc() || end != value.data() + value.size() || port < 1 || port > 65535)
+        return fail(ErrorCode::kInvalidArgument, "property port: '" + value + "' is not a port number");
+      s.port = port;
+    } else if (name == "vhost") {
+      s.vhost = value;
+    } else if (name == "username" || name == "user") {
+      s.user = value;
+    } else if (name == "password") {
+      s.password = value;
+    } else if (name == "tls") {
+      QSPLIT_ASSIGN_OR_RETURN(s.tls, flag(name, value));
+    } else if (name == "tls_verify") {
+      QSPLIT_ASSIGN_OR_RETURN(s.verify, flag(name, value));
+    } else if (name == "tls_ca_file") {
+      s.ca_file = value;
+    } else if (name == "management_url") {
+      s.management_url = value;
+    } else {
+      return fail(ErrorCode::kInvalidArgument,
+                  "unknown property '" + name + "'; expected url, host, port, vhost, username, "
+                  "password, tls, tls_ca_file, tls_verify or management_url");
+    }
+  }
   return s;
 }
 

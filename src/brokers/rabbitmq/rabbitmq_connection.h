@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -31,6 +32,10 @@ struct RabbitSettings {
   // amqp://user:password@host:port/vhost or amqps://... (the vhost percent-encoded, "%2f"
   // for "/"), as RabbitMQ's URI spec has it.
   static Result<RabbitSettings> fromUrl(const std::string& url);
+  // From a MirrordPropertyList's settings: url (as fromUrl), or host, port, vhost, username
+  // (or user), password; tls ("true"), tls_ca_file, tls_verify ("false" to skip checks);
+  // management_url. Entries after url override it. Errors name the property.
+  static Result<RabbitSettings> fromProperties(const std::map<std::string, std::string>& properties);
   // "host:port vhost / as user" (no password), for messages and logs.
   std::string describe() const;
 };

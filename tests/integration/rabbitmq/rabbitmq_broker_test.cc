@@ -148,5 +148,24 @@ TEST_F(RabbitBrokerTest, AQueueIsNotDeletedUnderItsConsumer) {
   EXPECT_TRUE(client_.describe(queue).is_null());
 }
 
+// No server needed: a clusterProperties list becomes connection settings.
+TEST(RabbitSettings, FromAPropertyList) {
+  auto s = RabbitSettings::fromProperties({{"url", "amqp://app:pw@rabbit.shop:5673/orders"},
+                                           {"port", "5674"}, {"management_url", "http://m:15672"}});
+  ASSERT_TRUE(s.has_value()) << s.error().message();
+  EXPECT_EQ(s->describe(), "rabbit.shop:5674 vhost orders as app");
+  EXPECT_EQ(s->password, "pw");
+  EXPECT_EQ(s->management_url, "http://m:15672");
+  auto bad_port = RabbitSettings::fromProperties({{"port", "amqp"}});
+  ASSERT_FALSE(bad_port.has_value());
+  EXPECT_EQ(bad_port.error().message(), "property port: 'amqp' is not a port number");
+  auto unknown = RabbitSettings::fromProperties({{"hostname", "x"}});
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_NE(unknown.error().message().find("unknown property 'hostname'"), std::string::npos);
+  auto bad_url = RabbitSettings::fromProperties({{"url", "http://user:secret@x"}});
+  ASSERT_FALSE(bad_url.has_value());
+  EXPECT_EQ(bad_url.error().message().find("secret"), std::string::npos) << "never echoes a password";
+}
+
 }  // namespace
 }  // namespace qsplit::rabbitmq

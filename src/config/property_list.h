@@ -1,0 +1,20 @@
+// A MirrordPropertyList resolved to its settings: the entries of each propertiesFrom source
+// (with its prefix), then each property, which wins over them, as a container's envFrom and env.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "config/resources.h"
+
+namespace qsplit::config {
+
+// Looks `name` up in `namespaces` in order (the workload's, then the operator's); Secrets and
+// ConfigMaps are read from the namespace the list was found in. A missing list, or a missing
+// reference that is not optional, is an error naming the list and the field.
+Result<std::map<std::string, std::string>> resolvePropertyList(
+    const ResourceSet& resources, const std::string& name, const std::vector<std::string>& namespaces);
+
+}  // namespace qsplit::config

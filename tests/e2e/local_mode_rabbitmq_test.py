@@ -1,0 +1,201 @@
+"""End to end, local mode, on a real RabbitMQ: qsplitd with the connection from a
+MirrordPropertyList (its password from a Secret), a deployed consumer under `qsplit exec`, two
+developers under `qsplit run` (one filtering on a header, one on the AMQP `type` property),
+and pika producing; per message, who received it, with which headers."""
+import json
+import os
+import signal
+import unittest
+import urllib.parse
+
+import harness as h
+
+VAR = "INCOMING_ORDERS_QUEUE"
+CLIENT = os.path.join(h.SOURCE, "tests/support/rabbitmq_client.py")
+
+
+def resources_yaml(workload, url, password):
+    parsed = urllib.parse.urlparse(url)
+    return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordWorkloadQueueRegistry
+metadata:
+  name: {workload}-registry
+spec:
+  queues:
+    orders:
+      queueType: RMQ
+      nameSource:
+        envVar: {VAR}
+      clusterProperties: rabbitmq-staging
+  consumer:
+    name: {workload}
+    container: main
+    workloadType: Deployment
+---
+apiVersion: mirrord.metalbear.co/v1
+kind: MirrordPropertyList
+metadata:
+  name: rabbitmq-staging
+spec:
+  properties:
+    - name: host
+      value: "{parsed.hostname}"
+    - name: port
+      value: "{parsed.port}"
+    - name: username
+      value: guest
+    - name: password
+      valueFrom:
+        secretKeyRef: {{name: rabbitmq-credentials, key: password}}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: rabbitmq-credentials
+stringData:
+  password: {password}
+"""
+
+
+class LocalModeRabbitMq(unittest.TestCase):
+    def setUp(self):
+        self.url = h.require("QSPLIT_RABBITMQ_URL")
+        h.require("QSPLIT_RABBITMQ_MANAGEMENT")
+        self.dir = h.tempdir(self.id().split(".")[-1])
+        self.procs = h.Processes(self.dir)
+        self.addCleanup(lambda: self.procs.stop_all())
+        self.workload = h.unique("orders")
+        self.queue = h.unique("orders-queue")
+        self.client("declare", self.queue)
+
+    def client(self, *args, stdin=None):
+        import subprocess
+        done = subprocess.run(["python3", CLIENT] + list(args), input=stdin, text=True,
+                              capture_output=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return done.stdout
+
+    def start_daemon(self, password="guest"):
+        resources = os.path.join(self.dir, "resources")
+        os.makedirs(resources, exist_ok=True)
+        h.write(os.path.join(resources, "orders.yaml"), resources_yaml(self.workload, self.url, password))
+        self.daemon = h.Daemon(self.procs, self.dir, """rabbitmq:
+  enabled: true
+splitting:
+  linger_timeout: 20
+""", resources).start()
+        self.env = {"QSPLIT_SERVER": self.daemon.url}
+
+    def exec_workload(self):
+        out = os.path.join(self.dir, "workload.jsonl")
+        env = dict(self.env, **{VAR: self.queue})
+        self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "5",
+                          "--", "python3", CLIENT, "consume", VAR, out], "exec", env)
+        h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
+                     30, "qsplit exec to register")
+
+    def config(self, name, message_filter):
+        return h.write(os.path.join(self.dir, name + ".json"), json.dumps({
+            "target": f"deployment/{self.workload}",
+            "feature": {"split_queues": {"orders": {"queue_type": "RMQ",
+                                                    "message_filter": message_filter}}}}))
+
+    def run_developer(self, name, message_filter, exit_on=None):
+        out = os.path.join(self.dir, name + ".jsonl")
+        command = ["python3", CLIENT, "consume", VAR, out] + (["--exit-on", exit_on] if exit_on else [])
+        before = {s["id"] for s in self.daemon.sessions()}
+        p = self.procs.start([h.QSPLIT, "run", "-f", self.config(name, message_filter), "--"] + command,
+                             name, self.env)
+        sessions = h.eventually(lambda: [s for s in self.daemon.sessions()
+                                         if s["id"] not in before and s["state"] != "starting"],
+                                120, f"{name}'s session to be ready")
+        return p, sessions[0]["id"]
+
+    def produce(self, messages):
+        lines = "".join(json.dumps(m) + "\n" for m in messages)
+        self.client("send", self.queue, stdin=lines)
+
+    def receivers(self, names):
+        got = {}
+        for who in names:
+            for m in h.read_jsonl(os.path.join(self.dir, who + ".jsonl")):
+                got.setdefault(m["body"], []).append((who, m))
+        return got
+
+    def wait_received(self, bodies, names):
+        h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90,
+                     f"{len(bodies)} messages to be consumed")
+        return self.receivers(names)
+
+    def temporaries(self):
+        return [q for q in self.client("list").split() if q.startswith("mirrord-tmp-") and self.queue in q]
+
+    def test_two_developers_split_by_header_and_by_property(self):
+        self.start_daemon()
+        self.exec_workload()
+        alice, alice_id = self.run_developer("alice", {"author": "^alice$"}, exit_on="alice-bye")
+        bob, bob_id = self.run_developer("bob", {"type": "^refund$"})
+        names = ["workload", "alice", "bob"]
+
+        authors, kinds = ["alice", "bob", "carol"], ["order", "refund"]
+        phase1 = [{"body": f"p1-{i}", "headers": {"author": authors[i % 3], "seq": i},
+                   "properties": {"type": kinds[(i // 3) % 2], "delivery_mode": 2}} for i in range(90)]
+        self.produce(phase1)
+        got = self.wait_received([m["body"] for m in phase1], names)
+
+        def expected(m):  # first session in start order whose filter matches; else the workload
+            if m["headers"]["author"] == "alice":
+                return "alice"
+            return "bob" if m["properties"]["type"] == "refund" else "workload"
+        for m in phase1:
+            self.assertEqual([who for who, _ in got[m["body"]]], [expected(m)], m)
+            _, received = got[m["body"]][0]
+            self.assertEqual(received["attributes"], {"author": m["headers"]["author"],
+                                                      "seq": str(m["headers"]["seq"])})
+            self.assertEqual(received["type"], m["properties"]["type"])
+
+        # Ctrl-C ends bob's session; the command's status is qsplit run's.
+        bob.send_signal(signal.SIGINT)
+        self.assertEqual(bob.wait(timeout=60), 0)
+        self.assertNotIn(bob_id, {s["id"] for s in self.daemon.sessions()})
+        # alice's consumer exits by itself after "alice-bye".
+        self.produce([{"body": "alice-bye", "headers": {"author": "alice"}}])
+        self.assertEqual(alice.wait(timeout=60), 0)
+        self.assertNotIn(alice_id, {s["id"] for s in self.daemon.sessions()})
+
+        # Restored: the workload reads the original again, and every temporary queue is gone.
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+        phase2 = [{"body": f"p2-{i}", "headers": {"author": "alice"},
+                   "properties": {"type": "refund"}} for i in range(20)]
+        self.produce(phase2)
+        got = self.wait_received([m["body"] for m in phase2], names)
+        for m in phase2:
+            self.assertEqual([who for who, _ in got[m["body"]]], ["workload"])
+        lost = [m["body"] for m in phase1 + phase2 if m["body"] not in self.receivers(names)]
+        self.assertEqual(lost, [])
+
+    def test_wrong_credentials_and_a_missing_filter_are_named(self):
+        self.start_daemon(password="not-the-password")
+        self.exec_workload()
+        config = self.config("alice", {"author": "^alice$"})
+        import subprocess
+        run = subprocess.run([h.QSPLIT, "run", "-f", config, "--", "true"], env=dict(os.environ, **self.env),
+                             capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("spec.queues.orders.clusterProperties rabbitmq-staging", run.stderr)
+        self.assertIn("ACCESS_REFUSED - Login was refused", run.stderr)
+        self.assertNotIn("not-the-password", run.stderr + self.daemon.log())
+        # RMQ needs a message_filter, as in the reference.
+        h.write(config, json.dumps({"target": f"deployment/{self.workload}",
+                                    "feature": {"split_queues": {"orders": {"queue_type": "RMQ"}}}}))
+        run = subprocess.run([h.QSPLIT, "run", "-f", config, "--", "true"], env=dict(os.environ, **self.env),
+                             capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertIn("orders.message_filter: is required for RMQ queues", run.stderr)
+        self.assertEqual(self.daemon.sessions(), [])
+        self.assertEqual(self.temporaries(), [])
+
+
+if __name__ == "__main__":
+    unittest.main()
