@@ -16,6 +16,7 @@
 #include "brokers/rabbitmq/rabbitmq_sink.h"
 #include "brokers/rabbitmq/rabbitmq_source.h"
 #include "common/random.h"
+#include "bench/forward_run.h"
 #include "engine/forwarder.h"
 
 namespace {
@@ -106,26 +107,6 @@ double plainCopy(const Setup& s, const std::string& from, const std::string& to)
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double forward(RabbitBroker& b, const std::string& from, const std::vector<std::string>& to,
-               const Setup& s) {
-  std::vector<qsplit::core::SessionRoute> routes;
-  for (std::size_t i = 1; i < to.size(); ++i) {
-    auto filter = qsplit::core::Filter::compile({{"user", "^user-" + std::to_string(i - 1) + "$"}});
-    routes.push_back({to[i], *filter, qsplit::core::QueueMode::kSteal, to[i]});
-  }
-  qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, to[0], 1));
-  qsplit::engine::ForwarderOptions options;
-  options.delivery = qsplit::engine::Delivery::kAtLeastOnce;
-  options.wait = std::chrono::milliseconds(1000);
-  qsplit::engine::Forwarder forwarder(b, from, "", router, options);
-  auto start = Clock::now();
-  check(forwarder.start().has_value(), "start forwarder");
-  while (forwarder.counts().acked < static_cast<uint64_t>(s.messages))
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  forwarder.stop();
-  return seconds;
-}
 
 // Median milliseconds from publishing one message (confirmed) to receiving it from `read`.
 double latency(RabbitBroker& b, const std::string& write, const std::string& read, int samples) {
@@ -178,7 +159,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> to{declare(b, "bench-fallback-" + tag)};
     for (int i = 0; i < sessions; ++i) to.push_back(declare(b, "bench-session-" + tag + "-" + std::to_string(i)));
     preload(b, original, s);
-    double rate = s.messages / forward(b, original, to, s);
+    double rate = s.messages / qsplit::bench::forwardRun(b, original, to, s.messages);
     std::printf("| qsplit forwarder | %d | %.0f | %.2f |\n", sessions, rate, rate / plain);
     for (const auto& q : to) (void)b.admin().remove(q);
     for (const auto& q : {src, dst, original}) (void)b.admin().remove(q);

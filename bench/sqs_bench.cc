@@ -11,6 +11,7 @@
 
 #include "brokers/sqs/sqs_broker.h"
 #include "common/random.h"
+#include "bench/forward_run.h"
 #include "engine/forwarder.h"
 
 namespace {
@@ -106,24 +107,9 @@ Run plainCopy(SqsBroker& b, const std::string& from, const std::string& to, cons
 
 Run forward(SqsBroker& b, const std::string& from, const std::vector<std::string>& destinations,
             const Setup& s) {
-  std::vector<qsplit::core::SessionRoute> routes;
-  for (std::size_t i = 1; i < destinations.size(); ++i) {
-    auto filter = qsplit::core::Filter::compile({{"user", "^user-" + std::to_string(i - 1) + "$"}});
-    routes.push_back({destinations[i], *filter, qsplit::core::QueueMode::kSteal, destinations[i]});
-  }
-  qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, destinations[0], 1));
-  qsplit::engine::ForwarderOptions options;
-  options.delivery = qsplit::engine::Delivery::kAtLeastOnce;
-  options.wait = std::chrono::milliseconds(1000);
-  qsplit::engine::Forwarder forwarder(b, from, "", router, options);
   uint64_t before = b.client().requests();
-  auto start = Clock::now();
-  check(forwarder.start().has_value(), "start forwarder");
-  while (forwarder.counts().acked < static_cast<uint64_t>(s.messages))
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  Run r{std::chrono::duration<double>(Clock::now() - start).count(), b.client().requests() - before};
-  forwarder.stop();
-  return r;
+  double seconds = qsplit::bench::forwardRun(b, from, destinations, s.messages);
+  return {seconds, b.client().requests() - before};
 }
 
 }  // namespace

@@ -107,7 +107,7 @@ def write(path, text):
     return path
 
 
-def registry_yaml(workload, queue_id, variable, extra=""):
+def registry_yaml(workload, queue_id, variable, extra="", queue_type="SQS"):
     return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
 kind: MirrordWorkloadQueueRegistry
 metadata:
@@ -115,7 +115,7 @@ metadata:
 spec:
   queues:
     {queue_id}:
-      queueType: SQS
+      queueType: {queue_type}
       nameSource:
         envVar: {variable}
 {extra}  consumer:
@@ -123,6 +123,15 @@ spec:
     container: main
     workloadType: Deployment
 """
+
+
+def exec_workload(procs, daemon, env, workload, command):
+    """`qsplit exec` running `command` as the deployed `workload`, once qsplitd knows it."""
+    p = procs.start([QSPLIT, "exec", "--workload", f"deployment/{workload}", "--grace", "5",
+                     "--"] + command, "exec", env)
+    eventually(lambda: any(w["running"] for w in daemon.get("/api/v1/workloads")[1]["workloads"]),
+               30, "qsplit exec to register")
+    return p
 
 
 def user_config(workload, queue_id, message_filter, mode=None):

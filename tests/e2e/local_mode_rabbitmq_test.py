@@ -16,22 +16,9 @@ CLIENT = os.path.join(h.SOURCE, "tests/support/rabbitmq_client.py")
 
 def resources_yaml(workload, url, password):
     parsed = urllib.parse.urlparse(url)
-    return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
-kind: MirrordWorkloadQueueRegistry
-metadata:
-  name: {workload}-registry
-spec:
-  queues:
-    orders:
-      queueType: RMQ
-      nameSource:
-        envVar: {VAR}
-      clusterProperties: rabbitmq-staging
-  consumer:
-    name: {workload}
-    container: main
-    workloadType: Deployment
----
+    registry = h.registry_yaml(workload, "orders", VAR, queue_type="RMQ",
+                               extra="      clusterProperties: rabbitmq-staging\n")
+    return registry + f"""---
 apiVersion: mirrord.metalbear.co/v1
 kind: MirrordPropertyList
 metadata:
@@ -89,10 +76,8 @@ splitting:
     def exec_workload(self):
         out = os.path.join(self.dir, "workload.jsonl")
         env = dict(self.env, **{VAR: self.queue})
-        self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "5",
-                          "--", "python3", CLIENT, "consume", VAR, out], "exec", env)
-        h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
-                     30, "qsplit exec to register")
+        h.exec_workload(self.procs, self.daemon, env, self.workload,
+                        ["python3", CLIENT, "consume", VAR, out])
 
     def config(self, name, message_filter):
         return h.write(os.path.join(self.dir, name + ".json"), json.dumps({

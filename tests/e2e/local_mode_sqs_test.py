@@ -40,11 +40,8 @@ splitting:
     def exec_workload(self):
         out = os.path.join(self.dir, "workload.jsonl")
         env = dict(self.env, **{VAR: self.queue})
-        p = self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "5",
-                              "--", "python3", h.CONSUMER, VAR, out], "exec", env)
-        h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
-                     30, "qsplit exec to register")
-        return p
+        return h.exec_workload(self.procs, self.daemon, env, self.workload,
+                               ["python3", h.CONSUMER, VAR, out])
 
     def run_developer(self, name, message_filter, exit_on=None):
         config = h.write(os.path.join(self.dir, name + ".json"),

@@ -13,6 +13,18 @@ namespace qsplit::testing {
 struct CommandResult {
   int status = -1;
   std::string out;
+
+  // `out` split at newlines (a client's one-name-per-line answer).
+  std::vector<std::string> lines() const {
+    std::vector<std::string> all;
+    for (std::size_t start = 0; start < out.size();) {
+      auto end = out.find('\n', start);
+      if (end == std::string::npos) end = out.size();
+      all.push_back(out.substr(start, end - start));
+      start = end + 1;
+    }
+    return all;
+  }
 };
 
 // Runs `command` with `/bin/sh -c`, writing `input` to its stdin when given, and returns

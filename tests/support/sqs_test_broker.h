@@ -88,13 +88,7 @@ class SqsTestClient {
     return out;
   }
 
-  std::vector<std::string> list() const {
-    auto r = py("list");
-    std::vector<std::string> names;
-    std::istringstream lines(r.out);
-    for (std::string line; std::getline(lines, line);) names.push_back(line);
-    return names;
-  }
+  std::vector<std::string> list() const { return py("list").lines(); }
 
   nlohmann::json describe(const std::string& name) const {
     auto r = py("describe " + shellQuote(name));
