@@ -1,7 +1,6 @@
-// The queue benchmarks' qsplit run: a forwarder at least once from `from` to destinations[0]
-// (the fallback) and destinations[1..] (session i takes the messages of user-(i-1)), until
-// `messages` are acknowledged on the original. Returns the seconds it took; `during` is called
-// right after the forwarder starts and again just before it stops (request counters).
+// The queue benchmarks' shared steps: pre-loading a queue with messages of 20 users, and
+// qsplit's run: a forwarder, at least once, from `from` to destinations[0] (the fallback) and
+// destinations[1..] (session i takes the messages of user-(i-1)).
 #pragma once
 
 #include <chrono>
@@ -16,6 +15,31 @@
 
 namespace qsplit::bench {
 
+// `messages` bodies of `size` bytes with the attributes user (user-0 .. user-19) and tenant,
+// typed `type`, sent in batches of `batch` through qsplit's own sink.
+inline void preloadUsers(core::Broker& broker, const std::string& queue, int messages, int size,
+                         std::size_t batch, const std::string& type) {
+  auto sink = broker.openSink(queue);
+  std::vector<core::Message> pending;
+  for (int i = 0; i < messages && sink; ++i) {
+    core::Message m;
+    m.body = std::string(static_cast<std::size_t>(size), 'x');
+    m.attributes = {{"user", "user-" + std::to_string(i % 20), type}, {"tenant", "acme", type}};
+    pending.push_back(std::move(m));
+    if (pending.size() < batch && i + 1 < messages) continue;
+    if (auto sent = (*sink)->send(pending); !sent) {
+      std::fprintf(stderr, "preloading %s: %s\n", queue.c_str(), sent.error().message().c_str());
+      std::exit(1);
+    }
+    pending.clear();
+  }
+  if (!sink) {
+    std::fprintf(stderr, "preloading %s: %s\n", queue.c_str(), sink.error().message().c_str());
+    std::exit(1);
+  }
+}
+
+// Forwards until `messages` are acknowledged on the original; returns the seconds it took.
 inline double forwardRun(core::Broker& broker, const std::string& from,
                          const std::vector<std::string>& destinations, int messages) {
   std::vector<core::SessionRoute> routes;

@@ -48,22 +48,6 @@ std::string declare(RabbitBroker& b, const std::string& name) {
   return name;
 }
 
-void preload(RabbitBroker& b, const std::string& queue, const Setup& s) {
-  auto sink = b.openSink(queue);
-  check(sink.has_value(), "open sink");
-  std::vector<qsplit::core::Message> batch;
-  for (int i = 0; i < s.messages; ++i) {
-    qsplit::core::Message m;
-    m.body = std::string(static_cast<std::size_t>(s.size), 'x');
-    m.attributes = {{"user", "user-" + std::to_string(i % 20), "S"}, {"tenant", "acme", "S"}};
-    batch.push_back(std::move(m));
-    if (batch.size() == 1000 || i + 1 == s.messages) {
-      check((*sink)->send(batch).has_value(), "preload");
-      batch.clear();
-    }
-  }
-}
-
 // The baseline, by hand on librabbitmq: consume up to a batch, publish each message with its
 // properties to the copy queue, wait for every confirm, ack the batch with one multiple ack.
 double plainCopy(const Setup& s, const std::string& from, const std::string& to) {
@@ -152,13 +136,13 @@ int main(int argc, char** argv) {
   for (int sessions : {0, 1, 10}) {
     std::string tag = id + "-" + std::to_string(sessions);
     std::string src = declare(b, "bench-plain-" + tag), dst = declare(b, "bench-plain-copy-" + tag);
-    preload(b, src, s);
+    qsplit::bench::preloadUsers(b, src, s.messages, s.size, 1000, "S");
     double plain = s.messages / plainCopy(s, src, dst);
     std::printf("| plain copy | - | %.0f | 1.00 |\n", plain);
     std::string original = declare(b, "bench-original-" + tag);
     std::vector<std::string> to{declare(b, "bench-fallback-" + tag)};
     for (int i = 0; i < sessions; ++i) to.push_back(declare(b, "bench-session-" + tag + "-" + std::to_string(i)));
-    preload(b, original, s);
+    qsplit::bench::preloadUsers(b, original, s.messages, s.size, 1000, "S");
     double rate = s.messages / qsplit::bench::forwardRun(b, original, to, s.messages);
     std::printf("| qsplit forwarder | %d | %.0f | %.2f |\n", sessions, rate, rate / plain);
     for (const auto& q : to) (void)b.admin().remove(q);

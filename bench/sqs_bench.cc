@@ -49,23 +49,6 @@ std::string createQueue(SqsBroker& b, const std::string& name) {
   return name;
 }
 
-void preload(SqsBroker& b, const std::string& queue, const Setup& s) {
-  auto sink = b.openSink(queue);
-  check(sink.has_value(), "open sink");
-  std::vector<qsplit::core::Message> batch;
-  for (int i = 0; i < s.messages; ++i) {
-    qsplit::core::Message m;
-    m.body = std::string(static_cast<std::size_t>(s.size), 'x');
-    m.attributes = {{"user", "user-" + std::to_string(i % 20), "String"},
-                    {"tenant", "acme", "String"}};
-    batch.push_back(std::move(m));
-    if (batch.size() == 500 || i + 1 == s.messages) {
-      check((*sink)->send(batch).has_value(), "preload");
-      batch.clear();
-    }
-  }
-}
-
 struct Run {
   double seconds;
   uint64_t requests;
@@ -130,7 +113,7 @@ int main(int argc, char** argv) {
     std::string tag = id + "-" + std::to_string(loops);
     std::string src = createQueue(*broker, "bench-plain-" + tag);
     std::string dst = createQueue(*broker, "bench-plain-copy-" + tag);
-    preload(*broker, src, s);
+    qsplit::bench::preloadUsers(*broker, src, s.messages, s.size, 500, "String");
     Run plain = plainCopy(*broker, src, dst, s, loops);
     double plain_rate = s.messages / plain.seconds;
     std::printf("| plain copy loop | %d | - | %.0f | %.3f | 1.00 |\n", loops, plain_rate,
@@ -140,7 +123,7 @@ int main(int argc, char** argv) {
       std::vector<std::string> destinations = {createQueue(*broker, original + "-fallback")};
       for (int i = 0; i < sessions; ++i)
         destinations.push_back(createQueue(*broker, original + "-s" + std::to_string(i)));
-      preload(*broker, original, s);
+      qsplit::bench::preloadUsers(*broker, original, s.messages, s.size, 500, "String");
       Run q = forward(*broker, original, destinations, s);
       double rate = s.messages / q.seconds;
       std::printf("| qsplit forwarder | %d | %d | %.0f | %.3f | %.2f |\n", loops, sessions, rate,
