@@ -14,12 +14,16 @@ Error unsupported(const SplitConfig& c, const SplitQueueSpec& q, const std::stri
   return Error(ErrorCode::kInvalidArgument, where(c, q, field) + ": " + what);
 }
 
-Result<RegistryQueue> sqsQueue(const SplitConfig& c, const SplitQueueSpec& q,
-                               std::optional<std::vector<std::string>>& containers) {
-  if (q.queue_config) return fail(unsupported(c, q, "queueConfig", "qsplit does not read MirrordPropertyLists yet"));
+// An sqs or rmq queue as a registry entry. `containers`: those of the target's earlier
+// entries (a registry has one consumer container).
+Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& q,
+                                    std::optional<std::vector<std::string>>& containers) {
+  bool rmq = q.kind == "rmq";
+  if (q.queue_config && !rmq)
+    return fail(unsupported(c, q, "queueConfig", "qsplit does not read an SQS queueConfig yet"));
   auto refs = q.app_config.find("queue");
   if (refs == q.app_config.end() || refs->second.size() != 1)
-    return fail(unsupported(c, q, "appConfig.queue", "qsplit reads exactly one reference per SQS queue"));
+    return fail(unsupported(c, q, "appConfig.queue", "qsplit reads exactly one reference per queue"));
   const AppConfigRef& ref = refs->second.front();
   if (ref.value_pattern) return fail(unsupported(c, q, "appConfig.queue[0].valuePattern", "not read yet"));
   if (ref.value_selector && *ref.value_selector != ".[]")
@@ -31,11 +35,27 @@ Result<RegistryQueue> sqsQueue(const SplitConfig& c, const SplitQueueSpec& q,
     return fail(unsupported(c, q, "appConfig.queue[0].containers", "qsplit reads one container or all"));
   RegistryQueue r;
   r.id = q.id;
-  r.queue_type = "SQS";
+  r.queue_type = rmq ? "RMQ" : "SQS";
   r.name_source.env_var = ref.env;
   r.name_source.regex_pattern = ref.env_like;
   r.fallback_name = ref.fallback;
   r.names_from_json_map = ref.value_selector.has_value();
+  if (!rmq) return r;
+  // clientConfig -> clusterProperties, queueConfig -> queueProperties, exchange -> exchangeSource
+  auto defaults = c.client_configs.find("rmq");
+  if (q.client_config) {
+    r.cluster_properties = *q.client_config;
+  } else if (defaults != c.client_configs.end()) {
+    r.cluster_properties = defaults->second;
+  } else {
+    return fail(unsupported(c, q, "clientConfig", "neither it nor spec.clientConfigs.rmq is set"));
+  }
+  r.queue_properties = q.queue_config;
+  if (auto exchange = q.app_config.find("exchange"); exchange != q.app_config.end()) {
+    if (exchange->second.size() != 1 || !exchange->second.front().env)
+      return fail(unsupported(c, q, "appConfig.exchange", "qsplit reads one env reference"));
+    r.exchange_source = QueueNameSource{exchange->second.front().env, std::nullopt};
+  }
   return r;
 }
 
@@ -98,14 +118,14 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   consumer.split_ttl = c.ttl;
   std::optional<std::vector<std::string>> sqs_containers;
   for (const auto& q : c.queues) {
-    if (q.kind == "sqs") {
-      QSPLIT_ASSIGN_OR_RETURN(auto r, sqsQueue(c, q, sqs_containers));
+    if (q.kind == "sqs" || q.kind == "rmq") {
+      QSPLIT_ASSIGN_OR_RETURN(auto r, registryQueue(c, q, sqs_containers));
       registry.queues.push_back(std::move(r));
     } else if (q.kind == "kafka") {
       QSPLIT_ASSIGN_OR_RETURN(auto t, kafkaTopic(c, q, env));
       consumer.topics.push_back(std::move(t));
     } else {
-      return fail(unsupported(c, q, "kind", "qsplit splits sqs and kafka queues, not " + q.kind));
+      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka and rmq queues, not " + q.kind));
     }
   }
   if (sqs_containers && !sqs_containers->empty()) registry.consumer.container = sqs_containers->front();

@@ -56,11 +56,43 @@ TEST(SplitConfigLegacy, NoConfigTwoConfigsAndUnreadFieldsAreClear) {
             "at most one per workload");
 
   SplitConfig c = set.split_configs[0];
-  c.queues[0].kind = "rmq";
-  auto rmq = legacyResources(c, {});
-  ASSERT_FALSE(rmq.has_value());
-  EXPECT_NE(rmq.error().message().find("queue views-topic: kind: qsplit splits sqs and kafka queues, not rmq"),
-            std::string::npos) << rmq.error().message();
+  c.queues[0].kind = "googlePubSub";
+  auto pubsub = legacyResources(c, {});
+  ASSERT_FALSE(pubsub.has_value());
+  EXPECT_NE(pubsub.error().message().find(
+                "queue views-topic: kind: qsplit splits sqs, kafka and rmq queues, not googlePubSub"),
+            std::string::npos) << pubsub.error().message();
+}
+
+TEST(SplitConfigLegacy, AnRmqQueueBecomesARegistryEntryWithItsPropertyLists) {
+  auto set = parseResources(R"(apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata: {name: orders-split}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: orders}
+  clientConfigs: {rmq: rabbitmq-staging}
+  queues:
+    - id: orders
+      kind: rmq
+      queueConfig: quorum-queues
+      appConfig:
+        queue: [{env: ORDERS_QUEUE, containers: [main]}]
+)", "split.yaml");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  auto legacy = legacyResources(set->split_configs[0], {});
+  ASSERT_TRUE(legacy.has_value()) << legacy.error().message();
+  ASSERT_TRUE(legacy->registry);
+  const RegistryQueue& q = legacy->registry->queues.at(0);
+  EXPECT_EQ(q.queue_type, "RMQ");
+  EXPECT_EQ(q.name_source.env_var, "ORDERS_QUEUE");
+  EXPECT_EQ(q.cluster_properties, "rabbitmq-staging");  // from spec.clientConfigs.rmq
+  EXPECT_EQ(q.queue_properties, "quorum-queues");
+  EXPECT_EQ(legacy->registry->consumer.container, "main");
+  set->split_configs[0].client_configs.clear();
+  auto no_client = legacyResources(set->split_configs[0], {});
+  ASSERT_FALSE(no_client.has_value());
+  EXPECT_NE(no_client.error().message().find("clientConfig: neither it nor spec.clientConfigs.rmq is set"),
+            std::string::npos);
 }
 
 }  // namespace
