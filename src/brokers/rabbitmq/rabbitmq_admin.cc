@@ -84,6 +84,7 @@ Result<RabbitConnection*> RabbitAdmin::connection() {
     connection_.reset();
     QSPLIT_ASSIGN_OR_RETURN(connection_, RabbitConnection::open(settings_));
   }
+  amqp_maybe_release_buffers(connection_->state());  // the previous call's reply
   return connection_.get();
 }
 
@@ -94,7 +95,9 @@ Result<RabbitAdmin::Counts> RabbitAdmin::counts(const std::string& name) {
       amqp_queue_declare(c->state(), RabbitConnection::kChannel, bytesOf(name), /*passive=*/1, 0,
                          0, 0, amqp_empty_table);
   QSPLIT_TRY(c->check("looking up queue " + name + " on " + settings_.describe()));
-  return Counts{declared->message_count, declared->consumer_count};
+  Counts counts{declared->message_count, declared->consumer_count};
+  amqp_maybe_release_buffers(c->state());  // `declared` lived in them
+  return counts;
 }
 
 Result<core::QueueInfo> RabbitAdmin::describe(const std::string& name) {

@@ -70,6 +70,8 @@ Result<void> RabbitSink::await() {
       onFrame(frame);
     }
   }
+  // The confirms were decoded into the connection's buffers: free them (nothing is pending).
+  if (connection_) amqp_maybe_release_buffers(connection_->state());
   Result<void> result = ok();
   if (error_) result = fail(*error_);
   error_.reset();
