@@ -82,14 +82,7 @@ tool_path() {
 # A CA, the server's certificate for 127.0.0.1, and a client certificate for an admin.
 make_certs() {
   local c=$DIR/certs
-  mkdir -p "$c"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=qsplit-test-ca" \
-    -keyout "$c/ca.key" -out "$c/ca.crt" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
-    -keyout "$c/server.key" -out "$c/server.csr" 2>/dev/null
-  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' > "$c/server.ext"
-  openssl x509 -req -in "$c/server.csr" -CA "$c/ca.crt" -CAkey "$c/ca.key" -CAcreateserial \
-    -days 2 -extfile "$c/server.ext" -out "$c/server.crt" 2>/dev/null
+  make_server_cert "$c" kube-apiserver "IP:127.0.0.1,DNS:localhost"
   openssl req -newkey rsa:2048 -nodes -subj "/O=system:masters/CN=cert-admin" \
     -keyout "$c/admin.key" -out "$c/admin.csr" 2>/dev/null
   openssl x509 -req -in "$c/admin.csr" -CA "$c/ca.crt" -CAkey "$c/ca.key" -CAcreateserial \

@@ -51,6 +51,20 @@ maven_fetch() {
   touch "$dest/.complete"
 }
 
+# make_server_cert DIR CN SAN: a test CA (DIR/ca.crt, DIR/ca.key) and a server certificate it
+# signs (DIR/server.crt, DIR/server.key) for CN and the names in SAN ("IP:127.0.0.1,DNS:localhost").
+make_server_cert() {
+  local c=$1 cn=$2 san=$3
+  mkdir -p "$c"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=qsplit-test-ca" \
+    -keyout "$c/ca.key" -out "$c/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" \
+    -keyout "$c/server.key" -out "$c/server.csr" 2>/dev/null
+  printf 'subjectAltName=%s\n' "$san" > "$c/server.ext"
+  openssl x509 -req -in "$c/server.csr" -CA "$c/ca.crt" -CAkey "$c/ca.key" -CAcreateserial \
+    -days 2 -extfile "$c/server.ext" -out "$c/server.crt" 2>/dev/null
+}
+
 QSPLIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QSPLIT_CACHE=${QSPLIT_CACHE:-$HOME/.cache/qsplit}
 QSPLIT_RUN=${QSPLIT_RUN:-$QSPLIT_ROOT/build/run}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # rabbitmq.sh start|stop|restart|env: a real RabbitMQ (Debian's rabbitmq-server) for tests and
 # benchmarks, run as a plain process with its own data, logs, Erlang cookie and epmd, on free
-# 127.0.0.1 ports (AMQP, management HTTP API, Erlang distribution, epmd).
+# 127.0.0.1 ports (AMQP, AMQP over TLS with a CA made here, management HTTP API, Erlang
+# distribution, epmd).
 #   start    starts epmd and the node, waits until the management API answers, prints the env
 #            lines (QSPLIT_RABBITMQ_URL, QSPLIT_RABBITMQ_MANAGEMENT, ...)
 #   stop     stops the node and epmd by PID
@@ -43,13 +44,22 @@ start() {
     echo "MGMT_PORT=$(free_port)"
     echo "DIST_PORT=$(free_port)"
     echo "EPMD_PORT=$(free_port)"
+    echo "TLS_PORT=$(free_port)"
   } > "$DIR/ports"
   # shellcheck disable=SC1091
   source "$DIR/ports"
   echo '[rabbitmq_management].' > "$DIR/enabled_plugins"
+  # A TLS listener too, with a certificate for 127.0.0.1 from a CA made here.
+  make_server_cert "$DIR/tls" 127.0.0.1 "IP:127.0.0.1,DNS:127.0.0.1,DNS:localhost"
   cat > "$DIR/rabbitmq.conf" <<CONF
 loopback_users = none
 listeners.tcp.default = 127.0.0.1:$AMQP_PORT
+listeners.ssl.default = 127.0.0.1:$TLS_PORT
+ssl_options.cacertfile = $DIR/tls/ca.crt
+ssl_options.certfile = $DIR/tls/server.crt
+ssl_options.keyfile = $DIR/tls/server.key
+ssl_options.verify = verify_none
+ssl_options.fail_if_no_peer_cert = false
 management.tcp.ip = 127.0.0.1
 management.tcp.port = $MGMT_PORT
 log.console = false
@@ -66,6 +76,8 @@ CONF
   {
     echo "QSPLIT_RABBITMQ_URL=amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f"
     echo "QSPLIT_RABBITMQ_MANAGEMENT=http://127.0.0.1:$MGMT_PORT"
+    echo "QSPLIT_RABBITMQ_TLS_URL=amqps://guest:guest@127.0.0.1:$TLS_PORT/%2f"
+    echo "QSPLIT_RABBITMQ_CA=$DIR/tls/ca.crt"
     echo "QSPLIT_RABBITMQ_RUN=$QSPLIT_RUN"  # for "QSPLIT_RUN=... scripts/rabbitmq.sh restart"
   } > "$DIR/env.tmp"
   mv "$DIR/env.tmp" "$DIR/env"

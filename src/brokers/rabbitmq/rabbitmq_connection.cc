@@ -105,10 +105,17 @@ Result<std::unique_ptr<RabbitConnection>> RabbitConnection::open(const RabbitSet
   QSPLIT_ASSIGN_OR_RETURN(amqp_socket_t * socket, newSocket(handle.get(), settings));
   timeval timeout = toTimeval(settings.timeout);
   int status = amqp_socket_open_noblock(socket, settings.host.c_str(), settings.port, &timeout);
+  std::string at = settings.host + ":" + std::to_string(settings.port);
+  bool tls_failed = status == AMQP_STATUS_SSL_ERROR || status == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED ||
+                    status == AMQP_STATUS_SSL_PEER_VERIFY_FAILED || status == AMQP_STATUS_SSL_CONNECTION_FAILED;
+  if (tls_failed)
+    return fail(ErrorCode::kUnavailable, "TLS with RabbitMQ at " + at + " failed: " +
+                                             amqp_error_string2(status) +
+                                             " (does tls_ca_file hold the CA that signed the "
+                                             "server's certificate?)");
   if (status != AMQP_STATUS_OK)
     return fail(status == AMQP_STATUS_TIMEOUT ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                "RabbitMQ at " + settings.host + ":" + std::to_string(settings.port) +
-                    " is unreachable: " + amqp_error_string2(status));
+                "RabbitMQ at " + at + " is unreachable: " + amqp_error_string2(status));
   amqp_set_rpc_timeout(handle.get(), &timeout);
   std::unique_ptr<RabbitConnection> connection(new RabbitConnection(std::move(handle), settings));
   amqp_rpc_reply_t login =

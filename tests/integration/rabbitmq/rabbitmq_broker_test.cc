@@ -148,6 +148,34 @@ TEST_F(RabbitBrokerTest, AQueueIsNotDeletedUnderItsConsumer) {
   EXPECT_TRUE(client_.describe(queue).is_null());
 }
 
+TEST_F(RabbitBrokerTest, TlsWithTheServersCaAndRefusedWithoutIt) {
+  std::string why;
+  std::string url = testing::brokerAddress("QSPLIT_RABBITMQ_TLS_URL", &why);
+  std::string ca = testing::brokerAddress("QSPLIT_RABBITMQ_CA", &why);
+  QSPLIT_NEED_BROKER(why);
+  auto settings = RabbitSettings::fromProperties({{"url", url}, {"tls_ca_file", ca}});
+  ASSERT_TRUE(settings.has_value()) << settings.error().message();
+  EXPECT_TRUE(settings->tls);
+  auto broker = RabbitBroker::create({*settings});
+  ASSERT_TRUE(broker.has_value()) << broker.error().message();
+  std::string queue = name("over-tls");
+  client_.declare(queue);
+  auto sink = (*broker)->openSink(queue);
+  ASSERT_TRUE(sink.has_value()) << sink.error().message();
+  ASSERT_TRUE((*sink)->send(std::vector{testing::message({{"author", "alice"}}, "secret")}).has_value());
+  auto got = client_.drain(queue);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].body, "secret");
+
+  settings->ca_file.clear();  // the system's CAs do not know the test CA
+  auto untrusted = RabbitBroker::create({*settings});
+  ASSERT_FALSE(untrusted.has_value());
+  EXPECT_EQ(untrusted.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(untrusted.error().message().find("TLS with RabbitMQ at 127.0.0.1:"), std::string::npos)
+      << untrusted.error().message();
+  EXPECT_NE(untrusted.error().message().find("verification failed"), std::string::npos);
+}
+
 // No server needed: a clusterProperties list becomes connection settings.
 TEST(RabbitSettings, FromAPropertyList) {
   auto s = RabbitSettings::fromProperties({{"url", "amqp://app:pw@rabbit.shop:5673/orders"},
