@@ -21,6 +21,9 @@ struct SqsNamePlace {
   std::optional<std::string> json_key;  // namesFromJsonMap: the key whose value it is
   bool is_url = false;                   // the value is a queue URL, not a name
   bool added = false;  // the variable was absent and fallbackName stood in: patching adds it
+  // A RabbitMQ exchangeSource variable: patched to a dummy exchange named after the queue
+  // (core::dummyExchangeName), so the app binds its queue to nothing that carries messages.
+  bool exchange = false;
 };
 
 struct SqsOriginal {

@@ -1,5 +1,7 @@
 #include "control/queue_places.h"
 
+#include "core/naming.h"
+
 namespace qsplit::control {
 namespace {
 
@@ -14,6 +16,7 @@ std::string withQueueName(const std::string& url, const std::string& queue) {
 
 std::string placeValue(const std::string& current, const config::SqsNamePlace& place,
                        const std::string& queue) {
+  if (place.exchange) return core::dummyExchangeName(queue);
   if (!place.json_key) return place.is_url ? withQueueName(current, queue) : queue;
   nlohmann::json map = nlohmann::json::parse(current, nullptr, false);
   if (!map.is_object()) map = nlohmann::json::object();
@@ -35,7 +38,7 @@ nlohmann::json placesToJson(const std::vector<config::SqsNamePlace>& places) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& p : places) {
     nlohmann::json j = {{"container", p.container}, {"variable", p.variable},
-                        {"is_url", p.is_url}, {"added", p.added}};
+                        {"is_url", p.is_url}, {"added", p.added}, {"exchange", p.exchange}};
     if (p.json_key) j["json_key"] = *p.json_key;
     out.push_back(std::move(j));
   }
@@ -51,6 +54,7 @@ Result<std::vector<config::SqsNamePlace>> placesFromJson(const nlohmann::json& j
       p.variable = j.at("variable").get<std::string>();
       p.is_url = j.value("is_url", false);
       p.added = j.value("added", false);
+      p.exchange = j.value("exchange", false);
       if (j.contains("json_key")) p.json_key = j["json_key"].get<std::string>();
       out.push_back(std::move(p));
     }

@@ -1,5 +1,7 @@
 // SessionManager::plan: what a session start does to each original queue or topic of its
 // target, resolved from the custom resources and the workload's environment.
+#include <re2/re2.h>
+
 #include <algorithm>
 
 #include "config/property_list.h"
@@ -13,6 +15,42 @@ std::optional<config::QueueType> registryType(const std::string& queue_type) {
   if (queue_type == "SQS") return config::QueueType::kSqs;
   if (queue_type == "RMQ") return config::QueueType::kRmq;
   return std::nullopt;
+}
+
+// exchangeSource: every variable it names (in the consumer's container, when the registry
+// names one) becomes a place of the queue that holds a dummy exchange instead.
+Result<void> addExchangePlaces(const config::WorkloadQueueRegistry& registry,
+                               const config::RegistryQueue& q, const config::ContainerEnv& env,
+                               const std::string& where, config::SqsTarget& target) {
+  if (target.queues.size() != 1)
+    return fail(ErrorCode::kInvalidArgument,
+                where + "exchangeSource: it goes with one queue, and nameSource names " +
+                    std::to_string(target.queues.size()));
+  const config::QueueNameSource& source = *q.exchange_source;
+  std::unique_ptr<RE2> pattern;
+  if (source.regex_pattern) pattern = std::make_unique<RE2>(*source.regex_pattern, RE2::Quiet);
+  std::size_t found = 0;
+  for (const auto& [container, vars] : env) {
+    if (registry.consumer.container && container != *registry.consumer.container) continue;
+    for (const auto& [name, value] : vars) {
+      bool match = pattern ? pattern->ok() && RE2::PartialMatch(name, *pattern)
+                           : source.env_var && name == *source.env_var;
+      if (!match) continue;
+      config::SqsNamePlace place;
+      place.container = container;
+      place.variable = name;
+      place.exchange = true;
+      target.queues.front().places.push_back(std::move(place));
+      ++found;
+    }
+  }
+  if (found == 0)
+    return fail(ErrorCode::kNotFound,
+                where + "exchangeSource: " +
+                    (pattern ? "no env var matches regexPattern " + *source.regex_pattern
+                             : "env var " + source.env_var.value_or("") + " is not set") +
+                    " in the workload");
+  return ok();
 }
 
 }  // namespace
@@ -134,11 +172,9 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
                 "queue id '" + q.id + "' is RMQ, and RabbitMQ splitting is not enabled in qsplitd");
   std::string where = registry.meta.source + ": MirrordWorkloadQueueRegistry " +
                       registry.meta.name + ": spec.queues." + q.id + ".";
-  if (q.exchange_source)
-    return fail(ErrorCode::kInvalidArgument,
-                where + "exchangeSource: qsplit does not inject dummy exchanges yet");
   QSPLIT_ASSIGN_OR_RETURN(auto target,
                           config::resolveRmqTarget(resources, registry.consumer.name, q.id, env));
+  if (q.exchange_source) QSPLIT_TRY(addExchangePlaces(registry, q, env, where, target));
   std::vector<std::string> namespaces;
   if (!registry.meta.namespace_.empty()) namespaces.push_back(registry.meta.namespace_);
   namespaces.push_back(options_.operator_namespace);

@@ -267,10 +267,12 @@ Result<QueueVariables> SessionManager::queueVariables(const std::string& workloa
     if (r.consumer.name != name) continue;
     found = true;
     vars.container = r.consumer.container.value_or("");
-    for (const auto& q : r.queues) {
-      if (q.name_source.env_var) vars.names.push_back(*q.name_source.env_var);
-      if (q.name_source.regex_pattern) vars.patterns.push_back(*q.name_source.regex_pattern);
-    }
+    for (const auto& q : r.queues)
+      for (const auto* source : {&q.name_source, q.exchange_source ? &*q.exchange_source : nullptr}) {
+        if (!source) continue;
+        if (source->env_var) vars.names.push_back(*source->env_var);
+        if (source->regex_pattern) vars.patterns.push_back(*source->regex_pattern);
+      }
   }
   for (const auto& c : resources->topics_consumers) {
     if (c.consumer_name != name) continue;

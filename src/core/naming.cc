@@ -96,6 +96,10 @@ std::string NameTemplate::generate(std::string_view original, bool fallback,
   return shortenWithHash(name, rules.max_length - suffix.size()) + std::string(suffix);
 }
 
+std::string dummyExchangeName(std::string_view queue) {
+  return shortenWithHash("mirrord-exchange-" + std::string(queue), 255);
+}
+
 std::string shortenWithHash(std::string_view name, std::size_t max_length) {
   if (name.size() <= max_length) return std::string(name);
   char hash[kHashDigits + 2];

@@ -56,6 +56,10 @@ class NameTemplate {
   std::vector<Piece> pieces_;
 };
 
+// The dummy exchange a RabbitMQ app is given, in an exchangeSource variable, while it reads
+// `queue`: "mirrord-exchange-" + queue, cut to AMQP's 255 characters with a hash.
+std::string dummyExchangeName(std::string_view queue);
+
 // Cuts `name` to `max_length` keeping its start and ending with "-" and 12 hex digits of
 // a hash of the whole name. Unchanged if it already fits.
 std::string shortenWithHash(std::string_view name, std::size_t max_length);

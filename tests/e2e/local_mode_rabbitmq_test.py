@@ -14,10 +14,12 @@ VAR = "INCOMING_ORDERS_QUEUE"
 CLIENT = os.path.join(h.SOURCE, "tests/support/rabbitmq_client.py")
 
 
-def resources_yaml(workload, url, password):
+def resources_yaml(workload, url, password, exchange_var=None):
     parsed = urllib.parse.urlparse(url)
-    registry = h.registry_yaml(workload, "orders", VAR, queue_type="RMQ",
-                               extra="      clusterProperties: rabbitmq-staging\n")
+    extra = "      clusterProperties: rabbitmq-staging\n"
+    if exchange_var:
+        extra += f"      exchangeSource:\n        envVar: {exchange_var}\n"
+    registry = h.registry_yaml(workload, "orders", VAR, queue_type="RMQ", extra=extra)
     return registry + f"""---
 apiVersion: mirrord.metalbear.co/v1
 kind: MirrordPropertyList
@@ -62,10 +64,11 @@ class LocalModeRabbitMq(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
         return done.stdout
 
-    def start_daemon(self, password="guest"):
+    def start_daemon(self, password="guest", exchange_var=None):
         resources = os.path.join(self.dir, "resources")
         os.makedirs(resources, exist_ok=True)
-        h.write(os.path.join(resources, "orders.yaml"), resources_yaml(self.workload, self.url, password))
+        h.write(os.path.join(resources, "orders.yaml"),
+                resources_yaml(self.workload, self.url, password, exchange_var))
         self.daemon = h.Daemon(self.procs, self.dir, """rabbitmq:
   enabled: true
 splitting:
@@ -73,9 +76,9 @@ splitting:
 """, resources).start()
         self.env = {"QSPLIT_SERVER": self.daemon.url}
 
-    def exec_workload(self):
+    def exec_workload(self, **more_env):
         out = os.path.join(self.dir, "workload.jsonl")
-        env = dict(self.env, **{VAR: self.queue})
+        env = dict(self.env, **{VAR: self.queue}, **more_env)
         h.exec_workload(self.procs, self.daemon, env, self.workload,
                         ["python3", CLIENT, "consume", VAR, out])
 
@@ -159,6 +162,36 @@ splitting:
             self.assertEqual([who for who, _ in got[m["body"]]], ["workload"])
         lost = [m["body"] for m in phase1 + phase2 if m["body"] not in self.receivers(names)]
         self.assertEqual(lost, [])
+
+    def test_exchange_source_gives_each_app_a_dummy_exchange(self):
+        self.start_daemon(exchange_var="ORDERS_EXCHANGE")
+        self.exec_workload(ORDERS_EXCHANGE="orders-exchange")
+        out = os.path.join(self.dir, "alice.env")
+        # Alice's app declares the exchange it is told to bind to, as an auto-binding app does.
+        command = (f'python3 {CLIENT} declare-exchange "$ORDERS_EXCHANGE" && '
+                   f'echo "$INCOMING_ORDERS_QUEUE $ORDERS_EXCHANGE" > {out} && sleep 3')
+        alice = self.procs.start([h.QSPLIT, "run", "-f", self.config("alice", {"author": "^alice$"}),
+                                  "--", "sh", "-c", command], "alice", self.env)
+        h.eventually(lambda: os.path.exists(out) and h.read(out).strip(), 60, "alice's app to start")
+        queue, exchange = h.read(out).split()
+        self.assertTrue(queue.startswith("mirrord-tmp-"), queue)
+        self.assertEqual(exchange, "mirrord-exchange-" + queue)
+        self.assertIsNotNone(json.loads(self.client("exchange", exchange)))
+
+        def workload_env():
+            return self.daemon.get("/api/v1/workloads")[1]["workloads"][0]["env"]
+        patched = workload_env()
+        self.assertTrue(patched[VAR].startswith("mirrord-tmp-") and patched[VAR] != queue, patched)
+        self.assertEqual(patched["ORDERS_EXCHANGE"], "mirrord-exchange-" + patched[VAR])
+
+        self.assertEqual(alice.wait(timeout=60), 0)
+        # Her queue and the exchange her app declared are gone; the workload has its own back.
+        h.eventually(lambda: json.loads(self.client("exchange", exchange)) is None, 30,
+                     "the dummy exchange to be deleted")
+        h.eventually(lambda: workload_env().get("ORDERS_EXCHANGE") == "orders-exchange", 90,
+                     "the workload's exchange variable to be restored")
+        self.assertEqual(workload_env()[VAR], self.queue)
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
 
     def test_wrong_credentials_and_a_missing_filter_are_named(self):
         self.start_daemon(password="not-the-password")

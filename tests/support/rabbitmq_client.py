@@ -8,6 +8,8 @@ listing and describing queues.
   rabbitmq_client.py list          > queue names, one per line
   rabbitmq_client.py describe QUEUE > the management API's JSON for the queue
   rabbitmq_client.py delete QUEUE
+  rabbitmq_client.py declare-exchange NAME    a fanout exchange, as an app that auto-binds does
+  rabbitmq_client.py exchange NAME            > the management API's JSON for it, or null
   rabbitmq_client.py consume QUEUE_VAR OUTPUT_FILE [--exit-on BODY]
                                    a consumer as a developer or a deployed service runs it: reads
                                    the queue named in env var QUEUE_VAR, appends one JSON line
@@ -126,13 +128,18 @@ def main():
     elif verb == "list":
         for q in management("/api/queues?columns=name"):
             print(q["name"])
-    elif verb == "describe":  # null when the queue does not exist
+    elif verb in ("describe", "exchange"):  # null when the queue or exchange does not exist
+        kind = "queues" if verb == "describe" else "exchanges"
         try:
-            print(json.dumps(management("/api/queues/%2F/" + quoted(rest[0]))))
+            print(json.dumps(management(f"/api/{kind}/%2F/" + quoted(rest[0]))))
         except urllib.error.HTTPError as e:
             if e.code != 404:
                 raise
             print("null")
+    elif verb == "declare-exchange":
+        connection, ch = channel()
+        ch.exchange_declare(rest[0], exchange_type="fanout")
+        connection.close()
     elif verb == "consume":
         consume(rest[0], rest[1], rest[3] if len(rest) > 3 and rest[2] == "--exit-on" else None)
     elif verb == "delete":

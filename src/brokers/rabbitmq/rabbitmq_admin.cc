@@ -1,5 +1,7 @@
 #include "brokers/rabbitmq/rabbitmq_admin.h"
 
+#include "core/naming.h"
+
 #include <amqp_framing.h>
 
 #include <charconv>
@@ -176,7 +178,13 @@ Result<void> RabbitAdmin::remove(const std::string& name) {
   std::lock_guard lock(mutex_);
   QSPLIT_ASSIGN_OR_RETURN(RabbitConnection * c, connection());
   amqp_queue_delete(c->state(), RabbitConnection::kChannel, bytesOf(name), 0, 0);
-  return c->check("deleting queue " + name);
+  QSPLIT_TRY(c->check("deleting queue " + name));
+  // The dummy exchange an app reading this queue was given (exchangeSource), if it declared one.
+  std::string exchange = core::dummyExchangeName(name);
+  amqp_exchange_delete(c->state(), RabbitConnection::kChannel, bytesOf(exchange), 0);
+  auto deleted = c->check("deleting exchange " + exchange);
+  if (!deleted && deleted.error().code() != ErrorCode::kNotFound) return deleted;
+  return ok();
 }
 
 Result<uint64_t> RabbitAdmin::backlog(const std::string& name, const std::string& group) {
