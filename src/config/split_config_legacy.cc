@@ -14,6 +14,14 @@ Error unsupported(const SplitConfig& c, const SplitQueueSpec& q, const std::stri
   return Error(ErrorCode::kInvalidArgument, where(c, q, field) + ": " + what);
 }
 
+// The queue's clientConfig, else spec.clientConfigs.<its kind>.
+Result<std::string> clientConfig(const SplitConfig& c, const SplitQueueSpec& q) {
+  if (q.client_config) return *q.client_config;
+  auto defaults = c.client_configs.find(q.kind);
+  if (defaults != c.client_configs.end()) return defaults->second;
+  return fail(unsupported(c, q, "clientConfig", "neither it nor spec.clientConfigs." + q.kind + " is set"));
+}
+
 // An sqs or rmq queue as a registry entry. `containers`: those of the target's earlier
 // entries (a registry has one consumer container).
 Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& q,
@@ -42,14 +50,7 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
   r.names_from_json_map = ref.value_selector.has_value();
   if (!rmq) return r;
   // clientConfig -> clusterProperties, queueConfig -> queueProperties, exchange -> exchangeSource
-  auto defaults = c.client_configs.find("rmq");
-  if (q.client_config) {
-    r.cluster_properties = *q.client_config;
-  } else if (defaults != c.client_configs.end()) {
-    r.cluster_properties = defaults->second;
-  } else {
-    return fail(unsupported(c, q, "clientConfig", "neither it nor spec.clientConfigs.rmq is set"));
-  }
+  QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
   r.queue_properties = q.queue_config;
   if (auto exchange = q.app_config.find("exchange"); exchange != q.app_config.end()) {
     if (exchange->second.size() != 1 || !exchange->second.front().env)
@@ -90,14 +91,7 @@ Result<KafkaTopic> kafkaTopic(const SplitConfig& c, const SplitQueueSpec& q, con
   QSPLIT_ASSIGN_OR_RETURN(t.group_id_sources, envSources(c, q, "groupId", env));
   if (t.name_sources.empty()) return fail(unsupported(c, q, "appConfig.topic", "is required for a kafka queue"));
   if (t.group_id_sources.empty()) return fail(unsupported(c, q, "appConfig.groupId", "is required for a kafka queue"));
-  auto defaults = c.client_configs.find("kafka");
-  if (q.client_config) {
-    t.client_config = *q.client_config;
-  } else if (defaults != c.client_configs.end()) {
-    t.client_config = defaults->second;
-  } else {
-    return fail(unsupported(c, q, "clientConfig", "neither it nor spec.clientConfigs.kafka is set"));
-  }
+  QSPLIT_ASSIGN_OR_RETURN(t.client_config, clientConfig(c, q));
   return t;
 }
 
