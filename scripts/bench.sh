@@ -4,6 +4,7 @@
 # baseline measured in the same run, to bench/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 dir=${1:-build-bench}
 scripts/build.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DQSPLIT_BENCH=ON -DQSPLIT_TESTS=OFF
 mkdir -p bench/results
@@ -29,7 +30,8 @@ rm -f "$json.lines"
 cat bench/results/sessions.md
 
 echo "== Kafka forwarding (bench/results/kafka.md)"
-export "$(scripts/kafka.sh start)"
+start_server kafka "$json.kafka"
+rm -f "$json.kafka"
 table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 50000 --size 1024)
 latency=""
 for sessions in 1 100; do
@@ -40,16 +42,14 @@ python3 bench/report_kafka.py "$table" "$latency" > bench/results/kafka.md
 cat bench/results/kafka.md
 
 echo "== SQS forwarding (bench/results/sqs.md)"
-scripts/sqs.sh start > "$json.sqs"
-while IFS= read -r line; do export "$line"; done < "$json.sqs"
+start_server sqs "$json.sqs"
 rm -f "$json.sqs"
 table=$("$dir/bench/sqs_bench" --endpoint "$QSPLIT_ELASTICMQ_ENDPOINT" --messages 10000 --size 1024)
 python3 bench/report_sqs.py "$table" > bench/results/sqs.md
 cat bench/results/sqs.md
 
 echo "== RabbitMQ forwarding (bench/results/rabbitmq.md)"
-scripts/rabbitmq.sh start > "$json.rabbitmq"
-while IFS= read -r line; do export "$line"; done < "$json.rabbitmq"
+start_server rabbitmq "$json.rabbitmq"
 rm -f "$json.rabbitmq"
 table=$("$dir/bench/rabbitmq_bench" --url "$QSPLIT_RABBITMQ_URL" --messages 50000 --size 256)
 python3 bench/report_rabbitmq.py "$table" 50000 > bench/results/rabbitmq.md

@@ -51,14 +51,30 @@ auto.create.topics.enable=false
 PROPS
   local cluster_id
   cluster_id=$(python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))')
-  java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$cluster_id" -c "$DIR/server.properties" \
-    > "$DIR/format.log" 2>&1
+  if ! format "$cluster_id"; then
+    # A cache left broken by an interrupted copy is fetched again once.
+    echo "kafka.sh: formatting the storage failed; fetching the broker again" >&2
+    rm -rf "$LIBS"
+    fetch
+    format "$cluster_id" || { report_format_failure; return 1; }
+  fi
   echo "QSPLIT_KAFKA_BOOTSTRAP=127.0.0.1:$port" > "$DIR/env"
   if ! launch; then
     stop
     return 1
   fi
   cat "$DIR/env"
+}
+
+format() {
+  java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$1" -c "$DIR/server.properties" \
+    > "$DIR/format.log" 2>&1
+}
+
+report_format_failure() {
+  echo "kafka.sh: could not format the broker's storage with $(command -v java || echo 'no java');" \
+    "its output:" >&2
+  tail -20 "$DIR/format.log" >&2
 }
 
 # Runs the broker on the prepared directory and waits until it serves.
@@ -69,7 +85,7 @@ launch() {
     -Dorg.slf4j.simpleLogger.log.kafka.server.KafkaRaftServer=info \
     -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" >> "$DIR/broker.log" 2>&1 &
   echo $! > "$DIR/pid"
-  if ! wait_for 120 "the Kafka broker ($(cat "$DIR/env"))" grep -q "Kafka Server started" "$DIR/broker.log"; then
+  if ! wait_for 180 "the Kafka broker ($(cat "$DIR/env"))" grep -q "Kafka Server started" "$DIR/broker.log"; then
     tail -20 "$DIR/broker.log" >&2
     return 1
   fi

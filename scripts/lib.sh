@@ -51,6 +51,17 @@ maven_fetch() {
   touch "$dest/.complete"
 }
 
+# start_server NAME ENVFILE: runs scripts/NAME.sh start, keeps the variables it prints in
+# ENVFILE and exports them; a server that does not start ends the run here, naming it.
+start_server() {
+  if ! "$QSPLIT_ROOT/scripts/$1.sh" start > "$2"; then
+    echo "the $1 test server did not start (its reasons are above)" >&2
+    exit 1
+  fi
+  local line
+  while IFS= read -r line; do export "$line"; done < "$2"
+}
+
 # make_server_cert DIR CN SAN: a test CA (DIR/ca.crt, DIR/ca.key) and a server certificate it
 # signs (DIR/server.crt, DIR/server.key) for CN and the names in SAN ("IP:127.0.0.1,DNS:localhost").
 make_server_cert() {

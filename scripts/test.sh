@@ -3,6 +3,7 @@
 # on exit, by PID), then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 export QSPLIT_REQUIRE_BROKERS=1
 
 echo "== build"
@@ -10,16 +11,14 @@ scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 echo "== brokers"
 trap 'scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/kube.sh stop; scripts/rabbitmq.sh stop' EXIT
-export "$(scripts/kafka.sh start)"
+mkdir -p build/run
+start_server kafka build/run/kafka.env
 echo "Kafka at $QSPLIT_KAFKA_BOOTSTRAP"
-scripts/sqs.sh start > build/run/sqs.env
-while IFS= read -r line; do export "$line"; done < build/run/sqs.env
+start_server sqs build/run/sqs.env
 echo "ElasticMQ at $QSPLIT_ELASTICMQ_ENDPOINT, moto at $QSPLIT_MOTO_ENDPOINT (signatures checked)"
-scripts/rabbitmq.sh start > build/run/rabbitmq.env
-while IFS= read -r line; do export "$line"; done < build/run/rabbitmq.env
+start_server rabbitmq build/run/rabbitmq.env
 echo "RabbitMQ at $QSPLIT_RABBITMQ_URL"
-scripts/kube.sh start > build/run/kube.env
-while IFS= read -r line; do export "$line"; done < build/run/kube.env
+start_server kube build/run/kube.env
 echo "kube-apiserver: $QSPLIT_KUBECONFIG"
 
 echo "== tests"
