@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "brokers/memory/memory_broker.h"
+#include "brokers/sqs/sns_body.h"
 #include "brokers/sqs/sqs_broker.h"
 #include "common/log.h"
 #include "control/api/server.h"
@@ -166,10 +167,12 @@ int run(const Flags& flags) {
                                                             const auto& queue_properties) {
       return rabbitmq->open(connection, original, queue_properties);
     };
-  if (brokers->sqs)
+  if (brokers->sqs) {
     options.sqs_tags = [sqs = brokers->sqs.get()](const std::string& original, const auto& tags) {
       sqs->sqsAdmin().setExtraTags(original, tags);
     };
+    options.sns_view = sqs::useSnsAttributes;
+  }
   control::LocalWorkloads workloads(**store, SystemClock::instance());
   control::Workloads& deployed = sources->kube_workloads
                                      ? static_cast<control::Workloads&>(*sources->kube_workloads)

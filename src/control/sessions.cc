@@ -51,7 +51,8 @@ Result<void> SessionManager::saveSplit(const Split& split) {
       {"workload", split.workload}, {"fallback", status.fallback},
       {"state", core::splitStateName(status.state)}, {"places", placesToJson(split.places)},
       {"restart_timeout_ms",
-       std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()}};
+       std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()},
+      {"sns", split.sns}};
   return store_.put(kSplitKind, key, j.dump());
 }
 
@@ -74,11 +75,19 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->workload = workload;
   split->places = plan.original.places;
   split->restart_timeout = plan.restart_timeout;
+  split->sns = plan.sns;
   split->patcher = workloads_.patcher(workload, split->places, split->restart_timeout);
   engine::SplitOptions options = options_.split;
   options.journal = &store_.journal(plan.journal);
   options.group = plan.group;
   if (plan.type == config::QueueType::kKafka && options_.kafka_names) options.names = *options_.kafka_names;
+  if (plan.sns) {
+    if (!options_.sns_view)
+      return fail(ErrorCode::kFailedPrecondition,
+                  "queue id '" + plan.queue_id + "' has sns: true, and this qsplitd cannot read SNS "
+                  "notifications");
+    options.forwarder.view = options_.sns_view;
+  }
   if (options_.sqs_tags && plan.type == config::QueueType::kSqs)
     options_.sqs_tags(plan.original.name, plan.tags);
   split->splitter = std::make_unique<engine::QueueSplitter>(

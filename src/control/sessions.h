@@ -51,6 +51,9 @@ struct ManagerOptions {
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
+  // The view that makes filters of an SQS queue with `sns: true` match the SNS attributes in
+  // each body (engine::ForwarderOptions::view); empty: such queues are refused.
+  std::function<void(core::Message&)> sns_view;
 };
 
 // Who is asking: the user a bearer token names.

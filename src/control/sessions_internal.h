@@ -24,6 +24,7 @@ struct SessionManager::Split {
   std::string workload;
   std::vector<config::SqsNamePlace> places;
   Duration restart_timeout;
+  bool sns = false;       // SQS bodies are SNS notifications: filters match their attributes
   std::unique_ptr<core::WorkloadPatcher> patcher;
   std::unique_ptr<engine::QueueSplitter> splitter;
   uint64_t last_read = 0;
@@ -40,6 +41,7 @@ struct SessionManager::Plan {
   config::SqsOriginal original;
   std::map<std::string, std::string> tags;
   Duration restart_timeout{};
+  bool sns = false;
   core::Filter filter;
   core::QueueMode mode = core::QueueMode::kSteal;
   // Variables the developer's process gets as the workload has them (a Kafka consumer group:

@@ -81,6 +81,7 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
       plan.original.name = j.at("original");
       QSPLIT_ASSIGN_OR_RETURN(plan.original.places, placesFromJson(j.at("places")));
       plan.restart_timeout = std::chrono::milliseconds(j.at("restart_timeout_ms").get<int64_t>());
+      plan.sns = j.value("sns", false);
       fallback = j.at("fallback");
       fallbacks.insert(fallback);
       state = j.at("state");

@@ -48,7 +48,7 @@ bool Filter::matches(const Message& message) const {
   if (rules_.empty()) return false;
   for (const auto& rule : rules_) {
     bool found = false;
-    for (const auto& attribute : message.attributes) {
+    for (const auto& attribute : message.routingAttributes()) {
       if (!equalsLowered(attribute.name, rule.name_lower)) continue;
       if (RE2::PartialMatch(attribute.value, *rule.regex)) {
         found = true;

@@ -26,6 +26,13 @@ struct Message {
   std::string deduplication_id;   // SQS FIFO MessageDeduplicationId
   std::string id;                 // the broker's message id
   std::string receipt;            // opaque acknowledgement handle of the source that delivered it
+  // What filters match instead of `attributes`, when set: the SNS message attributes inside an
+  // SQS body (registry `sns: true`). Only routing reads it; no sink sends it.
+  std::optional<std::vector<Attribute>> filter_attributes;
+
+  const std::vector<Attribute>& routingAttributes() const {
+    return filter_attributes ? *filter_attributes : attributes;
+  }
 
   // The first attribute whose name equals `name` (exact case), or nullptr.
   const Attribute* findAttribute(const std::string& name) const {

@@ -118,7 +118,7 @@ void RouteTable::route(const Message& message, Decision& out) const {
   if (s.satisfied.size() < patterns_.size()) s.satisfied.resize(patterns_.size(), 0);
   if (s.counts.size() < sessions_.size()) s.counts.resize(sessions_.size(), 0);
 
-  for (const auto& attribute : message.attributes) {
+  for (const auto& attribute : message.routingAttributes()) {
     auto it = by_name_.find(lowered(attribute.name, s.name));
     if (it == by_name_.end()) continue;
     matchName(it->second, attribute.value, s.hits);

@@ -84,6 +84,8 @@ void Forwarder::run() {
       }
       std::this_thread::sleep_for(options_.error_backoff);
     } else if (!batch->empty()) {
+      if (options_.view)
+        for (auto& message : *batch) options_.view(message);
       Routed routed = route(*batch, *table);
       if (pipe_) {
         if (auto begun = pipe_->begin(); !begun) {

@@ -34,8 +34,13 @@ def require(variable):
 def elasticmq(test):
     """ElasticMQ's endpoint and a boto3 client for `test`, with the environment the consumers
     (tests/support/queue_consumer.py) and qsplitd read; sets test.dir and test.procs too."""
+    return sqs_server(test, "QSPLIT_ELASTICMQ_ENDPOINT")
+
+
+def sqs_server(test, variable):
+    """elasticmq() for the SQS server whose endpoint is in `variable`."""
     import boto3
-    endpoint = require("QSPLIT_ELASTICMQ_ENDPOINT")
+    endpoint = require(variable)
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "x")
     os.environ.setdefault("AWS_REGION", "us-east-1")

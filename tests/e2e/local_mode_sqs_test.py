@@ -2,7 +2,9 @@
 developers under `qsplit run`, and boto3 producing; per message, who received it.
 
 Sessions end by the command exiting, by a signal (as Ctrl-C), and by a killed client (the
-unused TTL); then qsplitd is killed with -9 while messages flow and restarted."""
+unused TTL); then qsplitd is killed with -9 while messages flow and restarted. On moto, a
+queue subscribed to an SNS topic is split by the SNS attributes inside its bodies."""
+import json
 import os
 import signal
 import threading
@@ -15,16 +17,20 @@ import harness as h
 VAR = "INCOMING_MEME_QUEUE_NAME"
 
 
-class LocalModeSqs(unittest.TestCase):
+class SqsUsers(unittest.TestCase):
+    """qsplitd on one SQS server, and the processes its users run; no test of its own."""
+    ENDPOINT = "QSPLIT_ELASTICMQ_ENDPOINT"
+    REGISTRY_EXTRA = ""  # more fields of the registry's queue, indented six spaces
+
     def setUp(self):
-        self.endpoint, self.sqs = h.elasticmq(self)
+        self.endpoint, self.sqs = h.sqs_server(self, self.ENDPOINT)
         self.workload = h.unique("memes")
         self.queue = h.unique("meme-queue")
         self.queue_url = self.sqs.create_queue(QueueName=self.queue)["QueueUrl"]
         resources = os.path.join(self.dir, "resources")
         os.makedirs(resources)
         h.write(os.path.join(resources, "registry.yaml"),
-                h.registry_yaml(self.workload, "meme-queue", VAR))
+                h.registry_yaml(self.workload, "meme-queue", VAR, self.REGISTRY_EXTRA))
         self.daemon = h.Daemon(self.procs, self.dir, f"""sqs:
   endpoint: {self.endpoint}
   pollers: 2
@@ -86,8 +92,9 @@ splitting:
         urls = self.sqs.list_queues(QueueNamePrefix="mirrord-").get("QueueUrls", [])
         return [u for u in urls if self.queue in u]
 
-    # --- the scenario ---
 
+
+class LocalModeSqs(SqsUsers):
     def test_two_developers_exit_signal_and_killed_client(self):
         self.exec_workload()
         alice, alice_id = self.run_developer("alice", {"author": "^alice$"}, exit_on="alice-bye")
@@ -182,6 +189,57 @@ splitting:
             self.assertEqual(set(got[m["body"]]), {want}, m)
         duplicates = sum(len(v) - 1 for v in got.values())
         print(f"kill -9 of qsplitd: {len(messages)} messages, none lost, {duplicates} duplicates")
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 60, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "no temporary queue left")
+
+
+class LocalModeSns(SqsUsers):
+    """The queue is subscribed to an SNS topic (moto serves both; this moto checks no
+    signatures), and its registry entry says `sns: true`."""
+    ENDPOINT = "QSPLIT_STS_ENDPOINT"
+    REGISTRY_EXTRA = "      sns: true\n"
+
+    def test_filters_match_the_sns_attributes_inside_the_body(self):
+        import boto3
+        sns = boto3.client("sns", endpoint_url=self.endpoint, region_name="us-east-1")
+        topic = sns.create_topic(Name=h.unique("memes-topic"))["TopicArn"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url,
+                                            AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        self.exec_workload()
+        alice, _ = self.run_developer("alice", {"author": "^alice$"})
+        names = ["workload", "alice"]
+
+        for i in range(12):
+            sns.publish(TopicArn=topic, Message=f"n-{i}", MessageAttributes={
+                "author": {"DataType": "String", "StringValue": ["alice", "bob"][i % 2]}})
+        # Not a notification (as with raw message delivery): its own SQS attributes count.
+        self.produce([{"body": "raw-alice", "attributes": {"author": "alice"}},
+                      {"body": "raw-bob", "attributes": {"author": "bob"}}])
+
+        def notifications():
+            got = {}
+            for who in names:
+                for m in self.received(who):
+                    body = json.loads(m["body"]) if m["body"].startswith("{") else {}
+                    got.setdefault(body.get("Message", m["body"]), []).append((who, body))
+            return got
+        wanted = [f"n-{i}" for i in range(12)] + ["raw-alice", "raw-bob"]
+        got = h.eventually(lambda: (lambda g: g if all(w in g for w in wanted) else None)(
+            notifications()), 90, "every notification to be consumed")
+        for i in range(12):
+            [(who, body)] = got[f"n-{i}"]
+            self.assertEqual(who, "alice" if i % 2 == 0 else "workload", i)
+            # The body arrives as SNS wrote it: the envelope with its attributes.
+            self.assertEqual(body["Type"], "Notification")
+            self.assertEqual(body["TopicArn"], topic)
+            self.assertEqual(body["MessageAttributes"]["author"]["Value"],
+                             "alice" if i % 2 == 0 else "bob")
+        self.assertEqual([who for who, _ in got["raw-alice"]], ["alice"])
+        self.assertEqual([who for who, _ in got["raw-bob"]], ["workload"])
+
         alice.send_signal(signal.SIGINT)
         self.assertEqual(alice.wait(timeout=60), 0)
         h.eventually(lambda: not self.daemon.queues(), 60, "the split to be restored")

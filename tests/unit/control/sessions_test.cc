@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "brokers/memory/memory_broker.h"
+#include "brokers/sqs/sns_body.h"
 #include "support/eventually.h"
 #include "support/messages.h"
 #include "support/temp_dir.h"
@@ -80,6 +81,7 @@ class SessionsTest : public ::testing::Test {
     options.split.linger_timeout = std::chrono::seconds(0);
     options.split.move_patience = std::chrono::seconds(1);
     options.limits.max_time = max_time_;
+    options.sns_view = sns_view_;
     manager_ = std::make_unique<SessionManager>(*store_, *workloads_, [this] { return resources_; },
                                                 clock_, SecureRandom::instance(), options);
     exec_ = std::make_unique<ExecStandIn>(*workloads_);
@@ -121,6 +123,7 @@ class SessionsTest : public ::testing::Test {
   Caller alice_{"alice", false};
   ManualClock clock_;
   std::optional<Duration> max_time_;
+  std::function<void(core::Message&)> sns_view_ = sqs::useSnsAttributes;
   std::unique_ptr<Store> store_;
   std::shared_ptr<const config::ResourceSet> resources_;
   memory::MemoryBroker broker_;
@@ -350,6 +353,66 @@ spec:
   ASSERT_FALSE(wrong_type);
   EXPECT_NE(wrong_type.error().message().find("queue id 'orders' (Kafka) is not declared"),
             std::string::npos);
+}
+
+std::string snsNotification(const std::string& author, const std::string& message) {
+  return R"({"Type": "Notification", "TopicArn": "arn:aws:sns:us-east-1:1:orders", "Message": ")" +
+         message + R"(", "MessageAttributes": {"author": {"Type": "String", "Value": ")" + author +
+         R"("}}})";
+}
+
+// `sns: true`: filters match the attributes inside each SNS notification body, not the SQS
+// message's own, and still do after a restart resumes the split.
+TEST_F(SessionsTest, AnSnsQueueIsSplitByTheAttributesInsideItsBodies) {
+  std::string with_sns = std::string(kRegistry).replace(
+      std::string(kRegistry).find("  consumer:"), 0, "      sns: true\n");
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(with_sns, "registry.yaml")).value());
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  std::string mine = session->queues[0].temporary;
+  std::string fallback = manager_->queues()[0].split.fallback;
+  produce("bob", snsNotification("alice", "one"));
+  produce("alice", snsNotification("bob", "two"));
+  boot();  // a restart: the stored split resumes with its SNS view
+  ASSERT_TRUE(manager_->resume());
+  produce("bob", snsNotification("alice", "three"));
+  produce("alice", "raw");  // not a notification: its own attributes count
+  std::vector<std::string> got_mine, got_fallback;
+  ASSERT_TRUE(testing::eventually([&] {
+    for (auto& b : drain(mine)) got_mine.push_back(b);
+    for (auto& b : drain(fallback)) got_fallback.push_back(b);
+    return got_mine.size() + got_fallback.size() == 4;
+  }));
+  std::sort(got_mine.begin(), got_mine.end());
+  EXPECT_EQ(got_mine, (std::vector<std::string>{"raw", snsNotification("alice", "one"),
+                                                snsNotification("alice", "three")}));
+  EXPECT_EQ(got_fallback, std::vector<std::string>{snsNotification("bob", "two")});
+  ASSERT_TRUE(endAndRestore(session->id));
+  EXPECT_TRUE(temporaries().empty());
+
+  std::string with_s3 = std::string(kRegistry).replace(
+      std::string(kRegistry).find("  consumer:"), 0, "      s3Event: true\n");
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(with_s3, "registry.yaml")).value());
+  auto s3 = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_FALSE(s3);
+  EXPECT_NE(s3.error().message().find("registry.yaml: MirrordWorkloadQueueRegistry app-registry: "
+                                      "spec.queues.orders.s3Event: S3 event notifications are not "
+                                      "supported"), std::string::npos)
+      << s3.error().message();
+  EXPECT_TRUE(temporaries().empty());
+
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(with_sns, "registry.yaml")).value());
+  sns_view_ = nullptr;  // a qsplitd that cannot read SNS bodies refuses, and creates nothing
+  boot();
+  auto refused = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message().find("queue id 'orders' has sns: true"), std::string::npos)
+      << refused.error().message();
+  EXPECT_TRUE(temporaries().empty());
+  EXPECT_TRUE(manager_->list().empty());
 }
 
 }  // namespace

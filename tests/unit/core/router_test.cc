@@ -110,6 +110,21 @@ TEST(Router, SetMatchingKeepsTheRulesOnLargeTables) {
   EXPECT_EQ(routeNames(*t, message({})), Names{"fallback"});
 }
 
+// An SNS notification's attributes (filter_attributes) are what filters see, on the loop
+// over few sessions and on the set-matching path alike; the message's own do not count.
+TEST(Router, FilterAttributesReplaceTheMessagesOwn) {
+  Message notification = message({{"author", "bob"}});
+  notification.filter_attributes = std::vector<Attribute>{{"author", "alice", "String"}};
+  Message empty = message({{"author", "alice"}});
+  empty.filter_attributes = std::vector<Attribute>{};
+  for (auto t : {table({{"a", filter({{"author", "^alice$"}}), QueueMode::kSteal, "q-a"}}),
+                 table(padded({{"a", filter({{"author", "^alice$"}}), QueueMode::kSteal, "q-a"}}))}) {
+    EXPECT_EQ(routeNames(*t, notification), Names{"q-a"});
+    EXPECT_EQ(routeNames(*t, empty), Names{"fallback"});
+    EXPECT_EQ(routeNames(*t, message({{"author", "alice"}})), Names{"q-a"});
+  }
+}
+
 TEST(Router, AgreesWithAPlainLoopOverFilters) {
   std::vector<SessionRoute> sessions;
   for (int i = 0; i < 50; ++i)
