@@ -75,6 +75,7 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
     sqs::SqsOptions options;
     options.endpoint = c.sqs_endpoint;
     options.region = c.sqs_region;
+    options.s3_endpoint = c.s3_endpoint;
     options.pollers = c.sqs_pollers;
     QSPLIT_ASSIGN_OR_RETURN(b.sqs, sqs::SqsBroker::create(options));
     b.enabled[config::QueueType::kSqs] = b.sqs.get();
@@ -172,6 +173,9 @@ int run(const Flags& flags) {
       sqs->sqsAdmin().setExtraTags(original, tags);
     };
     options.sns_view = sqs::useSnsAttributes;
+    options.s3_view = [s3 = &brokers->sqs->s3()](std::vector<core::Message>& batch) {
+      s3->view(batch);
+    };
   }
   control::LocalWorkloads workloads(**store, SystemClock::instance());
   control::Workloads& deployed = sources->kube_workloads

@@ -40,6 +40,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
     c.sqs_enabled = sqs["enabled"].as<bool>(true);
     c.sqs_endpoint = sqs["endpoint"].as<std::string>("");
     c.sqs_region = sqs["region"].as<std::string>("");
+    c.s3_endpoint = sqs["s3_endpoint"].as<std::string>("");
     c.sqs_pollers = sqs["pollers"].as<std::size_t>(4);
   }
   if (auto kafka = root["kafka"]) c.kafka_enabled = kafka["enabled"].as<bool>(true);

@@ -25,6 +25,7 @@ struct DaemonConfig {
   bool sqs_enabled = false;         // OPERATOR_SQS_SPLITTING
   std::string sqs_endpoint;         // empty: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, AWS
   std::string sqs_region;
+  std::string s3_endpoint;          // s3Event objects; empty: AWS_ENDPOINT_URL_S3, ..., AWS
   std::size_t sqs_pollers = 4;
   // The embedded broker in place of SQS (demos, benchmarks): its queues are made at start.
   std::vector<std::string> memory_queues;

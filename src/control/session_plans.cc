@@ -17,13 +17,6 @@ std::optional<config::QueueType> registryType(const std::string& queue_type) {
   return std::nullopt;
 }
 
-// Where errors about a queue of `registry` point: "file: MirrordWorkloadQueueRegistry name:
-// spec.queues.ID." (the field follows).
-std::string queueField(const config::WorkloadQueueRegistry& registry, const std::string& id) {
-  return registry.meta.source + ": MirrordWorkloadQueueRegistry " + registry.meta.name +
-         ": spec.queues." + id + ".";
-}
-
 // exchangeSource: every variable it names (in the consumer's container, when the registry
 // names one) becomes a place of the queue that holds a dummy exchange instead.
 Result<void> addExchangePlaces(const config::WorkloadQueueRegistry& registry,
@@ -138,11 +131,6 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
     if (broker == options_.brokers.end())
       return fail(ErrorCode::kFailedPrecondition,
                   "queue id '" + q.id + "' is SQS, and SQS splitting is not enabled in qsplitd");
-    if (q.s3_event)
-      return fail(ErrorCode::kInvalidArgument,
-                  queueField(registry, q.id) + "s3Event: S3 event notifications are not "
-                      "supported by qsplit yet (filters cannot see the objects' metadata); "
-                      "remove it to split this queue by its messages' attributes");
     QSPLIT_ASSIGN_OR_RETURN(auto target,
                             config::resolveSqsTarget(resources, registry.consumer.name, q.id, env));
     const config::QueueSplit* split = user.find(q.id, config::QueueType::kSqs);
@@ -155,6 +143,7 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
       p.original = std::move(original);
       p.tags = target.tags;
       p.sns = target.declaration->sns;
+      p.s3_event = target.declaration->s3_event;
       p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
       if (split) p.filter = split->filter, p.mode = split->mode;
       plans.push_back(std::move(p));
@@ -183,7 +172,8 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
   if (!options_.rabbitmq)
     return fail(ErrorCode::kFailedPrecondition,
                 "queue id '" + q.id + "' is RMQ, and RabbitMQ splitting is not enabled in qsplitd");
-  std::string where = queueField(registry, q.id);
+  std::string where = registry.meta.source + ": MirrordWorkloadQueueRegistry " +
+                      registry.meta.name + ": spec.queues." + q.id + ".";
   QSPLIT_ASSIGN_OR_RETURN(auto target,
                           config::resolveRmqTarget(resources, registry.consumer.name, q.id, env));
   if (q.exchange_source) QSPLIT_TRY(addExchangePlaces(registry, q, env, where, target));

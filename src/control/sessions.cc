@@ -52,8 +52,27 @@ Result<void> SessionManager::saveSplit(const Split& split) {
       {"state", core::splitStateName(status.state)}, {"places", placesToJson(split.places)},
       {"restart_timeout_ms",
        std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()},
-      {"sns", split.sns}};
+      {"sns", split.sns}, {"s3_event", split.s3_event}};
   return store_.put(kSplitKind, key, j.dump());
+}
+
+// What filters of the plan's queue see, when its bodies are SNS notifications or S3 events.
+Result<std::function<void(std::vector<core::Message>&)>> SessionManager::bodyView(const Plan& plan) {
+  auto refuse = [&](const std::string& field, const std::string& what) {
+    return fail(ErrorCode::kFailedPrecondition, "queue id '" + plan.queue_id + "' has " + field +
+                                                    ": true, and this qsplitd cannot read " + what);
+  };
+  if (plan.sns && !options_.sns_view) return refuse("sns", "SNS notifications");
+  if (plan.s3_event && !options_.s3_view) return refuse("s3Event", "S3 objects");
+  if (!plan.sns && !plan.s3_event) return std::function<void(std::vector<core::Message>&)>();
+  auto sns = plan.sns ? options_.sns_view : nullptr;
+  auto s3 = plan.s3_event ? options_.s3_view : nullptr;
+  return std::function<void(std::vector<core::Message>&)>(
+      [sns, s3](std::vector<core::Message>& batch) {
+        if (sns)
+          for (auto& m : batch) sns(m);
+        if (s3) s3(batch);  // adds to what the SNS view found: S3 events sent through SNS
+      });
 }
 
 Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const std::string& workload) {
@@ -76,18 +95,13 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->places = plan.original.places;
   split->restart_timeout = plan.restart_timeout;
   split->sns = plan.sns;
+  split->s3_event = plan.s3_event;
   split->patcher = workloads_.patcher(workload, split->places, split->restart_timeout);
   engine::SplitOptions options = options_.split;
   options.journal = &store_.journal(plan.journal);
   options.group = plan.group;
   if (plan.type == config::QueueType::kKafka && options_.kafka_names) options.names = *options_.kafka_names;
-  if (plan.sns) {
-    if (!options_.sns_view)
-      return fail(ErrorCode::kFailedPrecondition,
-                  "queue id '" + plan.queue_id + "' has sns: true, and this qsplitd cannot read SNS "
-                  "notifications");
-    options.forwarder.view = options_.sns_view;
-  }
+  QSPLIT_ASSIGN_OR_RETURN(options.forwarder.view, bodyView(plan));
   if (options_.sqs_tags && plan.type == config::QueueType::kSqs)
     options_.sqs_tags(plan.original.name, plan.tags);
   split->splitter = std::make_unique<engine::QueueSplitter>(

@@ -51,9 +51,11 @@ struct ManagerOptions {
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
-  // The view that makes filters of an SQS queue with `sns: true` match the SNS attributes in
-  // each body (engine::ForwarderOptions::view); empty: such queues are refused.
+  // The views that make filters of an SQS queue match the SNS attributes in each body
+  // (`sns: true`) and the user metadata of the S3 objects its events name (`s3Event: true`);
+  // see engine::ForwarderOptions::view. Empty: such queues are refused.
   std::function<void(core::Message&)> sns_view;
+  std::function<void(std::vector<core::Message>&)> s3_view;
 };
 
 // Who is asking: the user a bearer token names.
@@ -147,6 +149,7 @@ class SessionManager {
   Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload_name,
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);
+  Result<std::function<void(std::vector<core::Message>&)>> bodyView(const Plan& plan);
   // The current resources, plus the legacy form of the workload's MirrordSplitConfig when
   // no legacy resource names the workload.
   Result<std::shared_ptr<const config::ResourceSet>> resourcesFor(const std::string& workload,

@@ -25,6 +25,7 @@ struct SessionManager::Split {
   std::vector<config::SqsNamePlace> places;
   Duration restart_timeout;
   bool sns = false;       // SQS bodies are SNS notifications: filters match their attributes
+  bool s3_event = false;  // SQS bodies are S3 events: filters see the objects' user metadata
   std::unique_ptr<core::WorkloadPatcher> patcher;
   std::unique_ptr<engine::QueueSplitter> splitter;
   uint64_t last_read = 0;
@@ -42,6 +43,7 @@ struct SessionManager::Plan {
   std::map<std::string, std::string> tags;
   Duration restart_timeout{};
   bool sns = false;
+  bool s3_event = false;
   core::Filter filter;
   core::QueueMode mode = core::QueueMode::kSteal;
   // Variables the developer's process gets as the workload has them (a Kafka consumer group:

@@ -82,6 +82,7 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
       QSPLIT_ASSIGN_OR_RETURN(plan.original.places, placesFromJson(j.at("places")));
       plan.restart_timeout = std::chrono::milliseconds(j.at("restart_timeout_ms").get<int64_t>());
       plan.sns = j.value("sns", false);
+      plan.s3_event = j.value("s3_event", false);
       fallback = j.at("fallback");
       fallbacks.insert(fallback);
       state = j.at("state");

@@ -84,8 +84,7 @@ void Forwarder::run() {
       }
       std::this_thread::sleep_for(options_.error_backoff);
     } else if (!batch->empty()) {
-      if (options_.view)
-        for (auto& message : *batch) options_.view(message);
+      if (options_.view) options_.view(*batch);
       Routed routed = route(*batch, *table);
       if (pipe_) {
         if (auto begun = pipe_->begin(); !begun) {

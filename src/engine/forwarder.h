@@ -32,9 +32,9 @@ struct ForwarderOptions {
   std::size_t batch_size = 0;                       // messages per receive; 0: the broker's
   std::chrono::milliseconds wait{100};              // longest receive wait (also stop latency)
   std::chrono::milliseconds error_backoff{200};     // pause after a failed receive
-  // Called on each received message before routing, to set what filters match
-  // (Message::filter_attributes); none: filters match the message's own attributes.
-  std::function<void(core::Message&)> view;
+  // Called on each received batch before routing, to set what filters match
+  // (Message::filter_attributes); none: filters match the messages' own attributes.
+  std::function<void(std::vector<core::Message>&)> view;
 };
 
 struct ForwarderCounts {

@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <cctype>
 #include <deque>
 #include <mutex>
 #include <set>
@@ -46,6 +47,31 @@ extern "C" size_t appendBody(char* data, size_t size, size_t count, void* user) 
     return size * count;
   } catch (...) {
     return 0;  // libcurl reports a write error, which fails the transfer
+  }
+}
+
+// One header line; a new status line (after a redirect or a 100 Continue) starts over.
+extern "C" size_t keepHeader(char* data, size_t size, size_t count, void* user) noexcept {
+  try {
+    auto* t = static_cast<Transfer*>(user);
+    std::string_view line(data, size * count);
+    if (line.starts_with("HTTP/")) {
+      t->response.headers.clear();
+      return size * count;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) return size * count;
+    auto trim = [](std::string_view s) {
+      auto b = s.find_first_not_of(" \t\r\n");
+      if (b == std::string_view::npos) return std::string_view();
+      return s.substr(b, s.find_last_not_of(" \t\r\n") - b + 1);
+    };
+    std::string name(trim(line.substr(0, colon)));
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    t->response.headers.emplace_back(std::move(name), std::string(trim(line.substr(colon + 1))));
+    return size * count;
+  } catch (...) {
+    return 0;
   }
 }
 
@@ -132,7 +158,10 @@ void HttpClient::Loop::start(std::unique_ptr<Transfer> t) {
   }
   t->headers.reset(list);
   curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-  curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+  if (r.method == "HEAD")
+    curl_easy_setopt(e, CURLOPT_NOBODY, 1L);  // a custom HEAD would wait for a body
+  else
+    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
   if (r.method == "POST" || !r.body.empty()) {
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
     curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
@@ -144,6 +173,8 @@ void HttpClient::Loop::start(std::unique_ptr<Transfer> t) {
   curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, appendBody);
   curl_easy_setopt(e, CURLOPT_WRITEDATA, t.get());
+  curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, keepHeader);
+  curl_easy_setopt(e, CURLOPT_HEADERDATA, t.get());
   curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->error);
   if (r.cancel) {
     curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, checkCancel);

@@ -16,7 +16,7 @@
 namespace qsplit::http {
 
 struct Request {
-  std::string method = "POST";
+  std::string method = "POST";  // "HEAD" asks for the headers alone
   std::string url;
   std::vector<std::string> headers;  // "Name: value"
   std::string body;
@@ -43,6 +43,8 @@ struct Request {
 struct Response {
   long status = 0;
   std::string body;
+  // The response's headers, names in lower case, values trimmed, in arrival order.
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 class HttpClient {

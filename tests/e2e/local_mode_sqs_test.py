@@ -3,9 +3,11 @@ developers under `qsplit run`, and boto3 producing; per message, who received it
 
 Sessions end by the command exiting, by a signal (as Ctrl-C), and by a killed client (the
 unused TTL); then qsplitd is killed with -9 while messages flow and restarted. On moto, a
-queue subscribed to an SNS topic is split by the SNS attributes inside its bodies."""
+queue subscribed to an SNS topic is split by the SNS attributes inside its bodies, and a queue
+S3 sends its events to by the user metadata of the objects they name."""
 import json
 import os
+from urllib.parse import unquote_plus
 import signal
 import threading
 import time
@@ -33,6 +35,7 @@ class SqsUsers(unittest.TestCase):
                 h.registry_yaml(self.workload, "meme-queue", VAR, self.REGISTRY_EXTRA))
         self.daemon = h.Daemon(self.procs, self.dir, f"""sqs:
   endpoint: {self.endpoint}
+  s3_endpoint: {self.endpoint}
   pollers: 2
 sessions:
   unused_ttl: 6
@@ -239,6 +242,56 @@ class LocalModeSns(SqsUsers):
                              "alice" if i % 2 == 0 else "bob")
         self.assertEqual([who for who, _ in got["raw-alice"]], ["alice"])
         self.assertEqual([who for who, _ in got["raw-bob"]], ["workload"])
+
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 60, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "no temporary queue left")
+
+
+class LocalModeS3(SqsUsers):
+    """S3 sends the events of a bucket to the queue (moto serves both), and the registry entry
+    says `s3Event: true`."""
+    ENDPOINT = "QSPLIT_STS_ENDPOINT"
+    REGISTRY_EXTRA = "      s3Event: true\n"
+
+    def test_filters_match_the_metadata_of_the_objects_events_name(self):
+        import boto3
+        s3 = boto3.client("s3", endpoint_url=self.endpoint, region_name="us-east-1")
+        bucket = h.unique("memes-bucket")
+        s3.create_bucket(Bucket=bucket)
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url,
+                                            AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+            "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        self.exec_workload()
+        alice, _ = self.run_developer("alice", {"author": "^alice$"})
+        names = ["workload", "alice"]
+
+        keys = {f"2026/meme {i}+{'alice' if i % 2 == 0 else 'bob'}.txt": i % 2 == 0 for i in range(6)}
+        for key, by_alice in keys.items():
+            s3.put_object(Bucket=bucket, Key=key, Body=b"lol",
+                          Metadata={"author": "alice" if by_alice else "bob"})
+        # Not an event: its own attributes count.
+        self.produce([{"body": "raw-alice", "attributes": {"author": "alice"}}])
+
+        def events():
+            got = {}
+            for who in names:
+                for m in self.received(who):
+                    body = json.loads(m["body"]) if m["body"].startswith("{") else {}
+                    for record in body.get("Records", []):
+                        key = unquote_plus(record["s3"]["object"]["key"])  # encoded as S3 does
+                        got.setdefault(key, []).append(who)
+                    if m["body"] == "raw-alice":
+                        got.setdefault("raw-alice", []).append(who)
+            return got
+        wanted = keys
+        got = h.eventually(lambda: (lambda g: g if all(k in g for k in wanted) and "raw-alice" in g
+                                    else None)(events()), 90, "every event to be consumed")
+        for key, by_alice in wanted.items():
+            self.assertEqual(got[key], ["alice" if by_alice else "workload"], key)
+        self.assertEqual(got["raw-alice"], ["alice"])
 
         alice.send_signal(signal.SIGINT)
         self.assertEqual(alice.wait(timeout=60), 0)

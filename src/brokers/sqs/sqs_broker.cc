@@ -13,10 +13,16 @@ Result<std::unique_ptr<SqsBroker>> SqsBroker::create(SqsOptions options) {
     options.endpoint = env("AWS_ENDPOINT_URL_SQS")
                            .value_or(env("AWS_ENDPOINT_URL")
                                          .value_or("https://sqs." + options.region + ".amazonaws.com"));
-  while (options.endpoint.ends_with("/")) options.endpoint.pop_back();
-  if (!options.endpoint.starts_with("http://") && !options.endpoint.starts_with("https://"))
-    return fail(ErrorCode::kInvalidArgument,
-                "SQS endpoint \"" + options.endpoint + "\" must start with http:// or https://");
+  if (options.s3_endpoint.empty())
+    options.s3_endpoint = env("AWS_ENDPOINT_URL_S3")
+                              .value_or(env("AWS_ENDPOINT_URL")
+                                            .value_or("https://s3." + options.region + ".amazonaws.com"));
+  for (auto [name, endpoint] : {std::pair{"SQS", &options.endpoint}, {"S3", &options.s3_endpoint}}) {
+    while (endpoint->ends_with("/")) endpoint->pop_back();
+    if (!endpoint->starts_with("http://") && !endpoint->starts_with("https://"))
+      return fail(ErrorCode::kInvalidArgument, std::string(name) + " endpoint \"" + *endpoint +
+                                                   "\" must start with http:// or https://");
+  }
   QSPLIT_ASSIGN_OR_RETURN(auto http, http::HttpClient::create());
   std::unique_ptr<aws::CredentialsProvider> credentials;
   if (options.credentials)
@@ -34,7 +40,8 @@ Result<std::unique_ptr<SqsBroker>> SqsBroker::create(SqsOptions options) {
 SqsBroker::SqsBroker(SqsOptions options, std::unique_ptr<http::HttpClient> http,
                      std::unique_ptr<aws::CredentialsProvider> credentials, SqsSettings settings)
     : options_(std::move(options)), http_(std::move(http)), credentials_(std::move(credentials)),
-      client_(*http_, *credentials_, std::move(settings)), admin_(client_) {}
+      client_(*http_, *credentials_, std::move(settings)), admin_(client_),
+      s3_(*http_, *credentials_, options_.s3_endpoint, options_.region) {}
 
 Result<std::unique_ptr<core::Source>> SqsBroker::openSource(const std::string& name,
                                                             const std::string&) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "aws/credentials.h"
+#include "brokers/sqs/s3_events.h"
 #include "brokers/sqs/sqs_admin.h"
 #include "brokers/sqs/sqs_client.h"
 #include "core/broker.h"
@@ -18,6 +19,9 @@ namespace qsplit::sqs {
 struct SqsOptions {
   std::string endpoint;  // empty: https://sqs.REGION.amazonaws.com
   std::string region;    // empty: AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1
+  // Where the objects of S3 events are read (`s3Event: true`). Empty: AWS_ENDPOINT_URL_S3,
+  // else AWS_ENDPOINT_URL, else https://s3.REGION.amazonaws.com.
+  std::string s3_endpoint;
   std::optional<aws::Credentials> credentials;  // none: the standard chain
   std::size_t pollers = 4;                      // ReceiveMessage calls in flight per source
   std::chrono::seconds in_flight_visibility{30};  // extended while a message is in flight
@@ -38,6 +42,7 @@ class SqsBroker final : public core::Broker {
 
   const SqsOptions& options() const { return options_; }
   SqsClient& client() { return client_; }
+  S3Metadata& s3() { return s3_; }
 
  private:
   SqsBroker(SqsOptions options, std::unique_ptr<http::HttpClient> http,
@@ -48,6 +53,7 @@ class SqsBroker final : public core::Broker {
   std::unique_ptr<aws::CredentialsProvider> credentials_;
   SqsClient client_;
   SqsAdmin admin_;
+  S3Metadata s3_;
 };
 
 }  // namespace qsplit::sqs

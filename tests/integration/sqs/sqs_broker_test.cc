@@ -3,6 +3,7 @@
 // attributes, and clear errors for missing queues, denied access, bad signatures and
 // unreachable servers. boto3 is the independent client throughout.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <map>
 #include <thread>
@@ -256,14 +257,19 @@ class MotoAuthTest : public ::testing::Test {
     endpoint_ = testing::brokerAddress("QSPLIT_MOTO_ENDPOINT", &why);
     QSPLIT_NEED_BROKER(why);
   }
-  Result<core::QueueInfo> describeAs(const std::string& key, const std::string& secret) {
+  static Result<std::unique_ptr<SqsBroker>> brokerAs(const std::string& endpoint,
+                                                     const std::string& key,
+                                                     const std::string& secret) {
     SqsOptions options;
-    options.endpoint = endpoint_;
+    options.endpoint = endpoint;
+    options.s3_endpoint = endpoint;
     options.region = "us-east-1";
     options.credentials = aws::Credentials{key, secret, ""};
-    auto broker = SqsBroker::create(options);
-    if (!broker) return fail(broker.error());
-    return (*broker)->admin().describe("anything");
+    return SqsBroker::create(options);
+  }
+  Result<core::QueueInfo> describeAs(const std::string& key, const std::string& secret) {
+    QSPLIT_ASSIGN_OR_RETURN(auto broker, brokerAs(endpoint_, key, secret));
+    return broker->admin().describe("anything");
   }
   std::string endpoint_;
 };
@@ -283,6 +289,30 @@ TEST_F(MotoAuthTest, WrongSecretIsASignatureError) {
   EXPECT_EQ(info.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_NE(info.error().message().find("SignatureDoesNotMatch"), std::string::npos)
       << info.error().message();
+}
+
+// s3Event: reading an object's metadata fails with its name and the cause, never silently.
+TEST_F(MotoAuthTest, S3ObjectsThatCannotBeReadAreNamed) {
+  auto denied = brokerAs(endpoint_, testing::envOr("QSPLIT_MOTO_DENIED_ACCESS_KEY_ID", ""),
+                         testing::envOr("QSPLIT_MOTO_DENIED_SECRET_ACCESS_KEY", ""));
+  ASSERT_TRUE(denied) << denied.error().message();
+  auto refused = (*denied)->s3().userMetadata({"memes", "2026/a b.txt"});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(refused.error().message().find("S3 HeadObject s3://memes/2026/a b.txt"),
+            std::string::npos) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("s3:GetObject"), std::string::npos);
+
+  // The moto that checks nothing: a bucket that does not exist.
+  std::string why;
+  std::string open = testing::brokerAddress("QSPLIT_STS_ENDPOINT", &why);
+  QSPLIT_NEED_BROKER(why);
+  auto anyone = brokerAs(open, "x", "x");
+  ASSERT_TRUE(anyone);
+  auto missing = (*anyone)->s3().userMetadata({"no-such-bucket-" + std::to_string(getpid()), "k"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound) << missing.error().message();
+  EXPECT_NE(missing.error().message().find("HTTP 404"), std::string::npos);
 }
 
 }  // namespace
