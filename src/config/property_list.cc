@@ -1,5 +1,7 @@
 #include "config/property_list.h"
 
+#include <nlohmann/json.hpp>
+
 namespace qsplit::config {
 namespace {
 
@@ -60,6 +62,31 @@ Result<std::map<std::string, std::string>> resolvePropertyList(
                   where + "spec.properties[" + std::to_string(i) + "] (" + p.name + "): " +
                       (data ? "key '" + ref.key + "' not in " : "") + describe(ref, ns) +
                       (data ? "" : " not found"));
+    }
+  }
+  return out;
+}
+
+Result<SqsQueueConfig> sqsQueueConfig(const std::map<std::string, std::string>& properties,
+                                      const std::string& where) {
+  SqsQueueConfig out;
+  for (const auto& [name, value] : properties) {
+    if (name == "sns" || name == "s3_event") {
+      if (value != "true" && value != "false")
+        return fail(ErrorCode::kInvalidArgument,
+                    where + ": " + name + ": expected \"true\" or \"false\", got \"" + value + "\"");
+      (name == "sns" ? out.sns : out.s3_event) = value == "true";
+    } else if (name == "tags") {
+      auto json = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+      bool strings = json.is_object();
+      for (const auto& [key, tag] : json.items()) strings = strings && tag.is_string();
+      if (!strings)
+        return fail(ErrorCode::kInvalidArgument,
+                    where + ": tags: expected a JSON object of strings, got " + value);
+      for (const auto& [key, tag] : json.items()) out.tags[key] = tag.get<std::string>();
+    } else {
+      return fail(ErrorCode::kInvalidArgument,
+                  where + ": " + name + ": not an SQS queue setting (sns, s3_event, tags)");
     }
   }
   return out;

@@ -17,4 +17,15 @@ namespace qsplit::config {
 Result<std::map<std::string, std::string>> resolvePropertyList(
     const ResourceSet& resources, const std::string& name, const std::vector<std::string>& namespaces);
 
+// An SQS queue's queueConfig (MirrordSplitConfig), resolved: `sns` and `s3_event` ("true" or
+// "false"), `tags` (a JSON object of strings). Other names and bad values are errors naming
+// them after `where`.
+struct SqsQueueConfig {
+  bool sns = false;
+  bool s3_event = false;
+  std::map<std::string, std::string> tags;
+};
+Result<SqsQueueConfig> sqsQueueConfig(const std::map<std::string, std::string>& properties,
+                                      const std::string& where);
+
 }  // namespace qsplit::config

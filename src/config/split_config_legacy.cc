@@ -27,8 +27,6 @@ Result<std::string> clientConfig(const SplitConfig& c, const SplitQueueSpec& q) 
 Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& q,
                                     std::optional<std::vector<std::string>>& containers) {
   bool rmq = q.kind == "rmq";
-  if (q.queue_config && !rmq)
-    return fail(unsupported(c, q, "queueConfig", "qsplit does not read an SQS queueConfig yet"));
   auto refs = q.app_config.find("queue");
   if (refs == q.app_config.end() || refs->second.size() != 1)
     return fail(unsupported(c, q, "appConfig.queue", "qsplit reads exactly one reference per queue"));
@@ -48,10 +46,11 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
   r.name_source.regex_pattern = ref.env_like;
   r.fallback_name = ref.fallback;
   r.names_from_json_map = ref.value_selector.has_value();
-  if (!rmq) return r;
-  // clientConfig -> clusterProperties, queueConfig -> queueProperties, exchange -> exchangeSource
-  QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
+  // queueConfig -> queueProperties (an SQS queue's: sns, s3_event, tags; read when planned)
   r.queue_properties = q.queue_config;
+  if (!rmq) return r;
+  // clientConfig -> clusterProperties, exchange -> exchangeSource
+  QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
   if (auto exchange = q.app_config.find("exchange"); exchange != q.app_config.end()) {
     if (exchange->second.size() != 1 || !exchange->second.front().env)
       return fail(unsupported(c, q, "appConfig.exchange", "qsplit reads one env reference"));

@@ -133,6 +133,15 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
                   "queue id '" + q.id + "' is SQS, and SQS splitting is not enabled in qsplitd");
     QSPLIT_ASSIGN_OR_RETURN(auto target,
                             config::resolveSqsTarget(resources, registry.consumer.name, q.id, env));
+    config::SqsQueueConfig queue_config{q.sns, q.s3_event, target.tags};
+    if (q.queue_properties) {  // a MirrordSplitConfig's queueConfig
+      std::string where = registry.meta.source + ": MirrordSplitConfig " + registry.meta.name +
+                          ": queue " + q.id + ": queueConfig " + *q.queue_properties;
+      auto properties = config::resolvePropertyList(resources, *q.queue_properties,
+                                                    propertyNamespaces(registry));
+      if (!properties) return fail(properties.error().withContext(where));
+      QSPLIT_ASSIGN_OR_RETURN(queue_config, config::sqsQueueConfig(*properties, where));
+    }
     const config::QueueSplit* split = user.find(q.id, config::QueueType::kSqs);
     for (auto& original : target.queues) {
       Plan p;
@@ -141,15 +150,24 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
       p.broker = broker->second;
       p.journal = "SQS";
       p.original = std::move(original);
-      p.tags = target.tags;
-      p.sns = target.declaration->sns;
-      p.s3_event = target.declaration->s3_event;
+      p.tags = queue_config.tags;
+      p.sns = queue_config.sns;
+      p.s3_event = queue_config.s3_event;
       p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
       if (split) p.filter = split->filter, p.mode = split->mode;
       plans.push_back(std::move(p));
     }
   }
   return ok();
+}
+
+// Where a registry's MirrordPropertyLists are looked up: its own namespace, then the operator's.
+std::vector<std::string> SessionManager::propertyNamespaces(
+    const config::WorkloadQueueRegistry& registry) const {
+  std::vector<std::string> namespaces;
+  if (!registry.meta.namespace_.empty()) namespaces.push_back(registry.meta.namespace_);
+  namespaces.push_back(options_.operator_namespace);
+  return namespaces;
 }
 
 Result<void> SessionManager::planKafka(const config::ResourceSet& resources,
@@ -177,9 +195,7 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
   QSPLIT_ASSIGN_OR_RETURN(auto target,
                           config::resolveRmqTarget(resources, registry.consumer.name, q.id, env));
   if (q.exchange_source) QSPLIT_TRY(addExchangePlaces(registry, q, env, where, target));
-  std::vector<std::string> namespaces;
-  if (!registry.meta.namespace_.empty()) namespaces.push_back(registry.meta.namespace_);
-  namespaces.push_back(options_.operator_namespace);
+  std::vector<std::string> namespaces = propertyNamespaces(registry);
   auto connection = config::resolvePropertyList(resources, q.cluster_properties, namespaces);
   if (!connection) return fail(connection.error().withContext(where + "clusterProperties"));
   std::map<std::string, std::string> declare;

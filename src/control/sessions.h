@@ -150,6 +150,7 @@ class SessionManager {
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);
   Result<std::function<void(std::vector<core::Message>&)>> bodyView(const Plan& plan);
+  std::vector<std::string> propertyNamespaces(const config::WorkloadQueueRegistry& registry) const;
   // The current resources, plus the legacy form of the workload's MirrordSplitConfig when
   // no legacy resource names the workload.
   Result<std::shared_ptr<const config::ResourceSet>> resourcesFor(const std::string& workload,

@@ -99,6 +99,23 @@ spec:
             std::string::npos);
 }
 
+TEST(SqsQueueConfig, ReadsSnsS3EventAndTagsAndNamesWhatItCannot) {
+  auto read = sqsQueueConfig({{"sns", "true"}, {"s3_event", "false"}, {"tags", R"({"team": "memes"})"}},
+                             "q");
+  ASSERT_TRUE(read) << read.error().message();
+  EXPECT_TRUE(read->sns);
+  EXPECT_FALSE(read->s3_event);
+  EXPECT_EQ(read->tags, (std::map<std::string, std::string>{{"team", "memes"}}));
+  auto message = [](std::map<std::string, std::string> p) {
+    auto r = sqsQueueConfig(p, "q");
+    return r ? std::string("accepted") : r.error().message();
+  };
+  EXPECT_EQ(message({{"s3_event", "1"}}), "q: s3_event: expected \"true\" or \"false\", got \"1\"");
+  EXPECT_EQ(message({{"tags", R"({"n": 1})"}}), R"(q: tags: expected a JSON object of strings, got {"n": 1})");
+  EXPECT_EQ(message({{"tags", "team=memes"}}), "q: tags: expected a JSON object of strings, got team=memes");
+  EXPECT_EQ(message({{"durable", "true"}}), "q: durable: not an SQS queue setting (sns, s3_event, tags)");
+}
+
 TEST(RmqTarget, TheVariableHoldsTheQueueNameAsItIs) {
   auto set = parse(kResources);
   ContainerEnv env = {{"main", {{"ORDERS_QUEUE", "orders.v2/eu"}}}};

@@ -415,5 +415,38 @@ TEST_F(SessionsTest, AnSnsQueueIsSplitByTheAttributesInsideItsBodies) {
   EXPECT_TRUE(manager_->list().empty());
 }
 
+// A MirrordSplitConfig says the same with its queueConfig, a MirrordPropertyList.
+TEST_F(SessionsTest, AnSqsQueueConfigTurnsOnSnsAndItsBadValuesAreNamed) {
+  auto withOptions = [](const std::string& sns) {
+    return std::string(kSplitConfig).replace(std::string(kSplitConfig).find("    appConfig:"), 0,
+                                             "    queueConfig: orders-options\n") +
+           "---\napiVersion: mirrord.metalbear.co/v1\nkind: MirrordPropertyList\n"
+           "metadata: {name: orders-options, namespace: mirrord}\nspec:\n  properties:\n"
+           "  - {name: sns, value: \"" + sns + "\"}\n"
+           "  - {name: tags, value: '{\"team\": \"memes\"}'}\n";
+  };
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(withOptions("true"), "split.yaml")).value());
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  produce("bob", snsNotification("alice", "one"));
+  std::vector<std::string> got;
+  ASSERT_TRUE(testing::eventually([&] {
+    for (auto& b : drain(session->queues[0].temporary)) got.push_back(b);
+    return !got.empty();
+  }));
+  EXPECT_EQ(got, std::vector<std::string>{snsNotification("alice", "one")});
+  ASSERT_TRUE(endAndRestore(session->id));
+
+  resources_ = std::make_shared<const config::ResourceSet>(
+      std::move(config::parseResources(withOptions("yes"), "split.yaml")).value());
+  auto refused = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(),
+            "split.yaml: MirrordSplitConfig app: queue orders: queueConfig orders-options: sns: "
+            "expected \"true\" or \"false\", got \"yes\"");
+  EXPECT_TRUE(temporaries().empty());
+}
+
 }  // namespace
 }  // namespace qsplit::control
