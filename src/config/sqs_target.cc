@@ -22,46 +22,37 @@ Result<std::string> sqsQueueName(const std::string& value, const std::string& wh
   return name;
 }
 
-namespace {
-
-struct Found {
-  std::string container, variable, value;
-  bool added = false;
-};
-
-// Every (container, variable) the name source reads, in container then variable order.
-Result<std::vector<Found>> readNameSource(const RegistryQueue& q,
-                                          const std::optional<std::string>& only_container,
-                                          const ContainerEnv& env, const std::string& where) {
+Result<std::vector<FoundVariable>> readNameSource(const QueueNameSource& source,
+                                                  const std::string& field,
+                                                  const std::optional<std::string>* fallback,
+                                                  const std::optional<std::string>& only_container,
+                                                  const ContainerEnv& env, const std::string& where) {
   std::unique_ptr<RE2> pattern;
-  if (q.name_source.regex_pattern) {
-    pattern = std::make_unique<RE2>(*q.name_source.regex_pattern, RE2::Quiet);
+  if (source.regex_pattern) {
+    pattern = std::make_unique<RE2>(*source.regex_pattern, RE2::Quiet);
     if (!pattern->ok())
-      return fail(ErrorCode::kInvalidArgument, where + "nameSource.regexPattern: " +
-                                                   pattern->error());
+      return fail(ErrorCode::kInvalidArgument, where + field + ".regexPattern: " + pattern->error());
   }
-  std::vector<Found> out;
+  std::vector<FoundVariable> out;
   for (const auto& [container, vars] : env) {
     if (only_container && container != *only_container) continue;
     for (const auto& [name, value] : vars) {
       bool match = pattern ? RE2::PartialMatch(name, *pattern)
-                           : q.name_source.env_var && name == *q.name_source.env_var;
+                           : source.env_var && name == *source.env_var;
       if (match) out.push_back({container, name, value});
     }
   }
   if (!out.empty()) return out;
-  std::string source = pattern ? "no env var matches regexPattern " + *q.name_source.regex_pattern
-                               : "env var " + q.name_source.env_var.value_or("") + " is not set";
+  std::string what = pattern ? "no env var matches regexPattern " + *source.regex_pattern
+                             : "env var " + source.env_var.value_or("") + " is not set";
   std::string in = only_container ? " in container '" + *only_container + "'" : " in any container";
-  if (!q.fallback_name || !q.name_source.env_var)
-    return fail(ErrorCode::kNotFound, where + "nameSource: " + source + in +
-                                          (q.fallback_name ? "" : " and no fallbackName is given"));
+  if (!fallback || !*fallback || !source.env_var)
+    return fail(ErrorCode::kNotFound, where + field + ": " + what + in +
+                                          (fallback && !*fallback ? " and no fallbackName is given" : ""));
   // fallbackName: the queue to split; the variable is added to the workload when patched.
   std::string container = only_container.value_or(env.empty() ? "" : env.begin()->first);
-  return std::vector<Found>{{container, *q.name_source.env_var, *q.fallback_name, true}};
+  return std::vector<FoundVariable>{{container, *source.env_var, **fallback, true}};
 }
-
-}  // namespace
 
 Result<SqsTarget> resolveSqsTarget(const ResourceSet& resources, const std::string& workload,
                                    const std::string& queue_id, const ContainerEnv& env) {
@@ -96,10 +87,11 @@ Result<SqsTarget> resolveRegistryTarget(const ResourceSet& resources, const std:
     return fail(ErrorCode::kInvalidArgument, where + "queueType: " + q.queue_type + ", not " +
                                                  queue_type + " (this target splits " + queue_type +
                                                  " queues)");
-  QSPLIT_ASSIGN_OR_RETURN(auto found, readNameSource(q, registry->consumer.container, env, where));
+  QSPLIT_ASSIGN_OR_RETURN(auto found, readNameSource(q.name_source, "nameSource", &q.fallback_name,
+                                                     registry->consumer.container, env, where));
 
   std::map<std::string, SqsOriginal> by_name;
-  auto add = [&](const Found& f, const std::string& value,
+  auto add = [&](const FoundVariable& f, const std::string& value,
                  std::optional<std::string> key) -> Result<void> {
     std::string field = where + "nameSource (" + f.container + "/" + f.variable +
                         (key ? "[" + *key + "]" : "") + ")";

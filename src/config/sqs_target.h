@@ -39,6 +39,23 @@ struct SqsTarget {
   const RegistryQueue* declaration = nullptr;
 };
 
+// A variable a name source reads. `added`: the workload does not have it; fallbackName gave
+// the value, and the variable is added to the workload when it is patched.
+struct FoundVariable {
+  std::string container, variable, value;
+  bool added = false;
+};
+
+// Every variable `source` (the registry field `field`: "nameSource", "exchangeSource") names,
+// in `only_container` or in every container, in container then variable order. When none is
+// found, `fallback` (the queue's fallbackName; null where the field has none) stands in for
+// an envVar source; otherwise the error names `where` + `field`.
+Result<std::vector<FoundVariable>> readNameSource(const QueueNameSource& source,
+                                                  const std::string& field,
+                                                  const std::optional<std::string>* fallback,
+                                                  const std::optional<std::string>& only_container,
+                                                  const ContainerEnv& env, const std::string& where);
+
 // The queue name in `value`: a name as is, or the last path segment of an SQS queue URL
 // (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME). Errors name `where`.
 Result<std::string> sqsQueueName(const std::string& value, const std::string& where);

@@ -1,6 +1,5 @@
 // SessionManager::plan: what a session start does to each original queue or topic of its
 // target, resolved from the custom resources and the workload's environment.
-#include <re2/re2.h>
 
 #include <algorithm>
 
@@ -26,30 +25,16 @@ Result<void> addExchangePlaces(const config::WorkloadQueueRegistry& registry,
     return fail(ErrorCode::kInvalidArgument,
                 where + "exchangeSource: it goes with one queue, and nameSource names " +
                     std::to_string(target.queues.size()));
-  const config::QueueNameSource& source = *q.exchange_source;
-  std::unique_ptr<RE2> pattern;
-  if (source.regex_pattern) pattern = std::make_unique<RE2>(*source.regex_pattern, RE2::Quiet);
-  std::size_t found = 0;
-  for (const auto& [container, vars] : env) {
-    if (registry.consumer.container && container != *registry.consumer.container) continue;
-    for (const auto& [name, value] : vars) {
-      bool match = pattern ? pattern->ok() && RE2::PartialMatch(name, *pattern)
-                           : source.env_var && name == *source.env_var;
-      if (!match) continue;
-      config::SqsNamePlace place;
-      place.container = container;
-      place.variable = name;
-      place.exchange = true;
-      target.queues.front().places.push_back(std::move(place));
-      ++found;
-    }
+  QSPLIT_ASSIGN_OR_RETURN(auto found,
+                          config::readNameSource(*q.exchange_source, "exchangeSource", nullptr,
+                                                 registry.consumer.container, env, where));
+  for (auto& f : found) {
+    config::SqsNamePlace place;
+    place.container = std::move(f.container);
+    place.variable = std::move(f.variable);
+    place.exchange = true;
+    target.queues.front().places.push_back(std::move(place));
   }
-  if (found == 0)
-    return fail(ErrorCode::kNotFound,
-                where + "exchangeSource: " +
-                    (pattern ? "no env var matches regexPattern " + *source.regex_pattern
-                             : "env var " + source.env_var.value_or("") + " is not set") +
-                    " in the workload");
   return ok();
 }
 
