@@ -12,6 +12,8 @@ namespace qsplit::sqs {
 namespace {
 
 constexpr std::string_view kMetaPrefix = "x-amz-meta-";
+constexpr std::string_view kEmptyPayloadSha256 =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
 // Keys in S3 events are form-encoded: '+' is a space, %XX a byte.
 std::string formDecode(const std::string& text) {
@@ -88,6 +90,8 @@ Result<std::future<Result<http::Response>>> S3Metadata::head(const S3Object& obj
   http::Request request;
   request.method = "HEAD";
   request.url = endpoint_ + "/" + aws::uriEncode(object.bucket) + "/" + keyPath(object.key);
+  // S3 wants the payload's hash signed with the request; libcurl 7.88 does not add it itself.
+  request.headers.push_back("x-amz-content-sha256: " + std::string(kEmptyPayloadSha256));
   if (!credentials->session_token.empty())
     request.headers.push_back("X-Amz-Security-Token: " + credentials->session_token);
   request.aws_sigv4 = "aws:amz:" + region_ + ":s3";
