@@ -68,7 +68,7 @@ std::vector<S3Object> s3EventObjects(std::string_view body) {
   if (first == std::string_view::npos || body[first] != '{') return {};
   auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object()) return {};
-  if (snsAttributes(body)) {  // an S3 event SNS passed on: the event is the notification's text
+  if (isSnsNotification(json)) {  // an S3 event SNS passed on: the event is the notification's text
     auto message = json.find("Message");
     if (message == json.end() || !message->is_string()) return {};
     json = nlohmann::json::parse(message->get<std::string>(), nullptr, false);

@@ -6,15 +6,18 @@
 
 namespace qsplit::sqs {
 
+bool isSnsNotification(const nlohmann::json& body) {
+  if (!body.is_object()) return false;
+  auto type = body.find("Type");
+  return type != body.end() && *type == "Notification" && body.contains("TopicArn");
+}
+
 std::optional<std::vector<core::Attribute>> snsAttributes(std::string_view body) {
   // Cheap refusal first: most bodies of a queue without SNS are not JSON objects.
   auto first = body.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos || body[first] != '{') return std::nullopt;
   auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return std::nullopt;
-  auto type = json.find("Type");
-  if (type == json.end() || *type != "Notification" || !json.contains("TopicArn"))
-    return std::nullopt;
+  if (!isSnsNotification(json)) return std::nullopt;
   std::vector<core::Attribute> out;
   auto attributes = json.find("MessageAttributes");
   if (attributes == json.end() || !attributes->is_object()) return out;

@@ -6,9 +6,14 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "core/message.h"
 
 namespace qsplit::sqs {
+
+// Whether a parsed body is an SNS notification: `"Type": "Notification"` and a `TopicArn`.
+bool isSnsNotification(const nlohmann::json& body);
 
 // The message attributes of an SNS notification body (`"Type": "Notification"`), with the
 // values as SNS gives them (Binary ones decoded from base64); nullopt when `body` is not a
