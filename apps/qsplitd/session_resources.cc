@@ -20,8 +20,7 @@ std::string phaseOf(const std::string& state) {
 
 SessionResources::SessionResources(kube::KubeClient& client, std::string ns,
                                    control::SessionManager& sessions)
-    : client_(client), namespace_(std::move(ns)), sessions_(sessions),
-      reflector_(client, kApi + namespace_ + "/qsplitsessions", [] {}) {}
+    : client_(client), namespace_(std::move(ns)), sessions_(sessions) {}
 
 std::string SessionResources::path(const std::string& id) const {
   return kApi + namespace_ + "/qsplitsessions/" + nameOf(id);
@@ -55,15 +54,22 @@ void SessionResources::write(const control::Session& s,
 }
 
 void SessionResources::sync() {
+  auto sessions = sessions_.list();
+  // With no session live, only leftovers of ended sessions can be there: every 10 s is enough.
+  if (sessions.empty() && written_.empty() && ++idle_ticks_ % 10 != 1) return;
+  if (!sessions.empty()) idle_ticks_ = 0;
+  auto listed = client_.get(kApi + namespace_ + "/qsplitsessions");
+  if (!listed) return warnOnce("*", listed.error());
+  errors_.erase("*");
   std::set<std::string> present;
-  for (const auto& item : reflector_.items()) {
+  for (const auto& item : (*listed)["items"]) {
     std::string id = item["spec"].value("id", "");
     present.insert(id);
     seen_.insert(id);
   }
   auto queues = sessions_.queues();
   std::set<std::string> live;
-  for (const auto& s : sessions_.list()) {
+  for (const auto& s : sessions) {
     live.insert(s.id);
     if (!present.count(s.id) && seen_.count(s.id)) {
       logger("sessions")->info("session={} its QsplitSession was deleted: ending it", s.id);
@@ -82,6 +88,8 @@ void SessionResources::sync() {
         warnOnce(s.id, created.error());
         continue;
       }
+      // It exists now: if the next list lacks it, someone deleted it in between.
+      seen_.insert(s.id);
     }
     write(s, queues);
   }

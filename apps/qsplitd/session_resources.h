@@ -9,7 +9,6 @@
 
 #include "control/sessions.h"
 #include "kube/kube_client.h"
-#include "kube/reflector.h"
 
 namespace qsplit::daemon {
 
@@ -18,7 +17,9 @@ class SessionResources {
   SessionResources(kube::KubeClient& client, std::string ns,
                    control::SessionManager& sessions);
   // Once a second, on the main thread: creates, updates and deletes resources to match the
-  // sessions, and ends each session whose resource someone deleted.
+  // sessions, and ends each session whose resource someone deleted, even right after its
+  // creation. The resources are read with a list of their own each time, not from a watch,
+  // so that a deletion is never judged against a copy that has not caught up yet.
   void sync();
 
  private:
@@ -29,8 +30,8 @@ class SessionResources {
   kube::KubeClient& client_;
   std::string namespace_;
   control::SessionManager& sessions_;
-  kube::Reflector reflector_;
-  std::set<std::string> seen_;                  // sessions whose resource the watch showed
+  int idle_ticks_ = 0;  // syncs since the last list, while no session is live
+  std::set<std::string> seen_;                  // sessions whose resource existed
   std::map<std::string, std::string> written_;  // session id -> the status last written
   std::map<std::string, std::string> errors_;   // session id -> the last error logged
 };
