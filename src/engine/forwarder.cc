@@ -91,10 +91,10 @@ void Forwarder::run() {
           log->warn("queue={} cannot begin a transaction: {}", original_, begun.error().message());
           pipe_broken_ = true;  // the batch is read again by the reopened pipe
         } else {
-          commitOrAbort(*batch, routed, sendAll(*batch, routed, *table));
+          commitOrAbort(*batch, *table, routed, sendAll(*batch, routed, *table));
         }
       } else {
-        settle(*batch, routed, sendAll(*batch, routed, *table));
+        settle(*batch, *table, routed, sendAll(*batch, routed, *table));
       }
     }
     publishDone(table->generation());
@@ -183,7 +183,7 @@ Forwarder::Sent Forwarder::sendAll(const std::vector<core::Message>& batch, cons
     auto result = started[g] ? started[g]->await()
                              : Result<void>(fail(ErrorCode::kUnavailable, "cannot open " + names[d]));
     if (result) {
-      sent.accepted[names[d]] += indices.size();
+      sent.accepted.emplace_back(d, indices.size());
       continue;
     }
     sent.refused.push_back(d);
@@ -198,7 +198,8 @@ Forwarder::Sent Forwarder::sendAll(const std::vector<core::Message>& batch, cons
   return sent;
 }
 
-void Forwarder::settle(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent) {
+void Forwarder::settle(std::vector<core::Message>& batch, const core::RouteTable& table,
+                       const Routed& routed, const Sent& sent) {
   // Acknowledge only what every destination accepted; give the rest back to be retried.
   std::vector<core::Message> to_ack, to_release;
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -216,11 +217,11 @@ void Forwarder::settle(std::vector<core::Message>& batch, const Routed& routed, 
     if (auto r = source_->release(to_release); !r)
       log->warn("queue={} releasing {} messages failed: {}", original_, to_release.size(),
                 r.error().message());
-  count(batch.size(), routed.unmatched, sent, to_ack.size(), to_release.size(), false);
+  count(table, batch.size(), routed.unmatched, sent, to_ack.size(), to_release.size(), false);
 }
 
-void Forwarder::commitOrAbort(std::vector<core::Message>& batch, const Routed& routed,
-                              const Sent& sent) {
+void Forwarder::commitOrAbort(std::vector<core::Message>& batch, const core::RouteTable& table,
+                              const Routed& routed, const Sent& sent) {
   // All or nothing: one refused destination aborts the batch, and it is read again.
   bool any_refused = sent.errors > 0;
   auto done = any_refused ? pipe_->abort(batch) : pipe_->commit(batch);
@@ -236,20 +237,28 @@ void Forwarder::commitOrAbort(std::vector<core::Message>& batch, const Routed& r
   bool committed = !any_refused && done;
   Sent counted = sent;
   if (!committed) counted.accepted.clear();
-  count(batch.size(), committed ? routed.unmatched : 0, counted, committed ? batch.size() : 0,
-        committed ? 0 : batch.size(), !committed);
+  count(table, batch.size(), committed ? routed.unmatched : 0, counted,
+        committed ? batch.size() : 0, committed ? 0 : batch.size(), !committed);
 }
 
-void Forwarder::count(std::size_t read, uint64_t unmatched, const Sent& sent, uint64_t acked,
-                      uint64_t released, bool aborted) {
+void Forwarder::count(const core::RouteTable& table, std::size_t read, uint64_t unmatched,
+                      const Sent& sent, uint64_t acked, uint64_t released, bool aborted) {
   std::lock_guard lock(mutex_);
+  if (forwarded_generation_ != table.generation()) {
+    forwarded_by_index_.assign(table.destinations().size(), nullptr);
+    forwarded_generation_ = table.generation();
+  }
   counts_.read += read;
   counts_.unmatched += unmatched;
   counts_.acked += acked;
   counts_.released += released;
   counts_.send_errors += sent.errors;
   counts_.aborted += aborted ? 1 : 0;
-  for (const auto& [name, n] : sent.accepted) counts_.forwarded[name] += n;
+  for (const auto& [d, n] : sent.accepted) {
+    uint64_t*& slot = forwarded_by_index_[d];
+    if (!slot) slot = &counts_.forwarded[table.destinations()[d]];
+    *slot += n;
+  }
 }
 
 }  // namespace qsplit::engine

@@ -83,7 +83,7 @@ class Forwarder {
   };
   struct Sent {
     std::vector<uint32_t> refused;  // destinations that refused their messages (usually none)
-    std::map<std::string, uint64_t> accepted;
+    std::vector<std::pair<uint32_t, uint64_t>> accepted;  // destination index -> messages
     uint64_t errors = 0;
   };
 
@@ -93,14 +93,16 @@ class Forwarder {
   Routed route(const std::vector<core::Message>& batch, const core::RouteTable& table);
   Sent sendAll(const std::vector<core::Message>& batch, const Routed& routed,
                const core::RouteTable& table);
-  void settle(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent);
-  void commitOrAbort(std::vector<core::Message>& batch, const Routed& routed, const Sent& sent);
+  void settle(std::vector<core::Message>& batch, const core::RouteTable& table,
+              const Routed& routed, const Sent& sent);
+  void commitOrAbort(std::vector<core::Message>& batch, const core::RouteTable& table,
+                     const Routed& routed, const Sent& sent);
   core::Sink* sinkFor(const std::string& destination);
   // The sink of destination `index` of `table`, cached per table generation, so a batch
   // finds its sinks without a name lookup however many sessions exist.
   core::Sink* sinkAt(const core::RouteTable& table, uint32_t index);
-  void count(std::size_t read, uint64_t unmatched, const Sent& sent, uint64_t acked,
-             uint64_t released, bool aborted);
+  void count(const core::RouteTable& table, std::size_t read, uint64_t unmatched,
+             const Sent& sent, uint64_t acked, uint64_t released, bool aborted);
   void publishDone(uint64_t generation);
 
   core::Broker& broker_;
@@ -116,6 +118,10 @@ class Forwarder {
   std::map<std::string, std::unique_ptr<core::Sink>> sinks_;  // forwarding thread only
   std::vector<core::Sink*> sink_by_index_;                    // for sink_generation_'s table
   uint64_t sink_generation_ = UINT64_MAX;
+  // counts_.forwarded's entry for each destination of forwarded_generation_'s table (map
+  // entries never move), so counting a batch looks no name up among all the sessions'.
+  std::vector<uint64_t*> forwarded_by_index_;
+  uint64_t forwarded_generation_ = UINT64_MAX;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> active_{false};

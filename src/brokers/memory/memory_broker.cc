@@ -53,7 +53,7 @@ class MemorySink final : public core::Sink {
  public:
   MemorySink(MemoryStore& store, std::string name) : store_(store), name_(std::move(name)) {}
   void submit(std::span<const core::Message> messages) override {
-    auto appended = store_.append(name_, messages);
+    auto appended = store_.append(name_, messages, &found_);
     if (!appended && result_) result_ = appended;  // keep the first error until await()
   }
   Result<void> await() override { return std::exchange(result_, ok()); }
@@ -61,6 +61,7 @@ class MemorySink final : public core::Sink {
  private:
   MemoryStore& store_;
   std::string name_;
+  MemoryStore::Found found_;
   Result<void> result_;
 };
 

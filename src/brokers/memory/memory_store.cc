@@ -33,6 +33,7 @@ Result<core::QueueInfo> MemoryStore::describe(const std::string& name) {
 Result<void> MemoryStore::remove(const std::string& name) {
   std::lock_guard lock(mutex_);
   if (queues_.erase(name) + topics_.erase(name) == 0) return notFound(name);
+  ++removals_;
   arrived_.notify_all();
   return ok();
 }
@@ -61,16 +62,23 @@ Result<uint64_t> MemoryStore::backlog(const std::string& name, const std::string
   return lag;
 }
 
-Result<void> MemoryStore::append(const std::string& name, std::span<const core::Message> messages) {
+Result<void> MemoryStore::append(const std::string& name, std::span<const core::Message> messages,
+                                 Found* found) {
   std::lock_guard lock(mutex_);
-  if (auto q = queues_.find(name); q != queues_.end()) {
+  StoredQueue* queue = found && found->queue && found->removals == removals_ ? found->queue : nullptr;
+  if (!queue) {
+    auto q = queues_.find(name);
+    if (q != queues_.end()) queue = &q->second;
+    if (found) *found = {queue, removals_};
+  }
+  if (queue) {
     for (const auto& m : messages) {
       StoredMessage stored{next_seq_++, m};
       stored.message.id = "m-" + std::to_string(stored.seq);
       stored.message.receipt.clear();
       stored.message.partition = -1;
       stored.message.offset = -1;
-      q->second.visible.push_back(std::move(stored));
+      queue->visible.push_back(std::move(stored));
     }
   } else if (auto t = topics_.find(name); t != topics_.end()) {
     auto& topic = t->second;

@@ -66,7 +66,14 @@ class MemoryStore {
   Result<uint64_t> backlog(const std::string& name, const std::string& group);
   std::vector<std::string> names();
 
-  Result<void> append(const std::string& name, std::span<const core::Message> messages);
+  // Where a sink's queue was found, so its next appends skip the lookup among every queue.
+  // Valid while no queue or topic has been removed since (`removals`).
+  struct Found {
+    StoredQueue* queue = nullptr;
+    uint64_t removals = 0;
+  };
+  Result<void> append(const std::string& name, std::span<const core::Message> messages,
+                      Found* found = nullptr);
 
   // Queues. `receipt`s are decimal strings.
   Result<std::vector<core::Message>> receiveQueue(const std::string& name, std::size_t max,
@@ -102,6 +109,7 @@ class MemoryStore {
   std::condition_variable arrived_;
   std::unordered_map<std::string, StoredQueue> queues_;  // found per send: hashed
   std::map<std::string, StoredTopic> topics_;
+  uint64_t removals_ = 0;  // queues and topics removed so far: invalidates every Found
   uint64_t next_seq_ = 1;
   uint64_t next_receipt_ = 1;
   uint64_t next_member_ = 1;
