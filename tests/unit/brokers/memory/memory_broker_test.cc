@@ -99,6 +99,16 @@ TEST_F(MemoryQueueTest, AdminCreatesLikeAndRemoves) {
   EXPECT_EQ(broker_.names(), Bodies{"q"});
 }
 
+TEST_F(MemoryQueueTest, AnOpenSinkFollowsItsQueueThroughRemovalAndRecreation) {
+  auto sink = std::move(broker_.openSink("q")).value();
+  ASSERT_TRUE(sink->send(std::vector{message({}, "one")}).has_value());
+  ASSERT_TRUE(broker_.admin().remove("q").has_value());
+  EXPECT_EQ(sink->send(std::vector{message({}, "lost")}).error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(broker_.createQueue("q").has_value());
+  ASSERT_TRUE(sink->send(std::vector{message({}, "two")}).has_value());
+  EXPECT_EQ(bodies(*source()->receive(10, milliseconds(0))), Bodies{"two"});
+}
+
 class MemoryTopicTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_TRUE(broker_.createTopic("t", 3).has_value()); }
