@@ -54,10 +54,11 @@ Result<KafkaTarget> resolveKafkaTarget(const ResourceSet& resources, const std::
   auto topic = readSources(target.declaration->name_sources, env, "nameSources");
   if (!topic) return fail(topic.error().withContext(where.substr(0, where.size() - 1)));
   target.topic = *topic;
-  if (target.declaration->group_id_sources.empty())
-    return fail(ErrorCode::kInvalidArgument,
-                where + "groupIdSources: Kafka Streams applicationIdSources are not supported yet");
-  auto group = readSources(target.declaration->group_id_sources, env, "groupIdSources");
+  // The resource has one or the other (checked when it was read).
+  target.streams = target.declaration->group_id_sources.empty();
+  auto group = target.streams
+                   ? readSources(target.declaration->application_id_sources, env, "applicationIdSources")
+                   : readSources(target.declaration->group_id_sources, env, "groupIdSources");
   if (!group) return fail(group.error().withContext(where.substr(0, where.size() - 1)));
   target.group_id = *group;
   auto client = resolveKafkaClientConfig(resources, target.declaration->client_config,

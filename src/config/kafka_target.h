@@ -14,13 +14,16 @@ namespace qsplit::config {
 struct KafkaTarget {
   std::string topic_id;
   std::string topic;     // the original topic, read from nameSources
-  std::string group_id;  // the workload's consumer group, read from groupIdSources
+  // The workload's consumer group, read from groupIdSources, or for a Kafka Streams app
+  // (`streams`) its application id, read from applicationIdSources.
+  std::string group_id;
+  bool streams = false;
   ResolvedKafkaConfig client;
   const KafkaTopic* declaration = nullptr;  // where the names come from (to patch them)
 };
 
 // Finds the MirrordKafkaTopicsConsumer of `workload` that declares `topic_id` and reads
-// every source of the topic name and group id from `env` (a `fallback` stands in for a
+// every source of the topic name and group (or application) id from `env` (a `fallback` stands in for a
 // missing variable). Sources that disagree, a missing variable without fallback, an unknown
 // topic id or client config: each an error naming the resource and field.
 Result<KafkaTarget> resolveKafkaTarget(const ResourceSet& resources, const std::string& workload,

@@ -82,14 +82,14 @@ Result<std::vector<EnvVarSource>> envSources(const SplitConfig& c, const SplitQu
 }
 
 Result<KafkaTopic> kafkaTopic(const SplitConfig& c, const SplitQueueSpec& q, const ContainerEnv& env) {
-  if (q.app_config.count("appId"))
-    return fail(unsupported(c, q, "appConfig.appId", "Kafka Streams application ids are not split yet"));
   KafkaTopic t;
   t.id = q.id;
   QSPLIT_ASSIGN_OR_RETURN(t.name_sources, envSources(c, q, "topic", env));
   QSPLIT_ASSIGN_OR_RETURN(t.group_id_sources, envSources(c, q, "groupId", env));
+  QSPLIT_ASSIGN_OR_RETURN(t.application_id_sources, envSources(c, q, "appId", env));
   if (t.name_sources.empty()) return fail(unsupported(c, q, "appConfig.topic", "is required for a kafka queue"));
-  if (t.group_id_sources.empty()) return fail(unsupported(c, q, "appConfig.groupId", "is required for a kafka queue"));
+  if (t.group_id_sources.empty() == t.application_id_sources.empty())
+    return fail(unsupported(c, q, "appConfig", "a kafka queue needs groupId or appId, not both"));
   QSPLIT_ASSIGN_OR_RETURN(t.client_config, clientConfig(c, q));
   return t;
 }

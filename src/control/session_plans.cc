@@ -222,10 +222,19 @@ Result<SessionManager::Plan> SessionManager::kafkaPlan(const config::ResourceSet
   p.type = config::QueueType::kKafka;
   p.broker = broker;
   p.group = target.group_id;
+  p.streams = target.streams;
   p.journal = kafkaJournal(target.client);
   p.original.name = target.topic;
-  p.shared_env[target.declaration->group_id_sources.front().variable] = target.group_id;
-  for (const auto& source : target.declaration->name_sources) {
+  // A Kafka Streams app's application id is its consumer group, and its internal topics'
+  // prefix: the workload and each developer get a fresh one, the name of the temporary topic
+  // they read, so that none of them joins the group qsplit reads the original with.
+  auto places = target.declaration->name_sources;
+  if (target.streams)
+    places.insert(places.end(), target.declaration->application_id_sources.begin(),
+                  target.declaration->application_id_sources.end());
+  else
+    p.shared_env[target.declaration->group_id_sources.front().variable] = target.group_id;
+  for (const auto& source : places) {
     config::SqsNamePlace place;
     place.container = source.container;
     place.variable = source.variable;

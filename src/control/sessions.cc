@@ -89,6 +89,7 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->queue_id = plan.queue_id;
   split->broker = plan.broker;
   split->group = plan.group;
+  split->streams = plan.streams;
   split->journal = plan.journal;
   split->original = plan.original.name;
   split->workload = workload;
@@ -100,6 +101,7 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   engine::SplitOptions options = options_.split;
   options.journal = &store_.journal(plan.journal);
   options.group = plan.group;
+  options.streams = plan.streams;
   if (plan.type == config::QueueType::kKafka && options_.kafka_names) options.names = *options_.kafka_names;
   QSPLIT_ASSIGN_OR_RETURN(options.forwarder.view, bodyView(plan));
   if (options_.sqs_tags && plan.type == config::QueueType::kSqs)
@@ -250,23 +252,29 @@ std::vector<Session> SessionManager::list() const {
 
 std::vector<QueueStatus> SessionManager::queues(bool backlog) const {
   std::vector<QueueStatus> out;
-  std::vector<std::pair<core::Broker*, std::string>> where;  // broker and group per split
+  struct Where {
+    core::Broker* broker;
+    std::string group;  // the workload's, on the original
+    bool streams;       // a temporary topic is read by the group of its name
+  };
+  std::vector<Where> where;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [key, split] : splits_) {
       out.push_back({split->type, split->workload, split->splitter->status(), split->rate, {}, {}});
-      where.emplace_back(split->broker, split->group);
+      where.push_back({split->broker, split->group, split->streams});
     }
   }
   if (!backlog) return out;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    auto depth = [&](const std::string& name) -> std::optional<uint64_t> {
+    auto depth = [&](const std::string& name, const std::string& group) -> std::optional<uint64_t> {
       if (name.empty()) return std::nullopt;
-      auto n = where[i].first->admin().backlog(name, where[i].second);
+      auto n = where[i].broker->admin().backlog(name, group);
       return n ? std::optional<uint64_t>(*n) : std::nullopt;
     };
-    out[i].original_backlog = depth(out[i].split.original);
-    out[i].fallback_backlog = depth(out[i].split.fallback);
+    const auto& fallback = out[i].split.fallback;
+    out[i].original_backlog = depth(out[i].split.original, where[i].group);
+    out[i].fallback_backlog = depth(fallback, where[i].streams ? fallback : where[i].group);
   }
   return out;
 }
@@ -301,7 +309,7 @@ Result<QueueVariables> SessionManager::queueVariables(const std::string& workloa
     if (c.consumer_name != name) continue;
     found = true;
     for (const auto& t : c.topics)
-      for (const auto* sources : {&t.name_sources, &t.group_id_sources})
+      for (const auto* sources : {&t.name_sources, &t.group_id_sources, &t.application_id_sources})
         for (const auto& source : *sources) {
           if (vars.container.empty()) vars.container = source.container;
           vars.names.push_back(source.variable);

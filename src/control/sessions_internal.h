@@ -19,6 +19,7 @@ struct SessionManager::Split {
   std::string queue_id;   // as the resource declares it (Kafka resumes resolve it again)
   core::Broker* broker;   // not owned
   std::string group;      // the workload's consumer group (topics)
+  bool streams = false;   // Kafka Streams: each temporary topic is read by a group of its name
   std::string journal;    // where its temporaries are recorded: "SQS", "Kafka:<bootstrap>"
   std::string original;
   std::string workload;
@@ -38,6 +39,7 @@ struct SessionManager::Plan {
   config::QueueType type = config::QueueType::kSqs;
   core::Broker* broker = nullptr;
   std::string group;
+  bool streams = false;  // Kafka Streams (engine::SplitOptions::streams)
   std::string journal;
   config::SqsOriginal original;
   std::map<std::string, std::string> tags;

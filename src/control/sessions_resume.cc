@@ -150,6 +150,7 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
     return fail(ErrorCode::kFailedPrecondition, "its topic id now names " + fresh.original.name);
   plan.broker = fresh.broker;
   plan.group = fresh.group;
+  plan.streams = fresh.streams;
   plan.journal = fresh.journal;
   return ok();
 }

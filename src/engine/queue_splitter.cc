@@ -139,14 +139,14 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   // A mirror session's messages are copies: the workload has each of them already, so giving
   // them back would deliver them to it twice.
   if (!options_.return_unread || mirror) {
-    auto left = broker_.admin().backlog(queue, options_.group);
+    auto left = broker_.admin().backlog(queue, groupOn(queue));
     log->warn("queue={} session={} ended: deleting {} with {} unread messages ({})", original_,
               session_id, queue, left ? std::to_string(*left) : left.error().message(),
               mirror ? "mirror copies" : "return_unread off");
     if (auto removed = removeTemporary(queue); !removed) return fail(removed.error());
     return ok();
   }
-  auto moved = moveAll(broker_, queue, options_.group, back, options_.move_patience);
+  auto moved = moveAll(broker_, queue, groupOn(queue), back, options_.move_patience);
   if (!moved) {
     log->error("queue={} session={} could not give back unread messages, keeping {}: {}",
                original_, session_id, queue, moved.error().message());
@@ -190,7 +190,7 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
 Result<void> QueueSplitter::tick() {
   std::lock_guard lock(mutex_);
   if (lifecycle_.state() != core::SplitState::kDraining) return ok();
-  QSPLIT_ASSIGN_OR_RETURN(uint64_t backlog, broker_.admin().backlog(fallback_, options_.group));
+  QSPLIT_ASSIGN_OR_RETURN(uint64_t backlog, broker_.admin().backlog(fallback_, groupOn(fallback_)));
   core::Lifecycle next = lifecycle_;
   auto actions = next.drainCheck(backlog, clock_.now());
   if (actions.empty()) return ok();
@@ -209,7 +209,7 @@ Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>
     if (action == core::SplitAction::kRestoreWorkload) {
       QSPLIT_TRY(workload_.restore(original_));
     } else if (action == core::SplitAction::kReturnLeftovers) {
-      QSPLIT_ASSIGN_OR_RETURN(auto moved, moveAll(broker_, fallback_, options_.group, original_,
+      QSPLIT_ASSIGN_OR_RETURN(auto moved, moveAll(broker_, fallback_, groupOn(fallback_), original_,
                                                   options_.move_patience));
       returned_ += moved.moved;
       if (moved.left > 0)

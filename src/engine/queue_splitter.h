@@ -24,6 +24,10 @@ struct SplitOptions {
   core::NameTemplate names;
   Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT
   std::string group;  // the workload's consumer group (topics only)
+  // Kafka Streams: the workload and each developer read a temporary topic as an application
+  // (consumer group) named after that topic, so the temporaries are drained and given back
+  // by that group; the original is still read as `group`.
+  bool streams = false;
   // How long giving messages back may wait for a consumer group's assignment or for
   // messages in flight at another consumer to become visible again.
   std::chrono::milliseconds move_patience{60000};
@@ -86,6 +90,10 @@ class QueueSplitter {
  private:
   Result<std::string> createTemporary(bool fallback);
   Result<void> removeTemporary(const std::string& name);
+  // The consumer group that reads temporary queue or topic `name`.
+  const std::string& groupOn(const std::string& name) const {
+    return options_.streams ? name : options_.group;
+  }
   void publishTable();
   Result<void> runStartActions(const std::vector<core::SplitAction>& actions);
   Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);

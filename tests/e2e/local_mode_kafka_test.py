@@ -1,6 +1,7 @@
 """End to end, local mode, on a real Apache Kafka broker: qsplitd with a
 MirrordKafkaTopicsConsumer, a deployed kcat consumer under `qsplit exec`, a developer's kcat
-under `qsplit run`, kcat producing with headers; per record, who received it."""
+under `qsplit run`, kcat producing with headers; per record, who received it. Also a Kafka
+Streams workload (`applicationIdSources`), its application id standing for the group."""
 import os
 import signal
 import subprocess
@@ -14,7 +15,11 @@ def topic_tool(*args):
                           capture_output=True, text=True, timeout=60).stdout.split()
 
 
-class LocalModeKafka(unittest.TestCase):
+class KafkaCase(unittest.TestCase):
+    """The set-up and steps both kinds of workload share; the kind is the resource's field
+    that names the consumer group's variable."""
+    ID_SOURCES, ID_VAR = "groupIdSources", "GROUP"
+
     def setUp(self):
         self.bootstrap = h.require("QSPLIT_KAFKA_BOOTSTRAP")
         self.dir = h.tempdir("kafka")
@@ -43,7 +48,7 @@ spec:
   - id: views
     clientConfig: local
     nameSources: [{{directEnvVar: {{container: main, variable: TOPIC}}}}]
-    groupIdSources: [{{directEnvVar: {{container: main, variable: GROUP}}}}]
+    {self.ID_SOURCES}: [{{directEnvVar: {{container: main, variable: {self.ID_VAR}}}}}]
 """)
         self.daemon = h.Daemon(self.procs, self.dir, """kafka: {enabled: true}
 sessions: {unused_ttl: 6}
@@ -51,7 +56,8 @@ splitting: {linger_timeout: 30}
 """, resources).start()
         self.env = {"QSPLIT_SERVER": self.daemon.url, "BOOT": self.bootstrap}
 
-    def kcat_consumer(self, out, group="$GROUP"):
+    def kcat_consumer(self, out):
+        group = "$" + self.ID_VAR  # the variable as qsplit patches it
         # kcat as a group consumer of the topic its environment names; one line per record.
         # (Not `-o beginning`: with -G, kcat applies it at every assignment, so each rebalance
         # would read everything again.)
@@ -71,8 +77,8 @@ splitting: {linger_timeout: 30}
     def start_workload_and_alice(self):
         group = h.unique("views-group")
         self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "10",
-                          "--"] + self.kcat_consumer(os.path.join(self.dir, "workload.out"), group),
-                         "exec", dict(self.env, TOPIC=self.topic, GROUP=group))
+                          "--"] + self.kcat_consumer(os.path.join(self.dir, "workload.out")),
+                         "exec", dict(self.env, TOPIC=self.topic, **{self.ID_VAR: group}))
         h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
                      30, "qsplit exec to register")
         config = h.write(os.path.join(self.dir, "alice.json"),
@@ -83,12 +89,15 @@ splitting: {linger_timeout: 30}
         session = h.eventually(lambda: [s for s in self.daemon.sessions() if s["state"] != "starting"],
                                120, "alice's session to be ready")[0]
         self.assertTrue(session["env"]["TOPIC"].startswith("mirrord-tmp-"), session)
-        # Her process reads with the workload's group, as under mirrord (it has the target's
-        # environment): that group's position on her topic is what "unread" means at the end.
-        self.assertEqual(session["env"]["GROUP"], group)
+        self.check_id(session["env"][self.ID_VAR], group, session["env"]["TOPIC"])
         return alice, session
 
-    def test_a_developer_gets_her_records_and_the_workload_the_rest(self):
+    def check_id(self, hers, workloads, her_topic):
+        # Her process reads with the workload's group, as under mirrord (it has the target's
+        # environment): that group's position on her topic is what "unread" means at the end.
+        self.assertEqual(hers, workloads)
+
+    def records_reach_their_readers_and_the_workload_goes_back_to_the_original(self):
         alice, _ = self.start_workload_and_alice()
 
         mine = [f"a-{i}" for i in range(100)]
@@ -112,6 +121,11 @@ splitting: {linger_timeout: 30}
         left = [t for t in topic_tool(self.bootstrap, "list") if t.startswith("mirrord-") and self.topic in t]
         self.assertEqual(left, [])
 
+
+class LocalModeKafka(KafkaCase):
+    def test_a_developer_gets_her_records_and_the_workload_the_rest(self):
+        self.records_reach_their_readers_and_the_workload_goes_back_to_the_original()
+
     def test_kill9_of_qsplitd_resumes_the_topic_split(self):
         alice, session = self.start_workload_and_alice()
         mine, theirs = [f"a-{i}" for i in range(300)], [f"b-{i}" for i in range(300)]
@@ -134,6 +148,26 @@ splitting: {linger_timeout: 30}
         alice.send_signal(signal.SIGINT)
         self.assertEqual(alice.wait(timeout=120), 0)
         h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
+
+
+class LocalModeKafkaStreams(KafkaCase):
+    """A Kafka Streams app: its application id is its consumer group. qsplit reads the
+    original as that application; the workload and each developer get a fresh application id,
+    the name of the topic they read, so none of them joins the group qsplit reads with. The
+    workload's group must still find the original where qsplit left it, and the fallback must
+    be drained by the workload's fresh id (read by the old id, the drain would wait out the
+    linger timeout and give the workload its records twice)."""
+    ID_SOURCES, ID_VAR = "applicationIdSources", "APPLICATION_ID"
+
+    def check_id(self, hers, workloads, her_topic):
+        self.assertEqual(hers, her_topic)
+        # The workload runs as the fallback topic's application, and reads that topic.
+        env = self.daemon.get("/api/v1/workloads")[1]["workloads"][0]["env"]
+        fallback = self.daemon.queues()[0]["fallback"]
+        self.assertEqual((env["TOPIC"], env[self.ID_VAR]), (fallback, fallback))
+
+    def test_each_reader_gets_a_fresh_application_id_and_the_workload_its_own_back(self):
+        self.records_reach_their_readers_and_the_workload_goes_back_to_the_original()
 
 
 if __name__ == "__main__":

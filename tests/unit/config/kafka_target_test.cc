@@ -28,8 +28,26 @@ TEST_F(KafkaTargetTest, ReadsTopicGroupAndClientConfigFromTheWorkload) {
   ASSERT_TRUE(t.has_value()) << t.error().message();
   EXPECT_EQ(t->topic, "views");
   EXPECT_EQ(t->group_id, "meme-group");
+  EXPECT_FALSE(t->streams);
   EXPECT_EQ(t->client.properties.at("group.id"), "meme-group");
   EXPECT_EQ(t->client.properties.at("bootstrap.servers"), "kafka.default.svc.cluster.local:9092");
+}
+
+TEST_F(KafkaTargetTest, AKafkaStreamsAppIsReadAsItsApplicationId) {
+  auto& topic = set_.topics_consumers[0].topics[0];
+  topic.application_id_sources = {{"consumer", "APPLICATION_ID", std::nullopt}};
+  topic.group_id_sources.clear();
+  env_["consumer"]["APPLICATION_ID"] = "meme-streams";
+  auto t = resolve("views-topic", env_);
+  ASSERT_TRUE(t.has_value()) << t.error().message();
+  EXPECT_TRUE(t->streams);
+  EXPECT_EQ(t->group_id, "meme-streams");
+  EXPECT_EQ(t->client.properties.at("group.id"), "meme-streams");
+  env_["consumer"].erase("APPLICATION_ID");
+  EXPECT_NE(resolve("views-topic", env_).error().message().find(
+                "spec.topics[id=views-topic]: applicationIdSources[0].directEnvVar: env var "
+                "APPLICATION_ID not found"),
+            std::string::npos);
 }
 
 TEST_F(KafkaTargetTest, UnknownTopicIdListsTheDeclaredOnes) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace qsplit::config {
 namespace {
 
@@ -41,6 +43,25 @@ TEST(SplitConfigLegacy, TheDocumentedMappingBackToTheLegacyResources) {
   ASSERT_EQ(t.group_id_sources.size(), 1u);
   EXPECT_EQ(t.group_id_sources[0].container, "consumer");
   EXPECT_EQ(t.group_id_sources[0].variable, "KAFKA_GROUP_ID");
+}
+
+TEST(SplitConfigLegacy, AKafkaStreamsAppIdBecomesApplicationIdSources) {
+  ResourceSet set = splitConfigExample();
+  SplitConfig c = set.split_configs[0];
+  auto& kafka = *std::find_if(c.queues.begin(), c.queues.end(),
+                              [](const auto& q) { return q.kind == "kafka"; });
+  kafka.app_config["appId"] = kafka.app_config.at("groupId");
+  auto both = legacyResources(c, {{"consumer", {{"KAFKA_GROUP_ID", "viewers"}}}});
+  ASSERT_FALSE(both.has_value());
+  EXPECT_NE(both.error().message().find("appConfig: a kafka queue needs groupId or appId, not both"),
+            std::string::npos) << both.error().message();
+  kafka.app_config.erase("groupId");
+  auto streams = legacyResources(c, {{"consumer", {{"KAFKA_GROUP_ID", "viewers"}}}});
+  ASSERT_TRUE(streams.has_value()) << streams.error().message();
+  const KafkaTopic& t = streams->consumer->topics[0];
+  EXPECT_TRUE(t.group_id_sources.empty());
+  ASSERT_EQ(t.application_id_sources.size(), 1u);
+  EXPECT_EQ(t.application_id_sources[0].variable, "KAFKA_GROUP_ID");
 }
 
 TEST(SplitConfigLegacy, NoConfigTwoConfigsAndUnreadFieldsAreClear) {
