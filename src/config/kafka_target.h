@@ -23,9 +23,9 @@ struct KafkaTarget {
 };
 
 // Finds the MirrordKafkaTopicsConsumer of `workload` that declares `topic_id` and reads
-// every source of the topic name and group (or application) id from `env` (a `fallback` stands in for a
-// missing variable). Sources that disagree, a missing variable without fallback, an unknown
-// topic id or client config: each an error naming the resource and field.
+// every source of the topic name and group (or application) id from `env` (a `fallback`
+// stands in for a missing variable). Sources that disagree, a missing variable without
+// fallback, an unknown topic id or client config: each an error naming the resource and field.
 Result<KafkaTarget> resolveKafkaTarget(const ResourceSet& resources, const std::string& workload,
                                        const std::string& topic_id, const ContainerEnv& env,
                                        const std::string& operator_namespace,
