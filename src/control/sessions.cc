@@ -89,7 +89,6 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->queue_id = plan.queue_id;
   split->broker = plan.broker;
   split->group = plan.group;
-  split->streams = plan.streams;
   split->journal = plan.journal;
   split->original = plan.original.name;
   split->workload = workload;
@@ -254,15 +253,15 @@ std::vector<QueueStatus> SessionManager::queues(bool backlog) const {
   std::vector<QueueStatus> out;
   struct Where {
     core::Broker* broker;
-    std::string group;  // the workload's, on the original
-    bool streams;       // a temporary topic is read by the group of its name
+    std::string original_group;  // the workload's
+    std::string fallback_group;  // whoever reads the fallback
   };
   std::vector<Where> where;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [key, split] : splits_) {
       out.push_back({split->type, split->workload, split->splitter->status(), split->rate, {}, {}});
-      where.push_back({split->broker, split->group, split->streams});
+      where.push_back({split->broker, split->group, split->splitter->groupOn(out.back().split.fallback)});
     }
   }
   if (!backlog) return out;
@@ -272,9 +271,8 @@ std::vector<QueueStatus> SessionManager::queues(bool backlog) const {
       auto n = where[i].broker->admin().backlog(name, group);
       return n ? std::optional<uint64_t>(*n) : std::nullopt;
     };
-    const auto& fallback = out[i].split.fallback;
-    out[i].original_backlog = depth(out[i].split.original, where[i].group);
-    out[i].fallback_backlog = depth(fallback, where[i].streams ? fallback : where[i].group);
+    out[i].original_backlog = depth(out[i].split.original, where[i].original_group);
+    out[i].fallback_backlog = depth(out[i].split.fallback, where[i].fallback_group);
   }
   return out;
 }

@@ -19,7 +19,6 @@ struct SessionManager::Split {
   std::string queue_id;   // as the resource declares it (Kafka resumes resolve it again)
   core::Broker* broker;   // not owned
   std::string group;      // the workload's consumer group (topics)
-  bool streams = false;   // Kafka Streams: each temporary topic is read by a group of its name
   std::string journal;    // where its temporaries are recorded: "SQS", "Kafka:<bootstrap>"
   std::string original;
   std::string workload;

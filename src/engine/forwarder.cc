@@ -39,7 +39,7 @@ void Forwarder::stop() {
   thread_.join();
   active_ = false;
   sinks_.clear();
-  sink_generation_ = UINT64_MAX;
+  destinations_generation_ = UINT64_MAX;
   source_.reset();
   pipe_.reset();
   // Nothing is in flight any more: wake anyone waiting for a generation.
@@ -152,13 +152,18 @@ core::Sink* Forwarder::sinkFor(const std::string& destination) {
   return (sinks_[destination] = std::move(sink).value()).get();
 }
 
+Forwarder::Destination& Forwarder::destinationAt(const core::RouteTable& table, uint32_t index) {
+  if (destinations_generation_ != table.generation() ||
+      destinations_.size() != table.destinations().size()) {
+    destinations_.assign(table.destinations().size(), Destination{});
+    destinations_generation_ = table.generation();
+  }
+  return destinations_[index];
+}
+
 core::Sink* Forwarder::sinkAt(const core::RouteTable& table, uint32_t index) {
   if (pipe_) return sinkFor(table.destinations()[index]);  // the pipe owns its sinks
-  if (sink_generation_ != table.generation() || sink_by_index_.size() != table.destinations().size()) {
-    sink_by_index_.assign(table.destinations().size(), nullptr);
-    sink_generation_ = table.generation();
-  }
-  core::Sink*& sink = sink_by_index_[index];
+  core::Sink*& sink = destinationAt(table, index).sink;
   if (!sink) sink = sinkFor(table.destinations()[index]);
   return sink;
 }
@@ -190,7 +195,7 @@ Forwarder::Sent Forwarder::sendAll(const std::vector<core::Message>& batch, cons
     ++sent.errors;
     if (!pipe_) {
       sinks_.erase(names[d]);  // reopen next time
-      sink_generation_ = UINT64_MAX;
+      destinationAt(table, d).sink = nullptr;
     }
     logger("forwarder")->warn("queue={} send to {} failed: {}", original_, names[d],
                               result.error().message());
@@ -244,10 +249,6 @@ void Forwarder::commitOrAbort(std::vector<core::Message>& batch, const core::Rou
 void Forwarder::count(const core::RouteTable& table, std::size_t read, uint64_t unmatched,
                       const Sent& sent, uint64_t acked, uint64_t released, bool aborted) {
   std::lock_guard lock(mutex_);
-  if (forwarded_generation_ != table.generation()) {
-    forwarded_by_index_.assign(table.destinations().size(), nullptr);
-    forwarded_generation_ = table.generation();
-  }
   counts_.read += read;
   counts_.unmatched += unmatched;
   counts_.acked += acked;
@@ -255,7 +256,7 @@ void Forwarder::count(const core::RouteTable& table, std::size_t read, uint64_t 
   counts_.send_errors += sent.errors;
   counts_.aborted += aborted ? 1 : 0;
   for (const auto& [d, n] : sent.accepted) {
-    uint64_t*& slot = forwarded_by_index_[d];
+    uint64_t*& slot = destinationAt(table, d).forwarded;
     if (!slot) slot = &counts_.forwarded[table.destinations()[d]];
     *slot += n;
   }

@@ -98,8 +98,14 @@ class Forwarder {
   void commitOrAbort(std::vector<core::Message>& batch, const core::RouteTable& table,
                      const Routed& routed, const Sent& sent);
   core::Sink* sinkFor(const std::string& destination);
-  // The sink of destination `index` of `table`, cached per table generation, so a batch
-  // finds its sinks without a name lookup however many sessions exist.
+  // What the forwarding thread keeps per destination of one route table, so a batch finds
+  // its sinks and counters without a name lookup however many sessions exist.
+  struct Destination {
+    core::Sink* sink = nullptr;      // in sinks_ (not used with a pipe, which owns its sinks)
+    uint64_t* forwarded = nullptr;   // counts_.forwarded's entry (map entries never move)
+  };
+  // Destination `index` of `table`; all of them start empty again for a new table.
+  Destination& destinationAt(const core::RouteTable& table, uint32_t index);
   core::Sink* sinkAt(const core::RouteTable& table, uint32_t index);
   void count(const core::RouteTable& table, std::size_t read, uint64_t unmatched,
              const Sent& sent, uint64_t acked, uint64_t released, bool aborted);
@@ -116,12 +122,8 @@ class Forwarder {
   std::unique_ptr<core::TransactionalPipe> pipe_;  // exactly-once mode
   bool pipe_broken_ = false;                        // reopen before the next batch
   std::map<std::string, std::unique_ptr<core::Sink>> sinks_;  // forwarding thread only
-  std::vector<core::Sink*> sink_by_index_;                    // for sink_generation_'s table
-  uint64_t sink_generation_ = UINT64_MAX;
-  // counts_.forwarded's entry for each destination of forwarded_generation_'s table (map
-  // entries never move), so counting a batch looks no name up among all the sessions'.
-  std::vector<uint64_t*> forwarded_by_index_;
-  uint64_t forwarded_generation_ = UINT64_MAX;
+  std::vector<Destination> destinations_;  // for destinations_generation_'s table
+  uint64_t destinations_generation_ = UINT64_MAX;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> active_{false};

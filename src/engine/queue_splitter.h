@@ -86,14 +86,14 @@ class QueueSplitter {
 
   core::SplitState state() const;
   SplitStatus status() const;
+  // The consumer group that reads temporary queue or topic `name` (SplitOptions::streams).
+  const std::string& groupOn(const std::string& name) const {
+    return options_.streams ? name : options_.group;
+  }
 
  private:
   Result<std::string> createTemporary(bool fallback);
   Result<void> removeTemporary(const std::string& name);
-  // The consumer group that reads temporary queue or topic `name`.
-  const std::string& groupOn(const std::string& name) const {
-    return options_.streams ? name : options_.group;
-  }
   void publishTable();
   Result<void> runStartActions(const std::vector<core::SplitAction>& actions);
   Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);
