@@ -1,11 +1,17 @@
 #include "cluster_resources.h"
 
+#include <fmt/format.h>
+
+#include <set>
+
 #include "common/log.h"
 
 namespace qsplit::daemon {
 namespace {
 
 constexpr char kGroup[] = "/apis/queues.mirrord.metalbear.co/";
+constexpr char kPropertyLists[] = "/apis/mirrord.metalbear.co/v1/namespaces/";
+constexpr auto kReread = std::chrono::seconds(30);  // Secrets and ConfigMaps are not watched
 
 std::string collection(const char* version, const std::string& ns, const char* plural) {
   return std::string(kGroup) + version + "/namespaces/" + ns + "/" + plural;
@@ -19,15 +25,22 @@ std::string nameOf(const nlohmann::json& item) {
 }  // namespace
 
 ClusterResources::ClusterResources(kube::KubeClient& client, const std::string& workload_namespace,
-                                   const std::string& operator_namespace, bool sqs, bool kafka)
+                                   const std::string& operator_namespace, Kinds kinds)
     : client_(client), set_(std::make_shared<const config::ResourceSet>()) {
   std::vector<std::string> paths;
-  if (sqs) paths.push_back(collection("v1alpha", workload_namespace, "mirrordworkloadqueueregistries"));
-  if (kafka) {
+  if (kinds.sqs || kinds.rabbitmq) {
+    paths.push_back(collection("v1alpha", workload_namespace, "mirrordworkloadqueueregistries"));
+    // Property lists: a RabbitMQ connection, an SQS queueConfig.
+    paths.push_back(std::string(kPropertyLists) + workload_namespace + "/mirrordpropertylists");
+    if (operator_namespace != workload_namespace)
+      paths.push_back(std::string(kPropertyLists) + operator_namespace + "/mirrordpropertylists");
+  }
+  if (kinds.kafka) {
     paths.push_back(collection("v1alpha", workload_namespace, "mirrordkafkatopicsconsumers"));
     paths.push_back(collection("v1alpha", operator_namespace, "mirrordkafkaclientconfigs"));
   }
-  if (sqs || kafka) paths.push_back(collection("v1", workload_namespace, "mirrordsplitconfigs"));
+  if (kinds.sqs || kinds.kafka || kinds.rabbitmq)
+    paths.push_back(collection("v1", workload_namespace, "mirrordsplitconfigs"));
   auto changed = [this] { dirty_ = true; };
   for (const auto& path : paths)
     reflectors_.push_back(std::make_unique<kube::Reflector>(client_, path, changed));
@@ -49,7 +62,8 @@ std::shared_ptr<const config::ResourceSet> ClusterResources::current() const {
 }
 
 void ClusterResources::poll() {
-  if (!dirty_.exchange(false)) return;
+  bool reread = has_references_ && std::chrono::steady_clock::now() - rebuilt_ >= kReread;
+  if (!dirty_.exchange(false) && !reread) return;
   rebuild();
 }
 
@@ -69,28 +83,59 @@ void ClusterResources::rebuild() {
       set.append(std::move(parsed).value());
     }
   }
+  addReferenced(set, errors);
   for (const auto& [name, error] : errors)
     if (errors_[name] != error) log->error("{} is left out: {}", name, error);
   errors_ = errors;
-  // The Secrets that Kafka client configs load properties from.
+  auto summary = fmt::format(
+      "cluster: {} queue registries, {} Kafka topics consumers, {} split configs, {} Kafka client "
+      "configs, {} property lists", set.registries.size(), set.topics_consumers.size(),
+      set.split_configs.size(), set.kafka_client_configs.size(), set.property_lists.size());
+  if (summary != summary_) log->info("{}", summary_ = summary);
+  rebuilt_ = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  set_ = std::make_shared<const config::ResourceSet>(std::move(set));
+}
+
+void ClusterResources::addReferenced(config::ResourceSet& set,
+                                     std::map<std::string, std::string>& errors) {
+  std::set<std::pair<std::string, std::string>> paths;  // (what, path)
   for (const auto& c : set.kafka_client_configs) {
     if (!c.load_from_secret) continue;
     auto slash = c.load_from_secret->find('/');
-    std::string ns = c.load_from_secret->substr(0, slash), name = c.load_from_secret->substr(slash + 1);
-    auto secret = client_.get("/api/v1/namespaces/" + ns + "/secrets/" + name);
-    if (!secret) {
-      log->error("MirrordKafkaClientConfig {}: loadFromSecret: {}", c.meta.name, secret.error().message());
+    paths.emplace("Secret " + *c.load_from_secret,
+                  "/api/v1/namespaces/" + c.load_from_secret->substr(0, slash) + "/secrets/" +
+                      c.load_from_secret->substr(slash + 1));
+  }
+  auto add = [&](const config::PropertyRef& ref, const std::string& ns) {
+    std::string plural = ref.secret ? "secrets" : "configmaps";
+    paths.emplace(std::string(ref.secret ? "Secret " : "ConfigMap ") + ns + "/" + ref.name,
+                  "/api/v1/namespaces/" + ns + "/" + plural + "/" + ref.name);
+  };
+  for (const auto& list : set.property_lists) {
+    for (const auto& p : list.properties)
+      if (p.value_from) add(*p.value_from, list.meta.namespace_);
+    for (const auto& from : list.properties_from) add(from.from, list.meta.namespace_);
+  }
+  has_references_ = !paths.empty();
+  config::ResourceSet read;
+  for (const auto& [what, path] : paths) {
+    auto object = client_.get(path);
+    // A missing one is named when a session needs it (unless it is optional).
+    if (!object && object.error().code() == ErrorCode::kNotFound) continue;
+    if (!object) {
+      errors[what] = object.error().message();
       continue;
     }
-    secret->erase("status");
-    auto parsed = config::parseResources(secret->dump(), "cluster");
-    if (parsed) set.append(std::move(parsed).value());
+    object->erase("status");
+    auto parsed = config::parseResources(object->dump(), "cluster");
+    if (!parsed) {
+      errors[what] = parsed.error().message();
+      continue;
+    }
+    read.append(std::move(parsed).value());
   }
-  log->info("cluster: {} queue registries, {} Kafka topics consumers, {} split configs, {} Kafka "
-            "client configs", set.registries.size(), set.topics_consumers.size(),
-            set.split_configs.size(), set.kafka_client_configs.size());
-  std::lock_guard lock(mutex_);
-  set_ = std::make_shared<const config::ResourceSet>(std::move(set));
+  set.append(std::move(read));
 }
 
 }  // namespace qsplit::daemon

@@ -1,7 +1,9 @@
 // The custom resources of Kubernetes mode: the queue registries, Kafka topics consumers and
-// split configs of the workloads' namespace and the Kafka client configs of the operator's
-// namespace, watched live. Each resource is validated on its own: an invalid one is logged
-// with its name and field and left out, and the others stay in force.
+// split configs of the workloads' namespace, the Kafka client configs of the operator's
+// namespace and the property lists of both, watched live, with the Secrets and ConfigMaps
+// that client configs and property lists name (read when a resource changes, and again every
+// 30 s). Each resource is validated on its own: an invalid one is logged with its name and
+// field and left out, and the others stay in force.
 #pragma once
 
 #include <atomic>
@@ -18,9 +20,12 @@ namespace qsplit::daemon {
 
 class ClusterResources {
  public:
+  struct Kinds {
+    bool sqs = false, kafka = false, rabbitmq = false;
+  };
   // Only the kinds of the enabled brokers are watched (their CRDs are installed with them).
   ClusterResources(kube::KubeClient& client, const std::string& workload_namespace,
-                   const std::string& operator_namespace, bool sqs, bool kafka);
+                   const std::string& operator_namespace, Kinds kinds);
   // Waits for the first list of each kind (a kind whose CRD is not installed counts as
   // empty after the wait, with a warning).
   void waitSynced(std::chrono::milliseconds timeout);
@@ -30,10 +35,16 @@ class ClusterResources {
 
  private:
   void rebuild();
+  // Reads the Secrets and ConfigMaps that `set`'s client configs and property lists name into
+  // it; one that can't be read (but for a missing one) is an error under its name.
+  void addReferenced(config::ResourceSet& set, std::map<std::string, std::string>& errors);
 
   kube::KubeClient& client_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
   std::atomic<bool> dirty_{true};
+  std::chrono::steady_clock::time_point rebuilt_;
+  bool has_references_ = false;  // to Secrets or ConfigMaps: read again every 30 s
+  std::string summary_;          // the last counts logged
   std::map<std::string, std::string> errors_;  // resource -> its last error (logged once)
   mutable std::mutex mutex_;
   std::shared_ptr<const config::ResourceSet> set_;

@@ -115,11 +115,11 @@ Result<Sources> openSources(const control::DaemonConfig& c) {
   QSPLIT_ASSIGN_OR_RETURN(s.kube, kube::KubeClient::create(*kube_config));
   if (auto version = s.kube->get("/version"); !version)
     return fail(version.error().withContext("kubernetes: the API server at " + kube_config->server));
-  bool sqs = c.sqs_enabled || !c.memory_queues.empty();
-  s.cluster = std::make_unique<daemon::ClusterResources>(*s.kube, ns, c.operator_namespace, sqs,
-                                                         c.kafka_enabled);
+  daemon::ClusterResources::Kinds kinds{c.sqs_enabled || !c.memory_queues.empty(), c.kafka_enabled,
+                                        c.rabbitmq_enabled};
+  s.cluster = std::make_unique<daemon::ClusterResources>(*s.kube, ns, c.operator_namespace, kinds);
   s.cluster->waitSynced(std::chrono::seconds(10));
-  s.kube_workloads = std::make_unique<control::KubeWorkloads>(*s.kube, ns);
+  s.kube_workloads = std::make_unique<control::KubeWorkloads>(*s.kube, ns, &g_stop);
   logger("qsplitd")->info("Kubernetes mode: {} namespace {}", kube_config->server, ns);
   return s;
 }

@@ -113,6 +113,14 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
 
 Result<Session> SessionManager::start(const Caller& caller, const std::string& target,
                                       const std::string& config_json) {
+  auto started = startUnlogged(caller, target, config_json);
+  if (!started)
+    logger("sessions")->warn("a session of {} was refused: {}", caller.user, started.error().message());
+  return started;
+}
+
+Result<Session> SessionManager::startUnlogged(const Caller& caller, const std::string& target,
+                                              const std::string& config_json) {
   QSPLIT_ASSIGN_OR_RETURN(auto user, config::parseUserConfig(config_json, "mirrord.json"));
   std::optional<config::Target> parsed = user.target;
   if (!target.empty()) {

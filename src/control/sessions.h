@@ -116,6 +116,7 @@ class SessionManager {
   // queue no live split owns. Run once, before serving.
   Result<void> resume();
 
+  // A refused start is logged (with its caller) as well as returned.
   Result<Session> start(const Caller& caller, const std::string& target,
                         const std::string& config_json);
   Result<Session> heartbeat(const Caller& caller, const std::string& id);
@@ -132,6 +133,8 @@ class SessionManager {
   void tick();
 
  private:
+  Result<Session> startUnlogged(const Caller& caller, const std::string& target,
+                                const std::string& config_json);
   struct Split;
   struct Plan;
   Result<std::vector<Plan>> plan(const config::UserConfig& user, const std::string& workload,

@@ -67,7 +67,7 @@ spec:
                                   "sa.roleArn=arn:aws:iam::1:role/qsplit", "operator.logLevel=debug")
         crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
                       if d["kind"] == "CustomResourceDefinition")
-        self.assertEqual(crds, ["mirrordsplitconfigs", "mirrordsqssessions",
+        self.assertEqual(crds, ["mirrordpropertylists", "mirrordsplitconfigs", "mirrordsqssessions",
                                 "mirrordworkloadqueueregistries", "qsplitsessions"])
         account = [d for d in docs if d["kind"] == "ServiceAccount"][0]
         self.assertEqual(account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
@@ -85,9 +85,18 @@ spec:
                       if d["kind"] == "CustomResourceDefinition")
         self.assertEqual(crds, ["mirrordkafkaclientconfigs", "mirrordkafkaephemeraltopics",
                                 "mirrordkafkatopicsconsumers", "mirrordsplitconfigs", "qsplitsessions"])
+        _, docs = k.helm_template(self.ns, "operator.rabbitmqSplitting=true")
+        crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
+                      if d["kind"] == "CustomResourceDefinition")
+        self.assertEqual(crds, ["mirrordpropertylists", "mirrordsplitconfigs",
+                                "mirrordworkloadqueueregistries", "qsplitsessions"])
+        deployment = [d for d in docs if d["kind"] == "Deployment"][0]
+        env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        self.assertEqual(env["OPERATOR_RABBITMQ_SPLITTING"], "true")
         # Everything the chart renders applies on the API server as it is.
         text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true", "operator.kafkaSplitting=true",
-                                  "operator.persistence.enabled=true", "tokens=x")
+                                  "operator.rabbitmqSplitting=true", "operator.persistence.enabled=true",
+                                  "tokens=x")
         k.apply(text)
         self.assertEqual(k.get("deployment", "qsplit", self.ns)["spec"]["template"]["spec"]
                          ["serviceAccountName"], "qsplit")
@@ -169,9 +178,11 @@ class KubeMode(unittest.TestCase):
         self.daemon = self.start_daemon()
 
     def start_daemon(self, config=None, name="qsplitd", wait_ready=True, leader_election=True):
+        # The operator's namespace is the workloads', as the chart installs it by default.
         return h.Daemon(self.procs, self.dir, f"""sqs:
   endpoint: {self.endpoint}
   pollers: 2
+operator_namespace: {self.ns}
 splitting:
   linger_timeout: 20
 kubernetes:

@@ -117,6 +117,9 @@ Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t ge
     if (observed >= generation && updated >= 1 && ready >= 1) return ok();
     last = "observedGeneration " + std::to_string(observed) + " of " + std::to_string(generation) +
            ", updatedReplicas " + std::to_string(updated) + ", readyReplicas " + std::to_string(ready);
+    if (stopping_ && *stopping_)
+      return fail(ErrorCode::kCancelled, "workload " + workload + ": qsplitd is stopping before a "
+                                         "pod of the patched template was ready (" + last + ")");
     if (std::chrono::steady_clock::now() >= deadline)
       return fail(ErrorCode::kTimeout,
                   "workload " + workload + ": no pod of the patched template became ready within " +

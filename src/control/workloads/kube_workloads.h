@@ -4,6 +4,7 @@
 // the change is recorded in the workload, so that exactly it is reversed later.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -19,8 +20,10 @@ namespace qsplit::control {
 // Thread-safe.
 class KubeWorkloads final : public Workloads {
  public:
-  KubeWorkloads(kube::KubeClient& client, std::string ns)
-      : client_(client), namespace_(std::move(ns)) {}
+  // `stopping`, when set, ends a wait for a rollout early (kCancelled) once it is true.
+  KubeWorkloads(kube::KubeClient& client, std::string ns,
+                const std::atomic<bool>* stopping = nullptr)
+      : client_(client), namespace_(std::move(ns)), stopping_(stopping) {}
 
   Result<void> load() override { return ok(); }  // the cluster holds the patches
   Result<void> keepPatchesTo(const std::set<std::string>& live_queues) override;
@@ -48,6 +51,7 @@ class KubeWorkloads final : public Workloads {
 
   kube::KubeClient& client_;
   std::string namespace_;
+  const std::atomic<bool>* stopping_;
 };
 
 }  // namespace qsplit::control
