@@ -53,6 +53,25 @@ def helm_template(namespace, *sets):
     return p.stdout, [d for d in yaml.safe_load_all(p.stdout) if d]
 
 
+def workload_yaml(name, containers, kind="Deployment", strategy=""):
+    """A workload of one replica; `containers` is the YAML of its containers' list, indented
+    for `spec.template.spec.containers`. kind Rollout: an Argo Rollout."""
+    api = "argoproj.io/v1alpha1" if kind == "Rollout" else "apps/v1"
+    return f"""apiVersion: {api}
+kind: {kind}
+metadata:
+  name: {name}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: {name}}}}}
+{strategy}  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+{containers}"""
+
+
 def service_account_kubeconfig(namespace, account, path):
     """A kubeconfig that authenticates as `account` with a token the API server issues."""
     token = kubectl("create", "token", account, "-n", namespace)[1].strip()
@@ -68,23 +87,27 @@ def namespace(prefix):
 
 class RolloutStandIn(threading.Thread):
     """The test API server runs no deployment controller and no kubelet, so no pod ever
-    starts: this plays both for one Deployment, reporting one ready pod of each new template
-    (the status a real rollout reaches), and counts the rollouts it saw."""
+    starts: this plays both for one Deployment (or another `kind` of workload), reporting one
+    ready pod of each new template (the status a real rollout reaches), and counts the
+    rollouts it saw. generation_as_string: write observedGeneration as a string, as Argo
+    Rollouts releases before its issue #3402 do."""
 
-    def __init__(self, name, ns):
+    def __init__(self, name, ns, kind="deployment", generation_as_string=False):
         super().__init__(daemon=True)
-        self.name, self.ns = name, ns
+        self.name, self.ns, self.kind = name, ns, kind
+        self.as_string = generation_as_string
         self.rollouts = []
         self.done = threading.Event()
 
     def run(self):
         while not self.done.is_set():
-            d = get("deployment", self.name, self.ns)
+            d = get(self.kind, self.name, self.ns)
             generation = d["metadata"]["generation"]
-            if d.get("status", {}).get("observedGeneration") != generation:
-                status = {"observedGeneration": generation, "replicas": 1, "updatedReplicas": 1,
+            observed = str(generation) if self.as_string else generation
+            if d.get("status", {}).get("observedGeneration") != observed:
+                status = {"observedGeneration": observed, "replicas": 1, "updatedReplicas": 1,
                           "readyReplicas": 1, "availableReplicas": 1}
-                kubectl("patch", "deployment", self.name, "-n", self.ns, "--subresource=status",
+                kubectl("patch", self.kind, self.name, "-n", self.ns, "--subresource=status",
                         "--type=merge", "-p", json.dumps({"status": status}))
                 self.rollouts.append(generation)
             time.sleep(0.3)

@@ -18,23 +18,11 @@ CLIENT = os.path.join(h.SOURCE, "tests/support/rabbitmq_client.py")
 
 
 def deployment_yaml(name, queue):
-    return f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-      - name: main
+    return k.workload_yaml(name, f"""      - name: main
         image: registry.example/orders:1
         env:
         - {{name: {VAR}, value: {queue}}}
-"""
+""")
 
 
 def property_list_yaml(url, secret="rabbitmq-credentials"):

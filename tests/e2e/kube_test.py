@@ -103,19 +103,7 @@ spec:
 
 
 def deployment_yaml(name, meme_queue):
-    return f"""apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: {name}}}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-      - name: main
+    return k.workload_yaml(name, f"""      - name: main
         image: registry.example/memes:1
         envFrom:
         - configMapRef: {{name: {name}-env}}
@@ -129,7 +117,7 @@ spec:
           value: info
       - name: sidecar
         image: registry.example/proxy:1
-"""
+""")
 
 
 def registry_yaml(name):
@@ -200,9 +188,9 @@ kubernetes:
         main = [c for c in d["spec"]["template"]["spec"]["containers"] if c["name"] == "main"][0]
         return {e["name"]: e for e in main.get("env", [])}
 
-    def run_developer(self, who, filters):
+    def run_developer(self, who, filters, target=None):
         config = h.write(os.path.join(self.dir, who + ".json"), json.dumps({
-            "target": f"deployment/{self.name}",
+            "target": target or f"deployment/{self.name}",
             "feature": {"split_queues": {q: {"queue_type": "SQS", "message_filter": f}
                                          for q, f in filters.items()}}}))
         out = os.path.join(self.dir, who + ".jsonl")
@@ -371,6 +359,49 @@ kubernetes:
         h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
         self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
         self.assertNotIn("forbidden", self.daemon.log())
+
+    def test_an_argo_rollout_is_patched_and_restored_like_a_deployment(self):
+        crd = os.path.join(h.SOURCE, "tests/testdata/kube/argo-rollouts-crd.yaml")
+        k.kubectl("apply", "-f", crd)
+        k.kubectl("wait", "--for", "condition=established", "--timeout=60s", "-f", crd)
+        name, queue = "memes-canary", h.unique("canary")
+        url = self.sqs.create_queue(QueueName=queue)["QueueUrl"]
+        k.apply(k.workload_yaml(name, f"""      - name: main
+        image: registry.example/memes:2
+        env:
+        - {{name: {MEME}, value: {queue}}}
+""", kind="Rollout", strategy="  strategy: {canary: {steps: [{setWeight: 20}]}}\n"), self.ns)
+        k.apply(h.registry_yaml(name, "meme-queue", MEME).replace("workloadType: Deployment",
+                                                                  "workloadType: Rollout"), self.ns)
+        h.eventually(lambda: "cluster: 2 queue registries" in self.daemon.log(), 30,
+                     "qsplitd to see the rollout's registry")
+        standin = k.RolloutStandIn(name, self.ns, kind="rollout", generation_as_string=True)
+        standin.start()
+        self.addCleanup(standin.stop)
+        original = k.get("rollout", name, self.ns)
+
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}}, target=f"rollout/{name}")
+        patched = k.get("rollout", name, self.ns)
+        fallback = self.fallbacks()[queue]
+        self.assertEqual(self.template_env(patched)[MEME], {"name": MEME, "value": fallback})
+        self.assertEqual(patched["metadata"]["labels"]["operator.metalbear.co/patched"], "true")
+        self.assertEqual(standin.rollouts[-1], patched["metadata"]["generation"])
+        for author in ("alice", "bob"):
+            self.sqs.send_message(QueueUrl=url, MessageBody=author, MessageAttributes={
+                "author": {"DataType": "String", "StringValue": author}})
+        h.eventually(lambda: "alice" in self.receivers(["alice"]), 60, "alice's message")
+        fallback_url = self.sqs.get_queue_url(QueueName=fallback)["QueueUrl"]
+        got = h.eventually(lambda: self.sqs.receive_message(QueueUrl=fallback_url, WaitTimeSeconds=1)
+                           .get("Messages"), 60, "bob's message in the rollout's fallback queue")
+        self.assertEqual([m["Body"] for m in got], ["bob"])
+        self.sqs.delete_message(QueueUrl=fallback_url, ReceiptHandle=got[0]["ReceiptHandle"])
+
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
+        restored = k.get("rollout", name, self.ns)
+        self.assertEqual(restored["spec"]["template"], original["spec"]["template"])
+        self.assertNotIn("operator.metalbear.co/patched", restored["metadata"].get("labels", {}))
 
     def test_two_replicas_one_leads_and_killing_it_hands_over(self):
         # A second replica on the same store stands by: not ready, and it serves no session.

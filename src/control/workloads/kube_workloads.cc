@@ -1,5 +1,6 @@
 #include "control/workloads/kube_workloads.h"
 
+#include <charconv>
 #include <thread>
 
 #include "common/log.h"
@@ -32,8 +33,17 @@ Result<json> unpatched(json workload, const ConfigMapReader& read) {
   return workload;
 }
 
+// A count or generation; 0 when absent. Argo Rollouts releases before its issue #3402 write
+// status.observedGeneration as a string ("7"), so a string of digits counts too.
 int64_t number(const json& object, const char* key) {
-  return object.contains(key) && object[key].is_number() ? object[key].get<int64_t>() : 0;
+  if (!object.contains(key)) return 0;
+  const json& value = object[key];
+  if (value.is_number()) return value.get<int64_t>();
+  if (!value.is_string()) return 0;
+  const std::string& text = value.get_ref<const std::string&>();
+  int64_t n = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
+  return error == std::errc() && end == text.data() + text.size() ? n : 0;
 }
 
 }  // namespace
