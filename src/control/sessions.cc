@@ -374,7 +374,8 @@ void SessionManager::tick() {
     auto status = split->splitter->status();
     split->rate = static_cast<double>(status.counts.read - split->last_read);
     split->last_read = status.counts.read;
-    if (status.state == core::SplitState::kRestored) {
+    // Restored, or idle: never started (its first session's start failed and was undone).
+    if (status.state == core::SplitState::kRestored || status.state == core::SplitState::kIdle) {
       (void)saveSplit(*split);
       finished.push_back(splitKey(split->type, split->original));
     } else if (status.state == core::SplitState::kDraining) {

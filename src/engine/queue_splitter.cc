@@ -103,9 +103,9 @@ Result<void> QueueSplitter::runStartActions(const std::vector<core::SplitAction>
     } else if (action == core::SplitAction::kPatchWorkload) {
       // Patched before forwarding starts: the workload never competes with the forwarder
       // for a message meant for a session; messages wait in the original meanwhile.
+      patched = true;  // even a failed patch may be written (only its rollout late): undo it
       if (auto r = workload_.patch(original_, fallback_); !r)
         return undo(r.error().withContext("patching the workload"));
-      patched = true;
     } else if (action == core::SplitAction::kStartForwarding) {
       publishTable();
       if (auto r = forwarder_.start(); !r) return undo(r.error());

@@ -275,6 +275,7 @@ TYPED_TEST_P(SplitConformance, FailedStartLeavesNothingAndRunningSessionsUntouch
             std::string::npos) << first.error().message();
   EXPECT_TRUE(this->temporariesGone());
   EXPECT_EQ(s->state(), core::SplitState::kIdle);
+  EXPECT_EQ(this->patcher_.current(), this->kOriginal);  // the written patch is undone
 
   auto alice = s->startSession("alice", testing::filter({{"author", "alice"}}), core::QueueMode::kSteal);
   ASSERT_TRUE(alice.has_value());

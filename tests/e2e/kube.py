@@ -86,18 +86,33 @@ def namespace(prefix):
 
 
 class RolloutStandIn(threading.Thread):
-    """The test API server runs no deployment controller and no kubelet, so no pod ever
-    starts: this plays both for one Deployment (or another `kind` of workload), reporting one
-    ready pod of each new template (the status a real rollout reaches), and counts the
-    rollouts it saw. generation_as_string: write observedGeneration as a string, as Argo
-    Rollouts releases before its issue #3402 do."""
+    """The test API server runs no controllers and no kubelet, so no pod ever starts: this
+    plays them for one Deployment (or another `kind` of workload). For each new template it
+    deletes the pod of the last one, creates a Pod object of the new one (never scheduled)
+    and marks it Ready, then reports the workload's rollout done in its status, as a real
+    rollout ends; it counts the rollouts it saw. ready=False: the new pod never becomes
+    ready. generation_as_string: write observedGeneration as a string, as Argo Rollouts
+    releases before its issue #3402 do."""
 
-    def __init__(self, name, ns, kind="deployment", generation_as_string=False):
+    def __init__(self, name, ns, kind="deployment", generation_as_string=False, ready=True):
         super().__init__(daemon=True)
         self.name, self.ns, self.kind = name, ns, kind
-        self.as_string = generation_as_string
+        self.as_string, self.ready = generation_as_string, ready
         self.rollouts = []
         self.done = threading.Event()
+
+    def start_pod(self, workload, generation):
+        template = workload["spec"]["template"]
+        pod = {"apiVersion": "v1", "kind": "Pod", "spec": template["spec"],
+               "metadata": {"name": f"{self.name}-{generation}", "labels": template["metadata"]["labels"]}}
+        if self.rollouts:
+            kubectl("delete", "pod", f"{self.name}-{self.rollouts[-1]}", "-n", self.ns, "--wait=false",
+                    check=False)
+        kubectl("create", "-n", self.ns, "-f", "-", stdin=json.dumps(pod))
+        if self.ready:
+            status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+            kubectl("patch", "pod", pod["metadata"]["name"], "-n", self.ns, "--subresource=status",
+                    "--type=merge", "-p", json.dumps({"status": status}))
 
     def run(self):
         while not self.done.is_set():
@@ -105,8 +120,10 @@ class RolloutStandIn(threading.Thread):
             generation = d["metadata"]["generation"]
             observed = str(generation) if self.as_string else generation
             if d.get("status", {}).get("observedGeneration") != observed:
+                self.start_pod(d, generation)
+                ready = 1 if self.ready else 0
                 status = {"observedGeneration": observed, "replicas": 1, "updatedReplicas": 1,
-                          "readyReplicas": 1, "availableReplicas": 1}
+                          "readyReplicas": ready, "availableReplicas": ready}
                 kubectl("patch", self.kind, self.name, "-n", self.ns, "--subresource=status",
                         "--type=merge", "-p", json.dumps({"status": status}))
                 self.rollouts.append(generation)

@@ -184,6 +184,28 @@ spec:
         self.add_secret()
         h.eventually(lambda: start("bob").returncode == 0, 60, "a session once the Secret exists")
 
+    def test_a_patched_pod_that_never_gets_ready_fails_the_start_and_restores_the_template(self):
+        self.standin.stop()
+        self.standin = k.RolloutStandIn(self.name, self.ns, ready=False)
+        self.standin.start()
+        self.addCleanup(self.standin.stop)
+        k.apply(h.registry_yaml(self.name, "orders", VAR, queue_type="RMQ",
+                                extra="      clusterProperties: rabbitmq-staging\n")
+                .replace("  consumer:", "  workloadRestartTimeout: 5\n  consumer:"), self.ns)
+        self.add_secret()
+        k.apply(property_list_yaml(self.url), self.operator_ns)
+        self.start_daemon()
+        run = subprocess.run([h.QSPLIT, "run", "-f", self.config("alice", {"author": "^a$"}), "--", "true"],
+                             env=dict(os.environ, QSPLIT_SERVER=self.daemon.url),
+                             capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertRegex(run.stderr, r"workload deployment/orders: no pod of the patched template became "
+                                     r"ready within 5 s \(1 pods with the template's variables, none ready")
+        self.assertEqual(self.daemon.sessions(), [])
+        h.eventually(lambda: self.template_value() == self.queue, 60, "the template to be restored")
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+
 
 if __name__ == "__main__":
     unittest.main()

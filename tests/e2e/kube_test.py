@@ -338,7 +338,8 @@ kubernetes:
         account = f"system:serviceaccount:{self.ns}:qsplit"
         for verb, resource, allowed in [("update", "deployments", "yes"), ("delete", "deployments", "no"),
                                         ("get", "secrets", "no"), ("create", "configmaps", "no"),
-                                        ("delete", "qsplitsessions.qsplit.dev", "yes")]:
+                                        ("delete", "qsplitsessions.qsplit.dev", "yes"),
+                                        ("list", "pods", "yes"), ("delete", "pods", "no")]:
             code, out, _ = k.kubectl("auth", "can-i", verb, resource, "-n", self.ns, "--as", account,
                                      check=False)
             self.assertEqual(out.strip(), allowed, f"{verb} {resource}")

@@ -14,11 +14,11 @@ class RecordingPatcher : public core::WorkloadPatcher {
 
   Result<void> patch(const std::string& original, const std::string& replacement) override {
     std::lock_guard lock(mutex_);
-    if (fail_next_patch_) {
+    current_ = replacement;
+    if (fail_next_patch_) {  // as a real rollout that times out: the change is written
       fail_next_patch_ = false;
       return fail(ErrorCode::kUnavailable, "rollout of " + original + " timed out");
     }
-    current_ = replacement;
     ++patches_;
     return ok();
   }

@@ -1,5 +1,6 @@
 #include "control/workloads/kube_workloads.h"
 
+#include <algorithm>
 #include <charconv>
 #include <thread>
 
@@ -44,6 +45,17 @@ int64_t number(const json& object, const char* key) {
   int64_t n = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
   return error == std::errc() && end == text.data() + text.size() ? n : 0;
+}
+
+// Whether each container of `want` (a pod template's) has its env in `pods` (a pod's).
+bool sameEnv(const json& pods, const json& want) {
+  for (const auto& w : want) {
+    auto it = std::find_if(pods.begin(), pods.end(), [&](const json& c) {
+      return c.value("name", "") == w.value("name", "");
+    });
+    if (it == pods.end() || it->value("env", json::array()) != w.value("env", json::array())) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -111,22 +123,45 @@ Result<std::optional<int64_t>> KubeWorkloads::update(
   }
 }
 
+Result<bool> KubeWorkloads::podOfTemplateReady(const json& object, std::string* seen) {
+  const json labels = object["spec"].value("selector", json::object()).value("matchLabels", json::object());
+  std::string selector;
+  for (const auto& [key, value] : labels.items())
+    if (value.is_string()) selector += (selector.empty() ? "" : ",") + key + "=" + value.get<std::string>();
+  QSPLIT_ASSIGN_OR_RETURN(auto pods, client_.get("/api/v1/namespaces/" + namespace_ +
+                                                 "/pods?labelSelector=" + selector));
+  const json& want = object["spec"]["template"]["spec"]["containers"];
+  int of_template = 0;
+  for (const auto& pod : pods["items"]) {
+    if (pod["metadata"].contains("deletionTimestamp") || !sameEnv(pod["spec"]["containers"], want))
+      continue;
+    ++of_template;
+    const json conditions = pod.value("status", json::object()).value("conditions", json::array());
+    for (const auto& c : conditions)
+      if (c.value("type", "") == "Ready" && c.value("status", "") == "True") return true;
+  }
+  *seen = std::to_string(of_template) + " pods with the template's variables, none ready";
+  return false;
+}
+
 Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t generation,
                                          Duration timeout) {
   QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::string last = "no status yet";
   while (true) {
     QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(path));
     const json& spec = object["spec"];
-    const json status = object.value("status", json::object());
     if (spec.contains("replicas") && number(spec, "replicas") == 0) return ok();
-    int64_t observed = number(status, "observedGeneration");
-    int64_t updated = number(status, "updatedReplicas");
-    int64_t ready = number(status, "readyReplicas");
-    if (observed >= generation && updated >= 1 && ready >= 1) return ok();
-    last = "observedGeneration " + std::to_string(observed) + " of " + std::to_string(generation) +
-           ", updatedReplicas " + std::to_string(updated) + ", readyReplicas " + std::to_string(ready);
+    std::string pods;
+    auto ready = podOfTemplateReady(object, &pods);
+    if (!ready) return fail(ready.error().withContext("workload " + workload + ": its pods"));
+    if (*ready) return ok();
+    const json status = object.value("status", json::object());
+    std::string last = pods + "; status: observedGeneration " +
+                       std::to_string(number(status, "observedGeneration")) + " of " +
+                       std::to_string(generation) + ", updatedReplicas " +
+                       std::to_string(number(status, "updatedReplicas")) + ", readyReplicas " +
+                       std::to_string(number(status, "readyReplicas"));
     if (stopping_ && *stopping_)
       return fail(ErrorCode::kCancelled, "workload " + workload + ": qsplitd is stopping before a "
                                          "pod of the patched template was ready (" + last + ")");

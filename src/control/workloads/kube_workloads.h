@@ -47,7 +47,11 @@ class KubeWorkloads final : public Workloads {
   Result<std::optional<int64_t>> update(
       const std::string& workload,
       const std::function<Result<bool>(nlohmann::json&, const config::ContainerEnv&)>& change);
+  // Waits until a ready pod runs the workload's current template (below), or `timeout`.
   Result<void> awaitRollout(const std::string& workload, int64_t generation, Duration timeout);
+  // Whether a ready pod of the workload's selector has its template's env in every container
+  // (so it reads what the template now names); else says what it saw in `seen`.
+  Result<bool> podOfTemplateReady(const nlohmann::json& object, std::string* seen);
 
   kube::KubeClient& client_;
   std::string namespace_;

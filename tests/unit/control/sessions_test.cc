@@ -217,6 +217,21 @@ TEST_F(SessionsTest, ABadStartLeavesNothingBehind) {
   EXPECT_TRUE(store_->list("session")->empty());
 }
 
+TEST_F(SessionsTest, AQueueWhoseFirstStartFailedIsNotListedAfterATick) {
+  ASSERT_TRUE(broker_.admin().remove("orders"));
+  auto refused = manager_->start(alice_, "", userConfig("orders", "^a$"));
+  ASSERT_FALSE(refused);
+  manager_->tick();
+  EXPECT_TRUE(manager_->queues().empty());
+  EXPECT_TRUE(store_->list("split")->empty());
+  // The queue back, a start works as on a fresh qsplitd.
+  ASSERT_TRUE(broker_.createQueue("orders"));
+  auto session = manager_->start(alice_, "", userConfig("orders", "^a$"));
+  ASSERT_TRUE(session) << session.error().message();
+  EXPECT_EQ(manager_->queues().size(), 1u);
+  EXPECT_TRUE(endAndRestore(session->id));
+}
+
 TEST_F(SessionsTest, ARestartResumesSessionsAndReclaimsOrphans) {
   auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
   ASSERT_TRUE(session);
