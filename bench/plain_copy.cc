@@ -96,7 +96,7 @@ int PlainCopy::run(const std::function<bool(int)>& keep_going) {
                         RD_KAFKA_V_HEADERS(h ? rd_kafka_headers_copy(h) : nullptr), RD_KAFKA_V_END);
     }
     rd_kafka_flush(producer_, 30000);
-    rd_kafka_commit_message(consumer_, batch.back(), 0);
+    rd_kafka_commit(consumer_, nullptr, 0);  // every partition's position, synchronously
     copied += static_cast<int>(batch.size());
     for (auto* m : batch) rd_kafka_message_destroy(m);
     if (!keep_going(copied)) return copied;

@@ -32,7 +32,7 @@ cat bench/results/sessions.md
 echo "== Kafka forwarding (bench/results/kafka.md)"
 start_server kafka "$json.kafka"
 rm -f "$json.kafka"
-table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 50000 --size 1024)
+table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 200000 --size 1024)
 latency=""
 for sessions in 1 100; do
   latency+="$("$dir/bench/kafka_latency" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --rate 1000 --seconds 8 \

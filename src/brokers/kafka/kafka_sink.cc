@@ -79,7 +79,11 @@ Result<void> KafkaSink::await() {
   while (outstanding_.load() > 0) {
     if (std::chrono::steady_clock::now() >= until)
       return fail(ErrorCode::kTimeout, "producing to topic '" + topic_ + "': no delivery report in time");
-    rd_kafka_poll(producer_, 5);
+    // Whoever awaits has nothing else to send: flush rather than poll, so the producer sends
+    // what it holds now instead of lingering (linger.ms) on each partition. With many
+    // session topics a batch touches hundreds of partitions, and the waits added up.
+    // flush() returns after 5 ms even while other sinks' records are still outstanding.
+    rd_kafka_flush(producer_, 5);
   }
   std::lock_guard lock(mutex_);
   if (!error_) return ok();
