@@ -35,15 +35,19 @@ config::ResourceSet loadResources(const std::string& path, std::vector<std::stri
 // Queue ids the resources declare for the config's target (all of them without a target).
 std::vector<std::string> declaredIds(const config::ResourceSet& set, const config::UserConfig& user) {
   std::vector<std::string> ids;
-  auto wanted = [&](const std::string& name) { return !user.target || user.target->name == name; };
+  auto wanted = [&](const std::string& kind, const std::string& name) {
+    if (!user.target) return true;
+    const auto& t = *user.target;
+    return config::sameWorkload(kind, name, t.kind.empty() ? t.name : t.kind + "/" + t.name);
+  };
   for (const auto& r : set.registries)
-    if (wanted(r.consumer.name))
+    if (wanted(r.consumer.workload_type, r.consumer.name))
       for (const auto& q : r.queues) ids.push_back(q.id);
   for (const auto& c : set.topics_consumers)
-    if (wanted(c.consumer_name))
+    if (wanted(c.consumer_kind, c.consumer_name))
       for (const auto& t : c.topics) ids.push_back(t.id);
   for (const auto& c : set.split_configs)
-    if (wanted(c.target_ref.name))
+    if (wanted(c.target_ref.kind, c.target_ref.name))
       for (const auto& q : c.queues) ids.push_back(q.id);
   return ids;
 }

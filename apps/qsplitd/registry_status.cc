@@ -17,7 +17,7 @@ void RegistryStatus::sync(const config::ResourceSet& resources,
     json names = json::object();
     for (const auto& q : queues) {
       if (q.type != config::QueueType::kSqs || q.split.fallback.empty()) continue;
-      if (q.workload.substr(q.workload.find('/') + 1) != registry.consumer.name) continue;
+      if (!registry.consumer.matches(q.workload)) continue;
       auto id = ids.find(q.split.original);
       if (id == ids.end()) continue;
       const config::RegistryQueue* declared = registry.findQueue(id->second);

@@ -36,7 +36,7 @@ Result<KafkaTarget> resolveKafkaTarget(const ResourceSet& resources, const std::
   const KafkaTopicsConsumer* consumer = nullptr;
   std::string declared;
   for (const auto& c : resources.topics_consumers) {
-    if (c.consumer_name != workload) continue;
+    if (!c.isFor(workload)) continue;
     for (const auto& t : c.topics) declared += (declared.empty() ? "" : ", ") + t.id;
     if (c.findTopic(topic_id)) consumer = &c;
   }

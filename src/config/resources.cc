@@ -3,6 +3,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include "common/files.h"
@@ -150,6 +151,17 @@ const PropertyList* ResourceSet::findPropertyList(const std::string& name,
     for (const auto& l : property_lists)
       if (l.meta.name == name && (l.meta.namespace_.empty() || l.meta.namespace_ == ns)) return &l;
   return nullptr;
+}
+
+bool sameWorkload(std::string_view kind, std::string_view name, std::string_view workload) {
+  auto slash = workload.find('/');
+  if (slash == std::string_view::npos) return workload == name;
+  std::string_view rest = workload.substr(slash + 1);
+  if (rest.substr(0, rest.find('/')) != name) return false;
+  std::string_view wanted = workload.substr(0, slash);
+  return std::equal(wanted.begin(), wanted.end(), kind.begin(), kind.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  });
 }
 
 const RegistryQueue* WorkloadQueueRegistry::findQueue(const std::string& id) const {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -45,10 +46,18 @@ struct RegistryQueue {
   std::optional<QueueNameSource> exchange_source;
 };
 
+// Whether `workload`, as a session names its target ("deployment/NAME[/CONTAINER]"), is the
+// workload a resource names by kind and name. A bare NAME (local mode) matches any kind.
+// Kinds compare without case, so "rollout/x" is the Rollout x and not a Deployment x.
+bool sameWorkload(std::string_view kind, std::string_view name, std::string_view workload);
+
 struct QueueConsumer {
   std::string name;
   std::optional<std::string> container;  // none: every container of the workload
   std::string workload_type;             // Deployment, Rollout or StatefulSet
+
+  bool matches(std::string_view workload) const { return sameWorkload(workload_type, name, workload); }
+  std::string target() const { return workload_type + "/" + name; }  // "Deployment/NAME"
 };
 
 struct WorkloadQueueRegistry {
@@ -86,6 +95,10 @@ struct KafkaTopicsConsumer {
   std::vector<KafkaTopic> topics;
 
   const KafkaTopic* findTopic(const std::string& id) const;
+  bool isFor(std::string_view workload) const {
+    return sameWorkload(consumer_kind, consumer_name, workload);
+  }
+  std::string target() const { return consumer_kind + "/" + consumer_name; }
 };
 
 struct KafkaProperty {

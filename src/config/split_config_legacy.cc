@@ -130,14 +130,9 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
 }
 
 Result<const SplitConfig*> findSplitConfig(const ResourceSet& resources, const std::string& workload) {
-  auto slash = workload.find('/');
-  std::string kind = workload.substr(0, slash), name = workload.substr(slash + 1);
   const SplitConfig* found = nullptr;
   for (const auto& c : resources.split_configs) {
-    std::string target_kind = c.target_ref.kind;
-    std::transform(target_kind.begin(), target_kind.end(), target_kind.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    if (target_kind != kind || c.target_ref.name != name) continue;
+    if (!sameWorkload(c.target_ref.kind, c.target_ref.name, workload)) continue;
     if (found)
       return fail(ErrorCode::kFailedPrecondition,
                   "MirrordSplitConfigs " + found->meta.name + " and " + c.meta.name + " both target " +

@@ -70,7 +70,7 @@ Result<SqsTarget> resolveRegistryTarget(const ResourceSet& resources, const std:
   const WorkloadQueueRegistry* registry = nullptr;
   std::string declared;
   for (const auto& r : resources.registries) {
-    if (r.consumer.name != workload) continue;
+    if (!r.consumer.matches(workload)) continue;
     for (const auto& q : r.queues) declared += (declared.empty() ? "" : ", ") + q.id;
     if (r.findQueue(queue_id)) registry = &r;
   }

@@ -43,11 +43,10 @@ Result<void> addExchangePlaces(const config::WorkloadQueueRegistry& registry,
 Result<std::shared_ptr<const config::ResourceSet>> SessionManager::resourcesFor(
     const std::string& workload, const config::ContainerEnv& env) {
   auto resources = resources_();
-  std::string name = workload.substr(workload.find('/') + 1);
   for (const auto& r : resources->registries)
-    if (r.consumer.name == name) return resources;
+    if (r.consumer.matches(workload)) return resources;
   for (const auto& c : resources->topics_consumers)
-    if (c.consumer_name == name) return resources;
+    if (c.isFor(workload)) return resources;
   QSPLIT_ASSIGN_OR_RETURN(const config::SplitConfig* split_config,
                           config::findSplitConfig(*resources, workload));
   if (!split_config) return resources;
@@ -65,10 +64,10 @@ Result<std::vector<SessionManager::Plan>> SessionManager::plan(const config::Use
   std::string name = workload.substr(workload.find('/') + 1);
   const config::WorkloadQueueRegistry* registry = nullptr;
   for (const auto& r : resources->registries)
-    if (r.consumer.name == name) registry = &r;
+    if (r.consumer.matches(workload)) registry = &r;
   const config::KafkaTopicsConsumer* consumer = nullptr;
   for (const auto& c : resources->topics_consumers)
-    if (c.consumer_name == name) consumer = &c;
+    if (c.isFor(workload)) consumer = &c;
   if (!registry && !consumer)
     return fail(ErrorCode::kNotFound, "no MirrordWorkloadQueueRegistry or MirrordKafkaTopicsConsumer "
                                       "has consumer " + name + ", and no MirrordSplitConfig targets " +
@@ -117,7 +116,7 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
       return fail(ErrorCode::kFailedPrecondition,
                   "queue id '" + q.id + "' is SQS, and SQS splitting is not enabled in qsplitd");
     QSPLIT_ASSIGN_OR_RETURN(auto target,
-                            config::resolveSqsTarget(resources, registry.consumer.name, q.id, env));
+                            config::resolveSqsTarget(resources, registry.consumer.target(), q.id, env));
     config::SqsQueueConfig queue_config{q.sns, q.s3_event, target.tags};
     if (q.queue_properties) {  // a MirrordSplitConfig's queueConfig
       std::string where = registry.meta.source + ": MirrordSplitConfig " + registry.meta.name +
@@ -160,7 +159,7 @@ Result<void> SessionManager::planKafka(const config::ResourceSet& resources,
                                        const config::UserConfig& user,
                                        const config::ContainerEnv& env, std::vector<Plan>& plans) {
   for (const auto& t : consumer.topics) {
-    QSPLIT_ASSIGN_OR_RETURN(Plan p, kafkaPlan(resources, consumer.consumer_name, t.id, env));
+    QSPLIT_ASSIGN_OR_RETURN(Plan p, kafkaPlan(resources, consumer.target(), t.id, env));
     p.restart_timeout = std::chrono::seconds(consumer.consumer_restart_timeout.value_or(60));
     if (const auto* split = user.find(t.id, config::QueueType::kKafka))
       p.filter = split->filter, p.mode = split->mode;
@@ -178,7 +177,7 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
   std::string where = registry.meta.source + ": MirrordWorkloadQueueRegistry " +
                       registry.meta.name + ": spec.queues." + q.id + ".";
   QSPLIT_ASSIGN_OR_RETURN(auto target,
-                          config::resolveRmqTarget(resources, registry.consumer.name, q.id, env));
+                          config::resolveRmqTarget(resources, registry.consumer.target(), q.id, env));
   if (q.exchange_source) QSPLIT_TRY(addExchangePlaces(registry, q, env, where, target));
   std::vector<std::string> namespaces = propertyNamespaces(registry);
   auto connection = config::resolvePropertyList(resources, q.cluster_properties, namespaces);
@@ -206,14 +205,14 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
 }
 
 Result<SessionManager::Plan> SessionManager::kafkaPlan(const config::ResourceSet& resources,
-                                                       const std::string& workload_name,
+                                                       const std::string& workload,
                                                        const std::string& topic_id,
                                                        const config::ContainerEnv& env) {
   if (!options_.kafka)
     return fail(ErrorCode::kFailedPrecondition, "queue id '" + topic_id +
                                                     "' is Kafka, and Kafka splitting is not enabled in qsplitd");
   QSPLIT_ASSIGN_OR_RETURN(auto target,
-                          config::resolveKafkaTarget(resources, workload_name, topic_id, env,
+                          config::resolveKafkaTarget(resources, workload, topic_id, env,
                                                      options_.operator_namespace,
                                                      config::secretsFrom(resources)));
   QSPLIT_ASSIGN_OR_RETURN(core::Broker * broker, options_.kafka(target.client));

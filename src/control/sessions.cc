@@ -297,11 +297,10 @@ std::string SessionManager::metrics() const {
 
 Result<QueueVariables> SessionManager::queueVariables(const std::string& workload) const {
   auto resources = resources_();
-  std::string name = workload.substr(workload.find('/') + 1);
   QueueVariables vars;
   bool found = false;
   for (const auto& r : resources->registries) {
-    if (r.consumer.name != name) continue;
+    if (!r.consumer.matches(workload)) continue;
     found = true;
     vars.container = r.consumer.container.value_or("");
     for (const auto& q : r.queues)
@@ -312,7 +311,7 @@ Result<QueueVariables> SessionManager::queueVariables(const std::string& workloa
       }
   }
   for (const auto& c : resources->topics_consumers) {
-    if (c.consumer_name != name) continue;
+    if (!c.isFor(workload)) continue;
     found = true;
     for (const auto& t : c.topics)
       for (const auto* sources : {&t.name_sources, &t.group_id_sources, &t.application_id_sources})
@@ -323,7 +322,7 @@ Result<QueueVariables> SessionManager::queueVariables(const std::string& workloa
   }
   // A MirrordSplitConfig's references, for a workload no legacy resource names.
   for (const auto& c : resources->split_configs) {
-    if (found || c.target_ref.name != name) continue;
+    if (found || !config::sameWorkload(c.target_ref.kind, c.target_ref.name, workload)) continue;
     for (const auto& q : c.queues)
       for (const auto& [key, refs] : q.app_config)
         for (const auto& ref : refs) {

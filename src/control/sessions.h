@@ -149,7 +149,7 @@ class SessionManager {
   Result<std::vector<Plan>> rmqPlans(const config::ResourceSet& resources,
                                      const config::WorkloadQueueRegistry& registry,
                                      const config::RegistryQueue& queue, const config::ContainerEnv& env);
-  Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload_name,
+  Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload,
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);
   Result<std::function<void(std::vector<core::Message>&)>> bodyView(const Plan& plan);

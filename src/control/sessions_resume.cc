@@ -129,9 +129,8 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
   if (plan.type == config::QueueType::kRmq) {
-    std::string name = workload.substr(workload.find('/') + 1);
     for (const auto& r : resources->registries) {
-      const config::RegistryQueue* q = r.consumer.name == name ? r.findQueue(plan.queue_id) : nullptr;
+      const config::RegistryQueue* q = r.consumer.matches(workload) ? r.findQueue(plan.queue_id) : nullptr;
       if (!q) continue;
       QSPLIT_ASSIGN_OR_RETURN(auto fresh, rmqPlans(*resources, r, *q, env));
       for (const auto& p : fresh)
@@ -144,8 +143,7 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
     return fail(ErrorCode::kFailedPrecondition, "queue id '" + plan.queue_id + "' no longer names " +
                                                     plan.original.name);
   }
-  QSPLIT_ASSIGN_OR_RETURN(Plan fresh, kafkaPlan(*resources, workload.substr(workload.find('/') + 1),
-                                                plan.queue_id, env));
+  QSPLIT_ASSIGN_OR_RETURN(Plan fresh, kafkaPlan(*resources, workload, plan.queue_id, env));
   if (fresh.original.name != plan.original.name)
     return fail(ErrorCode::kFailedPrecondition, "its topic id now names " + fresh.original.name);
   plan.broker = fresh.broker;

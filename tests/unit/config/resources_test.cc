@@ -147,5 +147,15 @@ TEST(Resources, SecretWithBadBase64IsAnError) {
             std::string::npos);
 }
 
+TEST(Resources, AWorkloadIsNamedByKindAndName) {
+  EXPECT_TRUE(sameWorkload("Deployment", "orders", "deployment/orders"));
+  EXPECT_TRUE(sameWorkload("Rollout", "orders", "ROLLOUT/orders/main"));  // with a container
+  EXPECT_TRUE(sameWorkload("Rollout", "orders", "orders"));  // a bare name: any kind
+  EXPECT_FALSE(sameWorkload("Deployment", "orders", "rollout/orders"));
+  EXPECT_FALSE(sameWorkload("Deployment", "orders", "deployment/orders-2"));
+  EXPECT_FALSE(sameWorkload("Deployment", "orders", "deploymentx/orders"));
+  EXPECT_FALSE(sameWorkload("Deployment", "orders", "/orders"));
+}
+
 }  // namespace
 }  // namespace qsplit::config

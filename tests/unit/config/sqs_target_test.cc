@@ -97,5 +97,35 @@ TEST(SqsTarget, ErrorsNameTheResourceAndField) {
             where + "rabbit.queueType: RMQ, not SQS (this target splits SQS queues)");
 }
 
+TEST(SqsTarget, ARegistryIsChosenByTheTargetsKindAndName) {
+  // A Deployment and an Argo Rollout may share a name; each has its own registry.
+  std::string registry = "apiVersion: queues.mirrord.metalbear.co/v1alpha\n"
+                         "kind: MirrordWorkloadQueueRegistry\n"
+                         "metadata:\n  name: orders-{kind}\n"
+                         "spec:\n  queues:\n    orders:\n      queueType: SQS\n"
+                         "      nameSource:\n        envVar: {var}\n"
+                         "  consumer:\n    name: orders-app\n    workloadType: {Kind}\n";
+  auto render = [&](const std::string& kind, const std::string& Kind, const std::string& var) {
+    std::string out = registry;
+    for (auto [key, value] : {std::pair{"{kind}", kind}, {"{Kind}", Kind}, {"{var}", var}})
+      for (auto at = out.find(key); at != std::string::npos; at = out.find(key))
+        out.replace(at, std::string(key).size(), value);
+    return out;
+  };
+  auto set = parseResources(render("rollout", "Rollout", "FROM_ROLLOUT") + "---\n" +
+                                render("deployment", "Deployment", "FROM_DEPLOYMENT"),
+                            "registries.yaml");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  ContainerEnv env = {{"main", {{"FROM_ROLLOUT", "r-queue"}, {"FROM_DEPLOYMENT", "d-queue"}}}};
+  auto rollout = resolveSqsTarget(*set, "rollout/orders-app", "orders", env);
+  ASSERT_TRUE(rollout.has_value()) << rollout.error().message();
+  EXPECT_EQ(rollout->queues.at(0).name, "r-queue");
+  auto deployment = resolveSqsTarget(*set, "Deployment/orders-app/main", "orders", env);
+  ASSERT_TRUE(deployment.has_value()) << deployment.error().message();
+  EXPECT_EQ(deployment->queues.at(0).name, "d-queue");
+  EXPECT_EQ(resolveSqsTarget(*set, "statefulset/orders-app", "orders", env).error().message(),
+            "no MirrordWorkloadQueueRegistry has consumer statefulset/orders-app");
+}
+
 }  // namespace
 }  // namespace qsplit::config
