@@ -361,10 +361,13 @@ kubernetes:
         self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
         self.assertNotIn("forbidden", self.daemon.log())
 
-    def test_an_argo_rollout_is_patched_and_restored_like_a_deployment(self):
+    def apply_argo_crd(self):
         crd = os.path.join(h.SOURCE, "tests/testdata/kube/argo-rollouts-crd.yaml")
         k.kubectl("apply", "-f", crd)
         k.kubectl("wait", "--for", "condition=established", "--timeout=60s", "-f", crd)
+
+    def test_an_argo_rollout_is_patched_and_restored_like_a_deployment(self):
+        self.apply_argo_crd()
         name, queue = "memes-canary", h.unique("canary")
         url = self.sqs.create_queue(QueueName=queue)["QueueUrl"]
         k.apply(k.workload_yaml(name, f"""      - name: main
@@ -403,6 +406,85 @@ kubernetes:
         restored = k.get("rollout", name, self.ns)
         self.assertEqual(restored["spec"]["template"], original["spec"]["template"])
         self.assertNotIn("operator.metalbear.co/patched", restored["metadata"].get("labels", {}))
+
+    def test_a_rollout_with_a_workload_ref_is_patched_through_its_deployment(self):
+        # Argo rolls out the template of the Deployment a Rollout's workloadRef names; that
+        # Deployment stays at 0 replicas, and the pods are the Rollout's.
+        self.apply_argo_crd()
+        name, queue = "memes-ref", h.unique("ref")
+        url = self.sqs.create_queue(QueueName=queue)["QueueUrl"]
+        holder = k.workload_yaml(f"{name}-template", f"""      - name: main
+        image: registry.example/memes:3
+        env:
+        - {{name: {MEME}, value: {queue}}}
+""").replace("replicas: 1", "replicas: 0")
+        k.apply(holder, self.ns)
+        k.apply(f"""apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: {name}
+spec:
+  replicas: 1
+  selector: {{matchLabels: {{app: {name}-template}}}}
+  workloadRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}-template}}
+  strategy: {{canary: {{steps: [{{setWeight: 20}}]}}}}
+""", self.ns)
+        k.apply(h.registry_yaml(name, "meme-queue", MEME).replace("workloadType: Deployment",
+                                                                  "workloadType: Rollout"), self.ns)
+        h.eventually(lambda: "cluster: 2 queue registries" in self.daemon.log(), 30,
+                     "qsplitd to see the rollout's registry")
+        # Argo's part: the pods of the Deployment's template, labelled for the Rollout.
+        standin = k.RolloutStandIn(f"{name}-template", self.ns)
+        standin.start()
+        self.addCleanup(standin.stop)
+        original_holder = k.get("deployment", f"{name}-template", self.ns)
+        original_rollout = k.get("rollout", name, self.ns)
+
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}}, target=f"rollout/{name}")
+        patched = k.get("deployment", f"{name}-template", self.ns)
+        fallback = self.fallbacks()[queue]
+        self.assertEqual(self.template_env(patched)[MEME], {"name": MEME, "value": fallback})
+        self.assertEqual(patched["metadata"]["labels"]["operator.metalbear.co/patched"], "true")
+        self.assertEqual(standin.rollouts[-1], patched["metadata"]["generation"])
+        self.assertEqual(k.get("rollout", name, self.ns)["spec"], original_rollout["spec"])
+        for author in ("alice", "bob"):
+            self.sqs.send_message(QueueUrl=url, MessageBody=author, MessageAttributes={
+                "author": {"DataType": "String", "StringValue": author}})
+        h.eventually(lambda: "alice" in self.receivers(["alice"]), 60, "alice's message")
+        fallback_url = self.sqs.get_queue_url(QueueName=fallback)["QueueUrl"]
+        got = h.eventually(lambda: self.sqs.receive_message(QueueUrl=fallback_url, WaitTimeSeconds=1)
+                           .get("Messages"), 60, "bob's message in the rollout's fallback queue")
+        self.assertEqual([m["Body"] for m in got], ["bob"])
+        self.sqs.delete_message(QueueUrl=fallback_url, ReceiptHandle=got[0]["ReceiptHandle"])
+
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
+        restored = k.get("deployment", f"{name}-template", self.ns)
+        self.assertEqual(restored["spec"]["template"], original_holder["spec"]["template"])
+        self.assertNotIn("operator.metalbear.co/patched", restored["metadata"].get("labels", {}))
+
+        # A workloadRef to anything but a Deployment is refused, naming the field.
+        k.apply(f"""apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: odd-ref
+spec:
+  replicas: 1
+  workloadRef: {{apiVersion: apps/v1, kind: ReplicaSet, name: {name}-template}}
+""", self.ns)
+        k.apply(h.registry_yaml("odd-ref", "meme-queue", MEME).replace("workloadType: Deployment",
+                                                                       "workloadType: Rollout"), self.ns)
+        h.eventually(lambda: "cluster: 3 queue registries" in self.daemon.log(), 30,
+                     "qsplitd to see the odd rollout's registry")
+        config = h.write(os.path.join(self.dir, "odd.json"), json.dumps({
+            "target": "rollout/odd-ref", "feature": {"split_queues": {"meme-queue": {
+                "queue_type": "SQS", "message_filter": {"author": "x"}}}}}))
+        p = self.procs.start([h.QSPLIT, "run", "-f", config, "--", "true"], "odd",
+                             {"QSPLIT_SERVER": self.daemon.url})
+        self.assertNotEqual(p.wait(timeout=60), 0)
+        self.assertIn("workload rollout/odd-ref: spec.workloadRef:", h.read(os.path.join(self.dir, "odd.err")))
+        self.assertIn("qsplit follows a workloadRef to a Deployment", h.read(os.path.join(self.dir, "odd.err")))
 
     def test_two_replicas_one_leads_and_killing_it_hands_over(self):
         # A second replica on the same store stands by: not ready, and it serves no session.

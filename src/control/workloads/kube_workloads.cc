@@ -72,6 +72,23 @@ Result<std::string> KubeWorkloads::pathOf(const std::string& workload) const {
               "target " + workload + ": qsplit patches deployments, statefulsets and rollouts");
 }
 
+Result<KubeWorkloads::Location> KubeWorkloads::locate(const std::string& workload) {
+  QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
+  if (path.find("/rollouts/") == std::string::npos) return Location{path, path};
+  auto rollout = client_.get(path);
+  if (!rollout)
+    return fail(rollout.error().withContext("workload " + workload + " in namespace " + namespace_));
+  const json spec = rollout->value("spec", json::object());
+  const json ref = spec.is_object() ? spec.value("workloadRef", json()) : json();
+  if (ref.is_null()) return Location{path, path};
+  if (!ref.is_object() || ref.value("kind", "") != "Deployment" || ref.value("name", "").empty())
+    return fail(ErrorCode::kInvalidArgument,
+                "workload " + workload + ": spec.workloadRef: " + ref.dump() +
+                    "; qsplit follows a workloadRef to a Deployment (kind Deployment and a name)");
+  return Location{path, "/apis/apps/v1/namespaces/" + namespace_ + "/deployments/" +
+                            ref.value("name", "")};
+}
+
 ConfigMapReader KubeWorkloads::configMaps() {
   // Each ConfigMap is read once per reader: the unpatched environment reads the template once
   // per recorded patch.
@@ -88,8 +105,8 @@ ConfigMapReader KubeWorkloads::configMaps() {
 }
 
 Result<config::ContainerEnv> KubeWorkloads::env(const std::string& workload) {
-  QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
-  auto object = client_.get(path);
+  QSPLIT_ASSIGN_OR_RETURN(auto where, locate(workload));
+  auto object = client_.get(where.template_path);
   if (!object)
     return fail(object.error().withContext("workload " + workload + " in namespace " + namespace_));
   auto read = configMaps();
@@ -107,7 +124,8 @@ std::unique_ptr<core::WorkloadPatcher> KubeWorkloads::patcher(
 Result<std::optional<int64_t>> KubeWorkloads::update(
     const std::string& workload,
     const std::function<Result<bool>(json&, const config::ContainerEnv&)>& change) {
-  QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
+  QSPLIT_ASSIGN_OR_RETURN(auto where, locate(workload));
+  const std::string& path = where.template_path;
   for (int attempt = 0;; ++attempt) {
     auto read = configMaps();  // each attempt reads the ConfigMaps afresh
     QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(path));
@@ -146,10 +164,17 @@ Result<bool> KubeWorkloads::podOfTemplateReady(const json& object, std::string* 
 
 Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t generation,
                                          Duration timeout) {
-  QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
+  QSPLIT_ASSIGN_OR_RETURN(auto where, locate(workload));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
-    QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(path));
+    QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(where.path));
+    if (where.template_path != where.path) {
+      // The pods are the Rollout's (its replicas, its selector, else the Deployment's) and
+      // run the Deployment's template.
+      QSPLIT_ASSIGN_OR_RETURN(auto holder, client_.get(where.template_path));
+      object["spec"]["template"] = holder["spec"]["template"];
+      if (!object["spec"].contains("selector")) object["spec"]["selector"] = holder["spec"]["selector"];
+    }
     const json& spec = object["spec"];
     if (spec.contains("replicas") && number(spec, "replicas") == 0) return ok();
     std::string pods;

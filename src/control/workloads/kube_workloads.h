@@ -40,7 +40,15 @@ class KubeWorkloads final : public Workloads {
   const std::string& namespace_name() const { return namespace_; }
 
  private:
+  // Where a workload is, and where its pod template is: the same object, except for an Argo
+  // Rollout with spec.workloadRef, whose template is the named Deployment's (Argo rolls out
+  // that template; the Deployment itself stays scaled to 0).
+  struct Location {
+    std::string path;
+    std::string template_path;
+  };
   Result<std::string> pathOf(const std::string& workload) const;
+  Result<Location> locate(const std::string& workload);
   ConfigMapReader configMaps();
   // GET, `change` (true: something changed), PUT with the read resourceVersion; again on a
   // conflict. Returns the new generation, or none when nothing changed.
