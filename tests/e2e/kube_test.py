@@ -366,26 +366,19 @@ kubernetes:
         k.kubectl("apply", "-f", crd)
         k.kubectl("wait", "--for", "condition=established", "--timeout=60s", "-f", crd)
 
-    def test_an_argo_rollout_is_patched_and_restored_like_a_deployment(self):
-        self.apply_argo_crd()
-        name, queue = "memes-canary", h.unique("canary")
-        url = self.sqs.create_queue(QueueName=queue)["QueueUrl"]
-        k.apply(k.workload_yaml(name, f"""      - name: main
-        image: registry.example/memes:2
-        env:
-        - {{name: {MEME}, value: {queue}}}
-""", kind="Rollout", strategy="  strategy: {canary: {steps: [{setWeight: 20}]}}\n"), self.ns)
+    def apply_rollout_registry(self, name, registries):
+        """A registry for rollout/NAME, once qsplitd sees `registries` of them."""
         k.apply(h.registry_yaml(name, "meme-queue", MEME).replace("workloadType: Deployment",
                                                                   "workloadType: Rollout"), self.ns)
-        h.eventually(lambda: "cluster: 2 queue registries" in self.daemon.log(), 30,
-                     "qsplitd to see the rollout's registry")
-        standin = k.RolloutStandIn(name, self.ns, kind="rollout", generation_as_string=True)
-        standin.start()
-        self.addCleanup(standin.stop)
-        original = k.get("rollout", name, self.ns)
+        h.eventually(lambda: f"cluster: {registries} queue registries" in self.daemon.log(), 30,
+                     f"qsplitd to see {name}'s registry")
 
+    def split_a_rollout(self, name, queue, url, holder, standin):
+        """alice splits rollout/NAME's queue: `holder` (kind, name) is the object whose template
+        is patched; alice gets hers, bob's reaches the fallback, and her end restores it."""
+        original = k.get(*holder, self.ns)
         alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}}, target=f"rollout/{name}")
-        patched = k.get("rollout", name, self.ns)
+        patched = k.get(*holder, self.ns)
         fallback = self.fallbacks()[queue]
         self.assertEqual(self.template_env(patched)[MEME], {"name": MEME, "value": fallback})
         self.assertEqual(patched["metadata"]["labels"]["operator.metalbear.co/patched"], "true")
@@ -403,9 +396,24 @@ kubernetes:
         alice.send_signal(signal.SIGINT)
         self.assertEqual(alice.wait(timeout=60), 0)
         h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
-        restored = k.get("rollout", name, self.ns)
+        restored = k.get(*holder, self.ns)
         self.assertEqual(restored["spec"]["template"], original["spec"]["template"])
         self.assertNotIn("operator.metalbear.co/patched", restored["metadata"].get("labels", {}))
+
+    def test_an_argo_rollout_is_patched_and_restored_like_a_deployment(self):
+        self.apply_argo_crd()
+        name, queue = "memes-canary", h.unique("canary")
+        url = self.sqs.create_queue(QueueName=queue)["QueueUrl"]
+        k.apply(k.workload_yaml(name, f"""      - name: main
+        image: registry.example/memes:2
+        env:
+        - {{name: {MEME}, value: {queue}}}
+""", kind="Rollout", strategy="  strategy: {canary: {steps: [{setWeight: 20}]}}\n"), self.ns)
+        self.apply_rollout_registry(name, 2)
+        standin = k.RolloutStandIn(name, self.ns, kind="rollout", generation_as_string=True)
+        standin.start()
+        self.addCleanup(standin.stop)
+        self.split_a_rollout(name, queue, url, ("rollout", name), standin)
 
     def test_a_rollout_with_a_workload_ref_is_patched_through_its_deployment(self):
         # Argo rolls out the template of the Deployment a Rollout's workloadRef names; that
@@ -429,40 +437,14 @@ spec:
   workloadRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}-template}}
   strategy: {{canary: {{steps: [{{setWeight: 20}}]}}}}
 """, self.ns)
-        k.apply(h.registry_yaml(name, "meme-queue", MEME).replace("workloadType: Deployment",
-                                                                  "workloadType: Rollout"), self.ns)
-        h.eventually(lambda: "cluster: 2 queue registries" in self.daemon.log(), 30,
-                     "qsplitd to see the rollout's registry")
+        self.apply_rollout_registry(name, 2)
         # Argo's part: the pods of the Deployment's template, labelled for the Rollout.
         standin = k.RolloutStandIn(f"{name}-template", self.ns)
         standin.start()
         self.addCleanup(standin.stop)
-        original_holder = k.get("deployment", f"{name}-template", self.ns)
         original_rollout = k.get("rollout", name, self.ns)
-
-        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}}, target=f"rollout/{name}")
-        patched = k.get("deployment", f"{name}-template", self.ns)
-        fallback = self.fallbacks()[queue]
-        self.assertEqual(self.template_env(patched)[MEME], {"name": MEME, "value": fallback})
-        self.assertEqual(patched["metadata"]["labels"]["operator.metalbear.co/patched"], "true")
-        self.assertEqual(standin.rollouts[-1], patched["metadata"]["generation"])
+        self.split_a_rollout(name, queue, url, ("deployment", f"{name}-template"), standin)
         self.assertEqual(k.get("rollout", name, self.ns)["spec"], original_rollout["spec"])
-        for author in ("alice", "bob"):
-            self.sqs.send_message(QueueUrl=url, MessageBody=author, MessageAttributes={
-                "author": {"DataType": "String", "StringValue": author}})
-        h.eventually(lambda: "alice" in self.receivers(["alice"]), 60, "alice's message")
-        fallback_url = self.sqs.get_queue_url(QueueName=fallback)["QueueUrl"]
-        got = h.eventually(lambda: self.sqs.receive_message(QueueUrl=fallback_url, WaitTimeSeconds=1)
-                           .get("Messages"), 60, "bob's message in the rollout's fallback queue")
-        self.assertEqual([m["Body"] for m in got], ["bob"])
-        self.sqs.delete_message(QueueUrl=fallback_url, ReceiptHandle=got[0]["ReceiptHandle"])
-
-        alice.send_signal(signal.SIGINT)
-        self.assertEqual(alice.wait(timeout=60), 0)
-        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
-        restored = k.get("deployment", f"{name}-template", self.ns)
-        self.assertEqual(restored["spec"]["template"], original_holder["spec"]["template"])
-        self.assertNotIn("operator.metalbear.co/patched", restored["metadata"].get("labels", {}))
 
         # A workloadRef to anything but a Deployment is refused, naming the field.
         k.apply(f"""apiVersion: argoproj.io/v1alpha1
@@ -473,10 +455,7 @@ spec:
   replicas: 1
   workloadRef: {{apiVersion: apps/v1, kind: ReplicaSet, name: {name}-template}}
 """, self.ns)
-        k.apply(h.registry_yaml("odd-ref", "meme-queue", MEME).replace("workloadType: Deployment",
-                                                                       "workloadType: Rollout"), self.ns)
-        h.eventually(lambda: "cluster: 3 queue registries" in self.daemon.log(), 30,
-                     "qsplitd to see the odd rollout's registry")
+        self.apply_rollout_registry("odd-ref", 3)
         config = h.write(os.path.join(self.dir, "odd.json"), json.dumps({
             "target": "rollout/odd-ref", "feature": {"split_queues": {"meme-queue": {
                 "queue_type": "SQS", "message_filter": {"author": "x"}}}}}))
