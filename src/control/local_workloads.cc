@@ -155,8 +155,13 @@ Result<void> LocalWorkloads::ready(const std::string& name, uint64_t generation)
 Result<void> LocalWorkloads::awaitReady(std::unique_lock<std::mutex>& lock, const std::string& name,
                                         uint64_t generation, Duration timeout) {
   Workload& w = workloads_[name];
-  bool done = changed_.wait_for(lock, timeout, [&] { return w.ready_generation >= generation; });
-  if (done) return ok();
+  // close() ends the wait: qsplitd is stopping, and a wait of up to the restart timeout
+  // would outlast its grace period. The change is saved; the split resumes on the next start.
+  changed_.wait_for(lock, timeout, [&] { return closed_ || w.ready_generation >= generation; });
+  if (w.ready_generation >= generation) return ok();
+  if (closed_)
+    return fail(ErrorCode::kCancelled, "workload " + name + ": qsplitd is stopping before it "
+                                       "restarted with generation " + std::to_string(generation));
   return fail(ErrorCode::kTimeout, "workload " + name + " did not restart with generation " +
                                        std::to_string(generation) + " within " +
                                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");

@@ -64,6 +64,21 @@ TEST_F(LocalWorkloadsTest, APatchNobodyAppliesTimesOutNamingTheWorkload) {
   EXPECT_NE(r.error().message().find("deployment/app did not restart"), std::string::npos);
 }
 
+TEST_F(LocalWorkloadsTest, ClosingEndsAWaitForARestart) {
+  ASSERT_TRUE(workloads_->registerWorkload("deployment/app", "main", {{"QUEUE", "orders"}}));
+  std::thread stopping([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    workloads_->close();
+  });
+  // Nobody restarts the workload; without close() this would wait the whole hour.
+  auto r = workloads_->patch("deployment/app", patchOf("tmp"), std::chrono::hours(1));
+  stopping.join();
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(r.error().message(),
+            "workload deployment/app: qsplitd is stopping before it restarted with generation 2");
+}
+
 TEST_F(LocalWorkloadsTest, AWorkloadNotRunningCannotBePatchedButIsRestoredAtOnce) {
   auto r = workloads_->patch("deployment/none", patchOf("tmp"), std::chrono::seconds(1));
   ASSERT_FALSE(r);
