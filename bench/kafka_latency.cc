@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
 
   measure(r, **broker, "plain copy", [&](const std::string& original) {
     std::string id = qsplit::SecureRandom::instance().digits(8);
-    qsplit::bench::CopyOptions o{r.bootstrap, original, "lat-plain-" + id, 2, 2000, 0};
+    qsplit::bench::CopyOptions o{r.bootstrap, original, "lat-plain-" + id, 2, (*broker)->batchSize(), 0};
     std::shared_ptr<qsplit::bench::PlainCopy> copy = qsplit::bench::PlainCopy::create(**broker, o, id);
     auto stop = std::make_shared<std::atomic<bool>>(false);
     auto thread = std::make_shared<std::thread>([copy, stop] { copy->run([stop](int) { return !*stop; }); });
@@ -148,7 +148,6 @@ int main(int argc, char** argv) {
       auto router = std::make_shared<qsplit::core::Router>(*qsplit::core::RouteTable::build(routes, topics[0], 1));
       qsplit::engine::ForwarderOptions options;
       options.delivery = exactly_once ? qsplit::engine::Delivery::kExactlyOnce : qsplit::engine::Delivery::kAtLeastOnce;
-      options.batch_size = 2000;
       auto forwarder = std::make_shared<qsplit::engine::Forwarder>(**broker, original, "lat-qsplit-" + id, *router, options);
       if (!forwarder->start()) std::exit(1);
       return std::pair{topics, std::function<void()>([forwarder, router] { forwarder->stop(); })};

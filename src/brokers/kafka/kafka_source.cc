@@ -40,14 +40,15 @@ core::Message fromKafka(const rd_kafka_message_t& record) {
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const Properties& properties,
                                                          const std::string& topic,
-                                                         const std::string& group) {
+                                                         const std::string& group,
+                                                         std::size_t max_batch_bytes) {
   Properties p = properties;
   p["group.id"] = group;
   p["enable.auto.commit"] = "false";
   p["enable.auto.offset.store"] = "false";
   if (!p.count("auto.offset.reset")) p["auto.offset.reset"] = "earliest";
   if (!p.count("isolation.level")) p["isolation.level"] = "read_committed";
-  std::unique_ptr<KafkaSource> source(new KafkaSource(topic, group));
+  std::unique_ptr<KafkaSource> source(new KafkaSource(topic, group, max_batch_bytes));
   QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(p));
   rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance);
   rd_kafka_conf_set_opaque(conf.get(), source.get());
@@ -72,8 +73,9 @@ void KafkaSource::forget(const rd_kafka_topic_partition_list_t* partitions) {
 Result<std::vector<core::Message>> KafkaSource::receive(std::size_t max,
                                                         std::chrono::milliseconds wait) {
   std::vector<core::Message> out;
+  std::size_t bytes = 0;
   auto until = std::chrono::steady_clock::now() + wait;
-  while (out.size() < max) {
+  while (out.size() < max && bytes < max_batch_bytes_) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
     // Once something arrived, take only what is already fetched.
     int timeout = out.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 0;
@@ -88,6 +90,8 @@ Result<std::vector<core::Message>> KafkaSource::receive(std::size_t max,
       return fail(kafkaError(record->err, "reading topic '" + topic_ + "' as group '" + group_ + "'"));
     }
     out.push_back(fromKafka(*record));
+    bytes += out.back().body.size() + (out.back().key ? out.back().key->size() : 0);
+    for (const auto& a : out.back().attributes) bytes += a.name.size() + a.value.size();
     in_flight_[record->partition][record->offset] = false;
   }
   return out;

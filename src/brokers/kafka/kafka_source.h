@@ -13,11 +13,16 @@ namespace qsplit::kafka {
 
 class KafkaSource final : public core::Source {
  public:
+  // A receive stops once its records hold this many bytes (values, keys and headers), so a
+  // batch of large records stays small in memory whatever its record count.
+  static constexpr std::size_t kMaxBatchBytes = 16 << 20;
+
   // Subscribes `group` to `topic`, reading from the start of a partition the group has no
   // offset for. Errors on invalid properties.
   static Result<std::unique_ptr<KafkaSource>> create(const Properties& properties,
                                                      const std::string& topic,
-                                                     const std::string& group);
+                                                     const std::string& group,
+                                                     std::size_t max_batch_bytes = kMaxBatchBytes);
   ~KafkaSource() override;
 
   Result<std::vector<core::Message>> receive(std::size_t max, std::chrono::milliseconds wait) override;
@@ -36,10 +41,12 @@ class KafkaSource final : public core::Source {
   void forget(const rd_kafka_topic_partition_list_t* partitions);
 
  private:
-  KafkaSource(std::string topic, std::string group) : topic_(std::move(topic)), group_(std::move(group)) {}
+  KafkaSource(std::string topic, std::string group, std::size_t max_batch_bytes)
+      : topic_(std::move(topic)), group_(std::move(group)), max_batch_bytes_(max_batch_bytes) {}
 
   std::string topic_;
   std::string group_;
+  std::size_t max_batch_bytes_;
   ClientHandle consumer_;
   // Per partition: delivered offsets not yet committed -> acknowledged yet?
   std::map<int32_t, std::map<int64_t, bool>> in_flight_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "brokers/kafka/kafka_broker.h"
+#include "brokers/kafka/kafka_source.h"
 #include "common/random.h"
 #include "engine/queue_splitter.h"
 #include "support/kafka_test_broker.h"
@@ -104,6 +105,30 @@ TEST_F(KafkaAdminTest, MissingTopicFailsTheSessionAndLeavesTheRunningSplitAlone)
   auto read = testing::run("kcat -C -b " + bootstrap_ + " -t " + *alice + " -o beginning -e -q -X log_level=3");
   EXPECT_NE(read.out.find("still here"), std::string::npos);
   ASSERT_TRUE(running.endSession("alice").has_value());
+}
+
+TEST_F(KafkaAdminTest, AReceiveStopsAtItsByteLimit) {
+  std::string topic = "large-" + id_;
+  ASSERT_TRUE(broker_->kafkaAdmin().createTopic(topic, {1, 1, {}}).has_value());
+  std::string lines;
+  for (int i = 0; i < 50; ++i) lines += std::string(997, 'a' + i % 26) + std::to_string(100 + i) + "\n";
+  ASSERT_EQ(testing::run("kcat -P -b " + bootstrap_ + " -t " + topic + " -p 0", &lines).status, 0);
+  // A limit of ten 1,000-byte records; no limit on the count.
+  auto source = KafkaSource::create({{"bootstrap.servers", bootstrap_}}, topic, "large-" + id_, 10000);
+  ASSERT_TRUE(source.has_value()) << source.error().message();
+  auto first = (*source)->receive(1, std::chrono::seconds(20));
+  ASSERT_TRUE(first.has_value() && first->size() == 1);
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // everything else is fetched by now
+  std::vector<core::Message> all = *first;
+  std::vector<std::size_t> sizes;
+  while (all.size() < 50) {
+    auto batch = (*source)->receive(5000, std::chrono::seconds(20));
+    ASSERT_TRUE(batch.has_value() && !batch->empty());
+    sizes.push_back(batch->size());
+    all.insert(all.end(), batch->begin(), batch->end());
+  }
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{10, 10, 10, 10, 9}));
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(all[i].body.substr(997), std::to_string(100 + i));
 }
 
 }  // namespace
