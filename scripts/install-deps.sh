@@ -12,7 +12,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libcpp-httplib-dev
   librdkafka-dev kcat
   rabbitmq-server librabbitmq-dev amqp-tools
-  etcd-server openssl
+  etcd-server openssl jq
 )
 
 # The test brokers run on Java (Apache Kafka from Maven Central); most machines have a JDK and

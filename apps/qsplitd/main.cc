@@ -212,11 +212,16 @@ int run(const Flags& flags) {
     log->critical("resuming the stored sessions: {}", r.error().message());
     return 1;
   }
-  std::unique_ptr<daemon::SessionResources> session_resources;
+  std::vector<std::unique_ptr<daemon::SessionResources>> session_resources;
   std::unique_ptr<daemon::RegistryStatus> registry_status;
-  if (sources->kube && config.kube_sessions)
-    session_resources = std::make_unique<daemon::SessionResources>(
-        *sources->kube, sources->kube_workloads->namespace_name(), sessions);
+  if (sources->kube && config.kube_sessions) {
+    const std::string& ns = sources->kube_workloads->namespace_name();
+    std::vector<daemon::SessionKind> kinds = {daemon::qsplitSessionKind(ns)};
+    if (config.sqs_enabled) kinds.push_back(daemon::sqsSessionKind(ns));  // its CRD is installed
+    for (auto& kind : kinds)
+      session_resources.push_back(
+          std::make_unique<daemon::SessionResources>(*sources->kube, std::move(kind), sessions));
+  }
   if (sources->kube) registry_status = std::make_unique<daemon::RegistryStatus>(*sources->kube);
   ready = true;
   while (!g_stop) {
@@ -227,7 +232,7 @@ int run(const Flags& flags) {
       return 1;  // another replica leads now; the supervisor restarts this one as a standby
     }
     sessions.tick();
-    if (session_resources) session_resources->sync();
+    for (auto& resources : session_resources) resources->sync();
     if (registry_status) registry_status->sync(*sources->current(), sessions);
   }
   log->info("stopping: sessions stay stored and resume when qsplitd starts again");

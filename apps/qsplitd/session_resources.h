@@ -1,6 +1,7 @@
-// Kubernetes mode: every session as a QsplitSession resource in the workloads' namespace,
-// so that `kubectl get qsplitsessions` lists them with their phase, queues and counts, and
-// `kubectl delete qsplitsession NAME` ends that session exactly as its owner ending it would.
+// Kubernetes mode: every session as a resource in the workloads' namespace, one instance of
+// this class per kind (session_kinds.h), so that `kubectl get qsplitsessions` (or
+// `mirrordsqssessions`) lists them with their state, and deleting one ends that session
+// exactly as its owner ending it would.
 #pragma once
 
 #include <map>
@@ -9,13 +10,13 @@
 
 #include "control/sessions.h"
 #include "kube/kube_client.h"
+#include "session_kinds.h"
 
 namespace qsplit::daemon {
 
 class SessionResources {
  public:
-  SessionResources(kube::KubeClient& client, std::string ns,
-                   control::SessionManager& sessions);
+  SessionResources(kube::KubeClient& client, SessionKind kind, control::SessionManager& sessions);
   // Once a second, on the main thread: creates, updates and deletes resources to match the
   // sessions, and ends each session whose resource someone deleted, even right after its
   // creation. The resources are read with a list of their own each time, not from a watch,
@@ -28,7 +29,7 @@ class SessionResources {
   void warnOnce(const std::string& id, const Error& e);
 
   kube::KubeClient& client_;
-  std::string namespace_;
+  SessionKind kind_;
   control::SessionManager& sessions_;
   int idle_ticks_ = 0;  // syncs since the last list, while no session is live
   std::set<std::string> seen_;                  // sessions whose resource existed

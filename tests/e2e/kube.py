@@ -2,6 +2,7 @@
 patching objects, and standing in for the controllers it does not run."""
 import json
 import os
+import shutil
 import subprocess
 import threading
 import time
@@ -25,6 +26,18 @@ def kubectl(*args, stdin=None, check=True, config=None):
     if check and p.returncode != 0:
         raise AssertionError(f"kubectl {' '.join(args)}: {p.stderr}")
     return p.returncode, p.stdout, p.stderr
+
+
+def shell(script, work_dir):
+    """Runs a shell `script` as a user would type it: `kubectl` on its PATH (a link in
+    `work_dir`), KUBECONFIG set."""
+    bin_dir = os.path.join(work_dir, "bin")
+    os.makedirs(bin_dir, exist_ok=True)
+    link = os.path.join(bin_dir, "kubectl")
+    if not os.path.exists(link):
+        os.symlink(shutil.which(KUBECTL), link)
+    env = dict(os.environ, KUBECONFIG=kubeconfig(), PATH=bin_dir + os.pathsep + os.environ["PATH"])
+    return subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=120)
 
 
 def get(kind, name, namespace):

@@ -314,6 +314,50 @@ kubernetes:
         h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
         h.eventually(lambda: not registry_status().get("sqsDetails"), 30, "the registry's status to clear")
 
+    def test_the_specs_troubleshooting_commands_end_a_targets_sqs_sessions(self):
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
+        bob = self.run_developer("bob", {"meme-queue": {"author": "^bob$"}, "ad-queue": {"kind": "^x$"}})
+        sessions = {s["id"]: s for s in self.daemon.sessions()}
+
+        # Every SQS session is also a MirrordSQSSession, as the reference operator keeps them.
+        def ready():
+            items = json.loads(k.kubectl("get", "mirrordsqssessions.queues.mirrord.metalbear.co",
+                                         "-n", self.ns, "-o", "json")[1])["items"]
+            r = {i["metadata"]["labels"]["qsplit.dev/session"]: i for i in items}
+            return r if set(r) == set(sessions) and all("Ready" in i.get("status", {}) for i in r.values()) else None
+        items = h.eventually(ready, 30, "two Ready MirrordSQSSessions")
+        for id, session in sessions.items():
+            item = items[id]
+            temporary = {q["queue_id"]: q for q in session["queues"]}
+            self.assertEqual(item["spec"]["sessionId"], format(int(id), "X"))
+            self.assertEqual(item["spec"]["queueConsumer"], {"name": self.name, "workloadType": "Deployment"})
+            self.assertEqual(item["spec"]["outputQueueNames"],
+                             {q["original"]: q["temporary"] for q in session["queues"]})
+            meme = {"originalName": self.queues[MEME], "outputName": temporary["meme-queue"]["temporary"]}
+            self.assertEqual(item["status"]["Ready"]["queueNames"]["meme-queue"], meme)
+            self.assertEqual(item["status"]["Ready"]["envUpdates"][MEME], meme)
+        filters = {i["spec"]["sessionId"]: i["spec"]["queueFilters"] for i in items.values()}
+        self.assertCountEqual(filters.values(), [{"meme-queue": {"author": "^alice$"}},
+                                                 {"meme-queue": {"author": "^bob$"}, "ad-queue": {"kind": "^x$"}}])
+
+        # The spec's step for a bad state, as written: delete the target's MirrordSqsSessions.
+        # That ends both sessions as if their owners had ended them.
+        step = f"""kubectl get mirrordsqssessions.queues.mirrord.metalbear.co -n {self.ns} -o json \\
+      | jq -r '.items[] | select(.spec.queueConsumer.name=="{self.name}" and .spec.queueConsumer.workloadType=="Deployment") | .metadata.name' \\
+      | xargs -r -I {{}} kubectl delete mirrordsqssessions.queues.mirrord.metalbear.co -n {self.ns} {{}}"""
+        done = k.shell(step, self.dir)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.count("deleted"), 2, done.stdout)
+        alice.wait(timeout=60)
+        bob.wait(timeout=60)
+        self.assertEqual(self.daemon.sessions(), [])
+        for id in sessions:
+            self.assertRegex(self.daemon.log(), f"session={id} its MirrordSQSSession was deleted")
+        h.eventually(lambda: not self.daemon.queues(), 90, "the splits to end")
+        self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
+        h.eventually(lambda: not k.kubectl("get", "qsplitsessions", "-n", self.ns, "-o", "name")[1].strip(),
+                     30, "their QsplitSessions to go")
+
     def test_qsplitd_killed_mid_session_resumes_and_leaves_nothing_behind(self):
         alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
         pod = self.run_pod()
@@ -339,6 +383,7 @@ kubernetes:
         for verb, resource, allowed in [("update", "deployments", "yes"), ("delete", "deployments", "no"),
                                         ("get", "secrets", "no"), ("create", "configmaps", "no"),
                                         ("delete", "qsplitsessions.qsplit.dev", "yes"),
+                                        ("delete", "mirrordsqssessions.queues.mirrord.metalbear.co", "yes"),
                                         ("list", "pods", "yes"), ("delete", "pods", "no")]:
             code, out, _ = k.kubectl("auth", "can-i", verb, resource, "-n", self.ns, "--as", account,
                                      check=False)
