@@ -51,11 +51,11 @@ maven_fetch() {
   touch "$dest/.complete"
 }
 
-# start_server NAME ENVFILE: runs scripts/NAME.sh start, keeps the variables it prints in
-# ENVFILE and exports them; a server that does not start ends the run here, naming it.
+# start_server NAME ENVFILE [VERB]: runs scripts/NAME.sh VERB (start), keeps the variables it
+# prints in ENVFILE and exports them; a server that does not start ends the run here, naming it.
 start_server() {
-  if ! "$QSPLIT_ROOT/scripts/$1.sh" start > "$2"; then
-    echo "the $1 test server did not start (its reasons are above)" >&2
+  if ! "$QSPLIT_ROOT/scripts/$1.sh" "${3:-start}" > "$2"; then
+    echo "the $1 test server ($1.sh ${3:-start}) did not start (its reasons are above)" >&2
     exit 1
   fi
   local line

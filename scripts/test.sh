@@ -10,10 +10,12 @@ echo "== build"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
 echo "== brokers"
-trap 'scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/kube.sh stop; scripts/rabbitmq.sh stop' EXIT
+trap 'scripts/kafka.sh stop; scripts/kafka.sh stop-cluster; scripts/sqs.sh stop; scripts/kube.sh stop; scripts/rabbitmq.sh stop' EXIT
 mkdir -p build/run
 start_server kafka build/run/kafka.env
 echo "Kafka at $QSPLIT_KAFKA_BOOTSTRAP"
+start_server kafka build/run/kafka-cluster.env start-cluster
+echo "Kafka cluster (three brokers) at $QSPLIT_KAFKA_CLUSTER_BOOTSTRAP"
 start_server sqs build/run/sqs.env
 echo "ElasticMQ at $QSPLIT_ELASTICMQ_ENDPOINT, moto at $QSPLIT_MOTO_ENDPOINT (signatures checked)"
 start_server rabbitmq build/run/rabbitmq.env

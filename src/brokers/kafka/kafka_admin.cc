@@ -126,6 +126,23 @@ Result<void> KafkaAdmin::remove(const std::string& name) {
   return ok();
 }
 
+Result<std::map<int32_t, int64_t>> KafkaAdmin::offsetsAt(rd_kafka_t* client, const std::string& name,
+                                                          int32_t partitions, int64_t which) {
+  PartitionsHandle list(rd_kafka_topic_partition_list_new(partitions));
+  for (int32_t p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list.get(), name.c_str(), p)->offset = which;
+  std::string what = std::string("reading the ") + (which == RD_KAFKA_OFFSET_END ? "end" : "first") +
+                     " offsets of topic '" + name + "'";
+  if (auto err = rd_kafka_offsets_for_times(client, list.get(), ms(timeout_)))
+    return fail(kafkaError(err, what));
+  std::map<int32_t, int64_t> offsets;
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err) return fail(kafkaError(list->elems[i].err, what));
+    offsets[list->elems[i].partition] = list->elems[i].offset;
+  }
+  return offsets;
+}
+
 Result<uint64_t> KafkaAdmin::backlog(const std::string& name, const std::string& group) {
   QSPLIT_ASSIGN_OR_RETURN(TopicSpec spec, topicSpec(name));
   Properties properties = properties_;
@@ -143,14 +160,16 @@ Result<uint64_t> KafkaAdmin::backlog(const std::string& name, const std::string&
   std::string what = "reading the offsets of group '" + group + "' on topic '" + name + "'";
   if (auto err = rd_kafka_committed(reader.get(), partitions.get(), ms(timeout_)))
     return fail(kafkaError(err, what));
+  // The partitions' first and end offsets. Not rd_kafka_query_watermark_offsets: before
+  // librdkafka 2.3 it can wait forever for a leader that died meanwhile (librdkafka #2588),
+  // and it did in the cluster fault test. offsets_for_times keeps to its timeout.
+  QSPLIT_ASSIGN_OR_RETURN(auto lows, offsetsAt(reader.get(), name, spec.partitions, RD_KAFKA_OFFSET_BEGINNING));
+  QSPLIT_ASSIGN_OR_RETURN(auto highs, offsetsAt(reader.get(), name, spec.partitions, RD_KAFKA_OFFSET_END));
   std::map<int32_t, uint64_t> behind;  // partition -> end - committed
   PartitionsHandle probe(rd_kafka_topic_partition_list_new(spec.partitions));
   for (int i = 0; i < partitions->cnt; ++i) {
     const auto& tp = partitions->elems[i];
-    int64_t low = 0, high = 0;
-    if (auto err = rd_kafka_query_watermark_offsets(reader.get(), name.c_str(), tp.partition, &low,
-                                                    &high, ms(timeout_)))
-      return fail(kafkaError(err, what));
+    int64_t low = lows[tp.partition], high = highs[tp.partition];
     int64_t from = tp.offset >= 0 ? std::max(tp.offset, low) : low;
     if (high <= from) continue;
     behind[tp.partition] = static_cast<uint64_t>(high - from);

@@ -42,6 +42,9 @@ class KafkaAdmin final : public core::Admin {
  private:
   Result<EventHandle> await(rd_kafka_queue_t* queue, rd_kafka_event_type_t type,
                             const std::string& what);
+  // Each partition's first (RD_KAFKA_OFFSET_BEGINNING) or end (RD_KAFKA_OFFSET_END) offset.
+  Result<std::map<int32_t, int64_t>> offsetsAt(rd_kafka_t* client, const std::string& name,
+                                               int32_t partitions, int64_t which);
 
   rd_kafka_t* client_;
   Properties properties_;

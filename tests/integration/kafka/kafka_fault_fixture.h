@@ -47,7 +47,7 @@ class KafkaFaultTest : public testing::KafkaTest<::testing::TestWithParam<bool>>
     alice_ = "mirrord-tmp-" + id + "-alice-" + original_;
     bob_ = "mirrord-tmp-" + id + "-bob-" + original_;
     for (const auto& t : {original_, fallback_, alice_, bob_})
-      ASSERT_TRUE(broker_->kafkaAdmin().createTopic(t, {3, 1, {}}).has_value());
+      ASSERT_TRUE(broker_->kafkaAdmin().createTopic(t, {3, replicas_, {}}).has_value());
   }
 
   void produceStream() {
@@ -135,6 +135,7 @@ class KafkaFaultTest : public testing::KafkaTest<::testing::TestWithParam<bool>>
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
 
+  int16_t replicas_ = 1;  // copies of each topic: 3 on the three-broker cluster
   std::string original_, group_, fallback_, alice_, bob_;
 };
 
