@@ -6,10 +6,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 export QSPLIT_REQUIRE_BROKERS=1
 
-echo "== build"
-scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+# Line tables only (-g1): enough for file:line in backtraces and sanitizer reports, and it
+# cuts a clean build's time by about a third against full debug information.
+echo "== build ($(date +%T))"
+scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 
-echo "== brokers"
+echo "== brokers ($(date +%T))"
 trap 'scripts/kafka.sh stop; scripts/kafka.sh stop-cluster; scripts/sqs.sh stop; scripts/kube.sh stop; scripts/rabbitmq.sh stop' EXIT
 mkdir -p build/run
 start_server kafka build/run/kafka.env
@@ -23,11 +25,13 @@ echo "RabbitMQ at $QSPLIT_RABBITMQ_URL"
 start_server kube build/run/kube.env
 echo "kube-apiserver: $QSPLIT_KUBECONFIG"
 
-echo "== tests"
+echo "== tests ($(date +%T))"
 (cd build && ctest --output-on-failure -j2)
 
-echo "== sanitizers (ASan + UBSan)"
-scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DQSPLIT_SANITIZE=ON -DQSPLIT_BENCH=OFF
+echo "== sanitizers (ASan + UBSan) ($(date +%T))"
+scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1" -DQSPLIT_SANITIZE=ON \
+  -DQSPLIT_BENCH=OFF
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j2)
+echo "== done ($(date +%T))"
