@@ -156,6 +156,7 @@ int run(const Flags& flags) {
   options.split.forwarder.wait = std::chrono::milliseconds(1000);
   if (!config.name_template.empty()) options.split.names = *core::NameTemplate::parse(config.name_template);
   options.operator_namespace = config.operator_namespace;
+  if (sources->kube_workloads) options.workloads_namespace = sources->kube_workloads->namespace_name();
   if (!config.kafka_topic_format.empty())
     options.kafka_names = *core::NameTemplate::parse(config.kafka_topic_format);
   if (brokers->kafka)

@@ -59,9 +59,10 @@ std::string sessionId(const std::string& id) {
   return hex;
 }
 
-std::optional<json> sqsSpec(const control::Session& s) {
+bool splitsSqs(const control::Session& s) { return !sqsQueues(s).empty(); }
+
+json sqsSpec(const control::Session& s) {
   auto queues = sqsQueues(s);
-  if (queues.empty()) return std::nullopt;
   auto user = config::parseUserConfig(s.config_json, "mirrord.json");
   json filters = json::object(), outputs = json::object();
   for (const auto* q : queues) {
@@ -102,8 +103,8 @@ json sqsStatus(const control::Session& s, const std::vector<control::QueueStatus
 
 SessionKind qsplitSessionKind(const std::string& ns) {
   return {"/apis/qsplit.dev/v1alpha1/namespaces/" + ns + "/qsplitsessions", "qsplit.dev/v1alpha1",
-          "QsplitSession", "session-",
-          [](const control::Session& s) -> std::optional<json> {
+          "QsplitSession", "session-", [](const control::Session&) { return true; },
+          [](const control::Session& s) {
             json queue_list = json::array();
             for (const auto& q : s.queues) queue_list.push_back({{"id", q.queue_id}});
             return json{{"id", s.id}, {"owner", s.owner}, {"target", s.target}, {"queues", queue_list}};
@@ -113,7 +114,8 @@ SessionKind qsplitSessionKind(const std::string& ns) {
 
 SessionKind sqsSessionKind(const std::string& ns) {
   return {"/apis/queues.mirrord.metalbear.co/v1alpha/namespaces/" + ns + "/mirrordsqssessions",
-          "queues.mirrord.metalbear.co/v1alpha", "MirrordSQSSession", "qsplit-", sqsSpec, sqsStatus};
+          "queues.mirrord.metalbear.co/v1alpha", "MirrordSQSSession", "qsplit-", splitsSqs, sqsSpec,
+          sqsStatus};
 }
 
 }  // namespace qsplit::daemon

@@ -5,7 +5,6 @@
 #pragma once
 
 #include <functional>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +19,10 @@ struct SessionKind {
   std::string api_version;
   std::string kind;
   std::string name_prefix;  // a session's resource is named prefix + session id
-  // The resource's spec for a session; none: the session gets no resource of this kind.
-  std::function<std::optional<nlohmann::json>(const control::Session&)> spec;
+  // Whether a session gets a resource of this kind; cheap, asked every sync.
+  std::function<bool(const control::Session&)> applies;
+  // The resource's spec, built once, when the resource is created.
+  std::function<nlohmann::json(const control::Session&)> spec;
   std::function<nlohmann::json(const control::Session&, const std::vector<control::QueueStatus>&)>
       status;
 };

@@ -53,8 +53,7 @@ void SessionResources::sync() {
   auto queues = sessions_.queues();
   std::set<std::string> live;
   for (const auto& s : sessions) {
-    auto spec = kind_.spec(s);
-    if (!spec) continue;
+    if (!kind_.applies(s)) continue;
     live.insert(s.id);
     if (!present.count(s.id) && seen_.count(s.id)) {
       logger("sessions")->info("session={} its {} was deleted: ending it", s.id, kind_.kind);
@@ -65,7 +64,7 @@ void SessionResources::sync() {
     if (!present.count(s.id) && !written_.count(s.id)) {
       json object = {{"apiVersion", kind_.api_version}, {"kind", kind_.kind},
                      {"metadata", {{"name", kind_.name_prefix + s.id}, {"labels", {{kSessionLabel, s.id}}}}},
-                     {"spec", *spec}};
+                     {"spec", kind_.spec(s)}};
       auto created = client_.create(kind_.collection, object);
       if (!created && created.error().code() != ErrorCode::kAlreadyExists) {
         warnOnce(s.id, created.error());

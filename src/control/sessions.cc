@@ -129,6 +129,13 @@ Result<Session> SessionManager::startUnlogged(const Caller& caller, const std::s
   if (!parsed)
     return fail(ErrorCode::kInvalidArgument,
                 "no target: pass --target deployment/NAME or set `target` in mirrord.json");
+  // A workload of the same name in the namespace served is another workload: never patch it.
+  const auto& ns = user.target ? user.target->namespace_ : std::nullopt;
+  if (ns && !options_.workloads_namespace.empty() && *ns != options_.workloads_namespace)
+    return fail(ErrorCode::kInvalidArgument,
+                "mirrord.json: target.namespace: '" + *ns + "', but this qsplitd serves the "
+                "workloads of namespace '" + options_.workloads_namespace +
+                "' (a qsplitd serves one namespace: kubernetes.namespace, --namespace)");
   std::string workload = parsed->kind + "/" + parsed->name;
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   std::lock_guard lifecycle(lifecycle_mutex_);

@@ -40,6 +40,9 @@ struct ManagerOptions {
   // splitting is off. The broker must outlive the manager.
   std::function<Result<core::Broker*>(const config::ResolvedKafkaConfig&)> kafka;
   std::string operator_namespace = "mirrord";  // where MirrordKafkaClientConfigs are looked up
+  // Kubernetes mode: the one namespace whose workloads this qsplitd patches; a target naming
+  // another is refused. Empty (local mode): a target's namespace is not checked.
+  std::string workloads_namespace;
   std::optional<core::NameTemplate> kafka_names;  // OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT
   // Opens (or reuses) the RabbitMQ broker for a connection (the registry's clusterProperties
   // list, resolved) and sets how temporaries of `original` are declared (its queueProperties);

@@ -50,13 +50,16 @@ void Forwarder::publishDone(uint64_t generation) {
   {
     std::lock_guard lock(mutex_);
     done_generation_ = generation;
+    routing_ = false;
   }
   done_changed_.notify_all();
 }
 
 void Forwarder::waitForGeneration(uint64_t generation) {
   std::unique_lock lock(mutex_);
-  done_changed_.wait(lock, [&] { return done_generation_ >= generation || !running(); });
+  done_changed_.wait(lock, [&] {
+    return !routing_ || done_generation_ >= generation || !running();
+  });
 }
 
 ForwarderCounts Forwarder::counts() const {
@@ -73,6 +76,12 @@ void Forwarder::run() {
       continue;
     }
     auto batch = source().receive(batch_size, options_.wait);
+    {
+      // From here until publishDone, messages routed with `table` may be in flight. During
+      // the receive none are, so a waiter need not sit out a long poll.
+      std::lock_guard lock(mutex_);
+      routing_ = true;
+    }
     // The table is read after receiving, so a message that arrives after a session started
     // is routed with that session in the table, however long the receive waited.
     auto table = router_.table();

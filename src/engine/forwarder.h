@@ -67,7 +67,8 @@ class Forwarder {
   bool running() const { return active_.load(); }
 
   // Blocks until every message routed with a table older than `generation` has been sent
-  // and settled, so a session's queue can be emptied and deleted safely.
+  // and settled, so a session's queue can be emptied and deleted safely. Returns at once
+  // while the forwarder waits in a receive: it has nothing in hand then.
   void waitForGeneration(uint64_t generation);
 
   ForwarderCounts counts() const;
@@ -131,6 +132,7 @@ class Forwarder {
   mutable std::mutex mutex_;
   std::condition_variable done_changed_;
   uint64_t done_generation_ = 0;
+  bool routing_ = false;  // between reading a table and publishDone: messages may be in flight
   ForwarderCounts counts_;
 };
 

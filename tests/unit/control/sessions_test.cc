@@ -82,6 +82,7 @@ class SessionsTest : public ::testing::Test {
     options.split.move_patience = std::chrono::seconds(1);
     options.limits.max_time = max_time_;
     options.sns_view = sns_view_;
+    options.workloads_namespace = workloads_namespace_;
     manager_ = std::make_unique<SessionManager>(*store_, *workloads_, [this] { return resources_; },
                                                 clock_, SecureRandom::instance(), options);
     exec_ = std::make_unique<ExecStandIn>(*workloads_);
@@ -123,6 +124,7 @@ class SessionsTest : public ::testing::Test {
   Caller alice_{"alice", false};
   ManualClock clock_;
   std::optional<Duration> max_time_;
+  std::string workloads_namespace_;
   std::function<void(core::Message&)> sns_view_ = sqs::useSnsAttributes;
   std::unique_ptr<Store> store_;
   std::shared_ptr<const config::ResourceSet> resources_;
@@ -215,6 +217,27 @@ TEST_F(SessionsTest, ABadStartLeavesNothingBehind) {
   EXPECT_TRUE(manager_->queues().empty());
   EXPECT_TRUE(temporaries().empty());
   EXPECT_TRUE(store_->list("session")->empty());
+}
+
+TEST_F(SessionsTest, ATargetInANamespaceNotServedIsRefused) {
+  workloads_namespace_ = "staging";
+  boot();
+  auto config = [](const std::string& ns) {
+    return R"({"target": {"path": "deployment/app", "namespace": ")" + ns +
+           R"("}, "feature": {"split_queues": {"orders": {"queue_type": "SQS", )"
+           R"("message_filter": {"author": "^a$"}}}}})";
+  };
+  auto other = manager_->start(alice_, "", config("payments-team"));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().message(),
+            "mirrord.json: target.namespace: 'payments-team', but this qsplitd serves the "
+            "workloads of namespace 'staging' (a qsplitd serves one namespace: "
+            "kubernetes.namespace, --namespace)");
+  EXPECT_TRUE(manager_->list().empty());
+  EXPECT_TRUE(temporaries().empty());
+  auto served = manager_->start(alice_, "", config("staging"));
+  ASSERT_TRUE(served) << served.error().message();
+  EXPECT_TRUE(endAndRestore(served->id));
 }
 
 TEST_F(SessionsTest, AQueueWhoseFirstStartFailedIsNotListedAfterATick) {
