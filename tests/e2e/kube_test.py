@@ -555,6 +555,11 @@ spec:
         k.apply(registry_yaml("ghost"), self.ns)
         err = start_error({"target": "deployment/ghost", "feature": {"split_queues": split}})
         self.assertRegex(err, r'deployment/ghost in namespace .*404 NotFound: deployments.apps "ghost" not found')
+        # A target in another namespace: refused, not taken for the same name in this one.
+        err = start_error({"target": {"path": f"deployment/{self.name}", "namespace": "elsewhere"},
+                           "feature": {"split_queues": split}})
+        self.assertIn(f"target.namespace: 'elsewhere', but this qsplitd serves the workloads of "
+                      f"namespace '{self.ns}'", err)
         # A variable the workload does not have.
         k.kubectl("set", "env", f"deployment/{self.name}", "-n", self.ns, "-c", "main", f"{MEME}-")
         err = start_error({"target": f"deployment/{self.name}", "feature": {"split_queues": split}})
