@@ -15,9 +15,10 @@ packages=(
   etcd-server openssl jq
 )
 
-# The test brokers run on Java (Apache Kafka from Maven Central); most machines have a JDK and
-# Maven already, so they are only installed when the commands are missing.
-command -v java >/dev/null 2>&1 || packages+=(openjdk-17-jre-headless)
+# The test brokers run on Java (Apache Kafka from Maven Central), and javac builds the tests'
+# Kafka Streams app (tests/e2e/streams); most machines have a JDK and Maven already, so they
+# are only installed when the commands are missing.
+command -v javac >/dev/null 2>&1 || packages+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null 2>&1 || packages+=(maven)
 # kube-apiserver is built from the Go module proxy (scripts/kube.sh): Go comes with the machine,
 # or from Debian when it is missing (Debian's may be too old for the pinned release).

@@ -2,7 +2,8 @@
 # kafka.sh: real Apache Kafka brokers (KRaft) on free 127.0.0.1 ports, from Maven Central's
 # artifacts, for tests and benchmarks. One broker:
 #   start    fetches the broker into $QSPLIT_CACHE once, formats a fresh storage directory,
-#            starts it with a small heap, waits until it serves, prints the env line
+#            starts it with a small heap, waits until it serves, prints the env lines (also
+#            the class path of the tests' Kafka Streams app, compiled here)
 #   stop     stops the broker started here, by its PID, and removes its data
 #   restart  stops it and starts it again on the same port and data (fault tests)
 #   env      prints QSPLIT_KAFKA_BOOTSTRAP=... of the running broker
@@ -20,6 +21,16 @@ CLUSTER=$QSPLIT_RUN/kafka-cluster
 
 fetch() {
   maven_fetch "Apache Kafka $VERSION" kafka-pom.xml "$LIBS"
+}
+
+# streams_app DIR: compiles the e2e tests' Kafka Streams app (tests/e2e/streams) into DIR and
+# prints its class path, which the tests run it with.
+streams_app() {
+  local streams=$QSPLIT_CACHE/kafka-streams-$VERSION
+  maven_fetch "Kafka Streams $VERSION" kafka-streams-pom.xml "$streams"
+  mkdir -p "$1"
+  javac -nowarn -d "$1" -cp "$LIBS/*:$streams/*" "$QSPLIT_ROOT/tests/e2e/streams/SplitReader.java"
+  echo "$1:$LIBS/*:$streams/*"
 }
 
 # write_config NODE_DIR ID PORT CONTROLLER_PORT VOTERS REPLICAS
@@ -111,7 +122,9 @@ start() {
   controller=$(free_port)
   write_config "$DIR" 1 "$port" "$controller" "1@127.0.0.1:$controller" 1
   format_all "$(new_cluster_id)" "$DIR"
-  echo "QSPLIT_KAFKA_BOOTSTRAP=127.0.0.1:$port" > "$DIR/env"
+  local app
+  app=$(streams_app "$DIR/streams-app")
+  printf 'QSPLIT_KAFKA_BOOTSTRAP=127.0.0.1:%s\nQSPLIT_KAFKA_STREAMS_CLASSPATH=%s\n' "$port" "$app" > "$DIR/env"
   if ! launch; then
     stop
     return 1

@@ -1,5 +1,10 @@
 #include "engine/mover.h"
 
+#include <thread>
+#include <utility>
+
+#include "common/log.h"
+
 namespace qsplit::engine {
 
 Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, const std::string& group,
@@ -8,8 +13,23 @@ Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, const 
   QSPLIT_ASSIGN_OR_RETURN(auto sink, broker.openSink(to));
   MoveResult result;
   auto until = std::chrono::steady_clock::now() + patience;
+  bool told = false;
   while (true) {
-    QSPLIT_ASSIGN_OR_RETURN(auto batch, source->receive(500, std::chrono::milliseconds(100)));
+    auto received = source->receive(500, std::chrono::milliseconds(100));
+    if (!received) {
+      // Passing, as a rule: above all a member that never left the group (Kafka Streams does
+      // not leave on close) keeps a reader of another protocol out until its session times out.
+      if (received.error().code() != ErrorCode::kUnavailable ||
+          std::chrono::steady_clock::now() >= until)
+        return fail(received.error());
+      if (!std::exchange(told, true))
+        logger("mover")->warn("moving {} to {}: {}; trying again for up to {} s", from, to,
+                              received.error().message(),
+                              std::chrono::duration_cast<std::chrono::seconds>(patience).count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      continue;
+    }
+    auto& batch = *received;
     if (!batch.empty()) {
       if (auto sent = sink->send(batch); !sent) {
         (void)source->release(batch);

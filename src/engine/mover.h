@@ -21,7 +21,9 @@ struct MoveResult {
 // until the broker reports nothing left to consume there, or `patience` passes without it.
 // A consumer group may take a while to be assigned its partitions, and a queue's message
 // in flight at another consumer comes back only when its visibility timeout ends: both are
-// waited for, up to `patience`. Messages keep body, attributes, key and partition.
+// waited for, up to `patience`, and so is a read refused as kUnavailable (for a topic: a
+// member of `group` that speaks another protocol and has not timed out yet). Messages keep
+// body, attributes, key and partition.
 Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, const std::string& group,
                            const std::string& to,
                            std::chrono::milliseconds patience = std::chrono::seconds(60));

@@ -1,7 +1,8 @@
 """End to end, local mode, on a real Apache Kafka broker: qsplitd with a
 MirrordKafkaTopicsConsumer, a deployed kcat consumer under `qsplit exec`, a developer's kcat
 under `qsplit run`, kcat producing with headers; per record, who received it. Also a Kafka
-Streams workload (`applicationIdSources`), its application id standing for the group."""
+Streams workload (`applicationIdSources`): kcat with the application id as its group, and a
+real Kafka Streams app."""
 import os
 import signal
 import subprocess
@@ -168,6 +169,18 @@ class LocalModeKafkaStreams(KafkaCase):
 
     def test_each_reader_gets_a_fresh_application_id_and_the_workload_its_own_back(self):
         self.records_reach_their_readers_and_the_workload_goes_back_to_the_original()
+
+
+class LocalModeKafkaStreamsApp(LocalModeKafkaStreams):
+    """The same with a real Kafka Streams app (tests/e2e/streams/SplitReader.java, built by
+    scripts/kafka.sh) as the workload and as the developer's process: its consumer group is
+    its application id, it commits on its own schedule, and qsplit exec stops it with SIGTERM
+    when the workload is patched and restored."""
+
+    def kcat_consumer(self, out):
+        classpath = h.require("QSPLIT_KAFKA_STREAMS_CLASSPATH")
+        return ["java", "-Xmx128m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                "-cp", classpath, "SplitReader", out]
 
 
 if __name__ == "__main__":
