@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -20,10 +21,10 @@
 #include "control/sessions.h"
 #include "control/store.h"
 #include "control/workloads/kube_workloads.h"
+#include "kube/leadership.h"
 #include "cluster_resources.h"
 #include "kafka_brokers.h"
 #include "rabbitmq_brokers.h"
-#include "leadership.h"
 #include "registry_status.h"
 #include "resources_watch.h"
 #include "session_resources.h"
@@ -196,11 +197,11 @@ int run(const Flags& flags) {
     std::ofstream(flags.port_file + ".tmp") << (*server)->port() << "\n";
     std::filesystem::rename(flags.port_file + ".tmp", flags.port_file, ec);
   }
-  std::unique_ptr<daemon::Leadership> leadership;
+  std::unique_ptr<kube::Leadership> leadership;
   if (sources->kube && config.leader_election) {
     char host[256] = {};
     gethostname(host, sizeof host - 1);
-    leadership = std::make_unique<daemon::Leadership>(std::make_unique<kube::LeaseLock>(
+    leadership = std::make_unique<kube::Leadership>(std::make_unique<kube::LeaseLock>(
         *sources->kube, sources->kube_workloads->namespace_name(), config.lease_name,
         std::string(host) + "-" + std::to_string(getpid()),
         std::chrono::duration_cast<std::chrono::seconds>(config.lease_duration)));
@@ -208,6 +209,13 @@ int run(const Flags& flags) {
       (*server)->stop();
       return 0;
     }
+    leadership->keepRenewing([] {
+      // Another replica may lead now: stop at once, not after the work in hand (a start or
+      // an end may be patching). Every session is stored, for the leader to resume; the
+      // supervisor restarts this one as a standby.
+      spdlog::apply_all([](const auto& l) { l->flush(); });
+      std::_Exit(1);
+    });
   }
   if (auto r = sessions.resume(); !r) {
     log->critical("resuming the stored sessions: {}", r.error().message());
@@ -228,10 +236,6 @@ int run(const Flags& flags) {
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     sources->poll();
-    if (leadership && !leadership->keep()) {
-      (*server)->stop();
-      return 1;  // another replica leads now; the supervisor restarts this one as a standby
-    }
     sessions.tick();
     for (auto& resources : session_resources) resources->sync();
     if (registry_status) registry_status->sync(*sources->current(), sessions);

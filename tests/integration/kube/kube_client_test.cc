@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "kube/kube_client.h"
+#include "kube/leadership.h"
 #include "kube/lease.h"
 #include "kube/reflector.h"
 #include "support/brokers.h"
@@ -176,6 +177,30 @@ TEST_F(KubeClientTest, ALeaseHasOneHolderUntilItStopsRenewing) {
   EXPECT_EQ(a.holder(), "b");
   auto lease = client_->get("/apis/coordination.k8s.io/v1/namespaces/" + ns_ + "/leases/leader");
   EXPECT_EQ((*lease)["spec"]["leaseTransitions"], 1);
+}
+
+// The leader's main loop may be busy for longer than the lease lasts (a session's start
+// waits for pods): the lease is renewed all the same, and a loss is told at once.
+TEST_F(KubeClientTest, ALeaderRenewsWhileBusyAndIsToldWhenItsLeaseIsTaken) {
+  std::atomic<int> lost{0};
+  auto leader = std::make_unique<Leadership>(std::make_unique<LeaseLock>(*client_, ns_, "busy", "a", 2s));
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(leader->await(stop));
+  leader->keepRenewing([&] { ++lost; });
+  LeaseLock b(*client_, ns_, "busy", "b", 2s);
+  for (int i = 0; i < 25; ++i) {  // 5 s of "work" on this thread, 2.5 lease durations
+    EXPECT_FALSE(*b.tryAcquireOrRenew());
+    std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_EQ(lost, 0);
+  EXPECT_FALSE(leader->lost());
+  // Someone takes the lease over (an administrator, or a replica that saw it expire).
+  auto path = "/apis/coordination.k8s.io/v1/namespaces/" + ns_ + "/leases/busy";
+  ASSERT_TRUE(client_->patch(path, {{"spec", {{"holderIdentity", "c"}}}}));
+  for (int i = 0; i < 100 && !leader->lost(); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(leader->lost());
+  EXPECT_EQ(lost, 1);
+  leader.reset();  // joins the renewing thread, which ended at the loss
 }
 
 }  // namespace

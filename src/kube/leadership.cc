@@ -1,10 +1,10 @@
-#include "leadership.h"
+#include "kube/leadership.h"
 
 #include <thread>
 
 #include "common/log.h"
 
-namespace qsplit::daemon {
+namespace qsplit::kube {
 
 bool Leadership::await(const std::atomic<bool>& stop) {
   auto log = logger("leader");
@@ -22,6 +22,24 @@ bool Leadership::await(const std::atomic<bool>& stop) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   return false;
+}
+
+Leadership::~Leadership() {
+  stopping_ = true;
+  if (renewer_.joinable()) renewer_.join();
+}
+
+void Leadership::keepRenewing(std::function<void()> on_lost) {
+  renewer_ = std::thread([this, on_lost = std::move(on_lost)] {
+    while (!stopping_) {
+      if (!keep()) {
+        lost_ = true;
+        on_lost();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
 }
 
 bool Leadership::keep() {
@@ -45,4 +63,4 @@ bool Leadership::keep() {
   return true;
 }
 
-}  // namespace qsplit::daemon
+}  // namespace qsplit::kube
