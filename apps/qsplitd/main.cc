@@ -36,6 +36,28 @@ using namespace qsplit;
 std::atomic<bool> g_stop{false};
 extern "C" void onSignal(int) { g_stop = true; }
 
+// Closes the local workloads as soon as a signal sets g_stop, even while the main loop is
+// inside a restore that waits for `qsplit exec` to restart its command (which, stopped
+// first, never will): the restore ends cancelled and resumes at the next start.
+class CloseOnStop {
+ public:
+  explicit CloseOnStop(control::LocalWorkloads& workloads)
+      : thread_([this, &workloads] {
+          while (!g_stop && !done_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          if (g_stop) workloads.close();
+        }) {}
+  ~CloseOnStop() {
+    done_ = true;
+    thread_.join();
+  }
+  CloseOnStop(const CloseOnStop&) = delete;
+  CloseOnStop& operator=(const CloseOnStop&) = delete;
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+};
+
 struct Flags {
   std::string config, listen, data_dir, resources, tokens, log_level, port_file;
   std::string kubeconfig, kube_namespace;
@@ -180,6 +202,7 @@ int run(const Flags& flags) {
     };
   }
   control::LocalWorkloads workloads(**store, SystemClock::instance());
+  CloseOnStop close_on_stop(workloads);
   control::Workloads& deployed = sources->kube_workloads
                                      ? static_cast<control::Workloads&>(*sources->kube_workloads)
                                      : workloads;
