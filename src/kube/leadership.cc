@@ -33,7 +33,6 @@ void Leadership::keepRenewing(std::function<void()> on_lost) {
   renewer_ = std::thread([this, on_lost = std::move(on_lost)] {
     while (!stopping_) {
       if (!keep()) {
-        lost_ = true;
         on_lost();
         return;
       }

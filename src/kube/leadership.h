@@ -27,7 +27,6 @@ class Leadership {
   // After await: renews the lease from a thread of its own until destruction. `on_lost`
   // runs on that thread, once, when the lease is lost.
   void keepRenewing(std::function<void()> on_lost);
-  bool lost() const { return lost_.load(); }
 
  private:
   bool keep();  // renews when due; false once leadership is lost
@@ -36,7 +35,6 @@ class Leadership {
   std::chrono::steady_clock::time_point renewed_{};
   std::thread renewer_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> lost_{false};
 };
 
 }  // namespace qsplit::kube

@@ -1,7 +1,7 @@
 // A node of the three-broker cluster (scripts/kafka.sh start-cluster) is killed with -9 while
 // records are forwarded: the partitions it led get new leaders, a coordinator it was moves,
-// and every record still reaches its one destination. Runs alone (RUN_SERIAL): it kills and
-// restarts nodes of the cluster.
+// and every record still reaches its one destination. Holds the cluster alone (RESOURCE_LOCK
+// kafka-cluster): it kills and restarts nodes that only these tests use.
 #include "integration/kafka/kafka_fault_fixture.h"
 
 namespace qsplit::kafka {
