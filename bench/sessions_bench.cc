@@ -14,6 +14,7 @@
 #include "brokers/memory/memory_broker.h"
 #include "common/log.h"
 #include "control/local_workloads.h"
+#include "control/sqlite_store.h"
 #include "control/sessions.h"
 
 namespace {
@@ -69,7 +70,7 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(dir);
   long rss_before = rssKib();
 
-  auto store = std::move(control::Store::open(dir + "/qsplit.db")).value();
+  auto store = std::move(control::SqliteStore::open(dir + "/qsplit.db")).value();
   auto resources = std::make_shared<const config::ResourceSet>(
       std::move(config::parseResources(kRegistry, "registry.yaml")).value());
   memory::MemoryBroker broker;

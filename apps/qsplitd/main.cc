@@ -19,7 +19,8 @@
 #include "control/daemon_config.h"
 #include "control/local_workloads.h"
 #include "control/sessions.h"
-#include "control/store.h"
+#include "control/kube_store.h"
+#include "control/sqlite_store.h"
 #include "control/workloads/kube_workloads.h"
 #include "kube/leadership.h"
 #include "cluster_resources.h"
@@ -147,6 +148,19 @@ Result<Sources> openSources(const control::DaemonConfig& c) {
   return s;
 }
 
+// In the cluster when qsplitd serves one (a standby that takes the lease reads it there),
+// else SQLite in data_dir.
+Result<std::unique_ptr<control::Store>> openStore(const control::DaemonConfig& c, const Sources& s) {
+  if (s.kube && c.kube_store_in_cluster) {
+    QSPLIT_ASSIGN_OR_RETURN(auto store, control::KubeStore::open(*s.kube, s.kube_workloads->namespace_name()));
+    return std::unique_ptr<control::Store>(std::move(store));
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  QSPLIT_ASSIGN_OR_RETURN(auto store, control::SqliteStore::open(c.data_dir + "/qsplit.db"));
+  return std::unique_ptr<control::Store>(std::move(store));
+}
+
 int run(const Flags& flags) {
   auto log = logger("qsplitd");
   auto loaded = control::loadDaemonConfig(flags.config, control::processEnv());
@@ -167,8 +181,7 @@ int run(const Flags& flags) {
   auto brokers = openBrokers(config);
   if (!brokers) return fmt::print(stderr, "qsplitd: {}\n", brokers.error().message()), 2;
   std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  auto store = control::Store::open(config.data_dir + "/qsplit.db");
+  auto store = openStore(config, *sources);
   if (!store) return fmt::print(stderr, "qsplitd: {}\n", store.error().message()), 2;
 
   control::ManagerOptions options;

@@ -53,6 +53,13 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
     c.leader_election = kube["leader_election"].as<bool>(true);
     c.lease_name = kube["lease_name"].as<std::string>(c.lease_name);
     if (kube["lease_duration"]) c.lease_duration = std::chrono::seconds(kube["lease_duration"].as<int64_t>());
+    if (kube["store"]) {
+      auto store = kube["store"].as<std::string>();
+      if (store != "cluster" && store != "file")
+        return fail(ErrorCode::kInvalidArgument, path + ": kubernetes.store: expected cluster or file, got '" +
+                                                     store + "'");
+      c.kube_store_in_cluster = store == "cluster";
+    }
   }
   if (root["operator_namespace"]) c.operator_namespace = root["operator_namespace"].as<std::string>();
   if (auto memory = root["memory"]) c.memory_queues = memory["queues"].as<std::vector<std::string>>();

@@ -16,7 +16,7 @@ namespace qsplit::control {
 struct DaemonConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 7460;           // 0: any free port
-  std::string data_dir = "qsplit-data";  // the SQLite store lives here
+  std::string data_dir = "qsplit-data";  // the SQLite store lives here (not in the cluster)
   std::string resources_dir;        // custom resources as YAML files (local mode)
   std::string tokens_file;          // empty: no authentication (every caller is admin)
   std::string tls_cert, tls_key;
@@ -50,6 +50,9 @@ struct DaemonConfig {
   bool leader_election = true;
   std::string lease_name = "qsplit-leader";
   Duration lease_duration = std::chrono::seconds(15);
+  // Where the store is: ConfigMaps in the workloads' namespace (any replica that takes the
+  // lease reads it; no volume needed), or SQLite in `data_dir` (`kubernetes.store: file`).
+  bool kube_store_in_cluster = true;
 
   Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT (ms)
   std::string name_template;        // empty: the default; OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT for Kafka

@@ -1,16 +1,11 @@
-// Store: what qsplitd must remember across a restart or a kill -9, in one SQLite file:
-// sessions, each split's lifecycle state, local workloads' patches, and the journal of
-// temporary queues (recorded before each is created).
+// Store: what qsplitd must remember across a restart or a kill -9: sessions, each split's
+// lifecycle state, local workloads' patches, and the journal of temporary queues (recorded
+// before each is created). Kept in SQLite (SqliteStore) or in the cluster (KubeStore).
 #pragma once
 
-#include <sqlite3.h>
-
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
-#include "common/c_handle.h"
 #include "common/result.h"
 #include "core/journal.h"
 
@@ -24,32 +19,20 @@ struct StoredRecord {
   std::string json;
 };
 
-// Thread-safe. Every write is durable (synchronous=FULL) before it returns.
+// Thread-safe. Every write is durable before it returns.
 class Store {
  public:
-  static Result<std::unique_ptr<Store>> open(const std::string& path);
-  ~Store();
-
-  Result<void> put(const std::string& kind, const std::string& key, const std::string& json);
-  Result<void> remove(const std::string& kind, const std::string& key);
-  Result<std::vector<StoredRecord>> list(const std::string& kind);
-
-  // The journal of temporary queues of one broker ("SQS", "Kafka", ...).
-  core::TemporaryJournal& journal(const std::string& broker);
-
-  class Journal;
-
- private:
-  using Db = CHandle<sqlite3, sqlite3_close>;
-  explicit Store(Db db);
-  Result<void> exec(const std::string& sql, const std::vector<std::string>& params);
-  Result<std::vector<std::vector<std::string>>> query(const std::string& sql,
-                                                      const std::vector<std::string>& params);
-  friend class Journal;
-
-  std::mutex mutex_;
-  Db db_;
-  std::vector<std::unique_ptr<Journal>> journals_;  // guarded by mutex_
+  virtual ~Store() = default;
+  // Inserts or updates; an update keeps the record's place in its kind's order.
+  virtual Result<void> put(const std::string& kind, const std::string& key,
+                           const std::string& json) = 0;
+  // Removing what is not there is not an error.
+  virtual Result<void> remove(const std::string& kind, const std::string& key) = 0;
+  // The kind's records in first-insert order.
+  virtual Result<std::vector<StoredRecord>> list(const std::string& kind) = 0;
+  // The journal of temporary queues of one broker ("SQS", "Kafka:<bootstrap>", ...), owned by
+  // the store.
+  virtual core::TemporaryJournal& journal(const std::string& broker) = 0;
 };
 
 }  // namespace qsplit::control

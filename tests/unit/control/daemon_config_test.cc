@@ -55,6 +55,10 @@ sessions:
   EXPECT_TRUE(c->kafka_enabled);
   EXPECT_EQ(c->kafka_topic_format, "tmp-{{RANDOM}}{{FALLBACK}}{{ORIGINAL_TOPIC}}");
   EXPECT_EQ(c->operator_namespace, "mirrord");
+  EXPECT_TRUE(c->kube_store_in_cluster);
+  auto file = loadDaemonConfig(writeConfig("kubernetes:\n  store: file\n"), envOf({}));
+  ASSERT_TRUE(file) << file.error().message();
+  EXPECT_FALSE(file->kube_store_in_cluster);
 }
 
 TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {
@@ -70,6 +74,10 @@ TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {
   auto format = loadDaemonConfig("", envOf({{"OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT", "tmp-{{RANDOM}}"}}));
   ASSERT_FALSE(format);
   EXPECT_NE(format.error().message().find("OPERATOR_KAFKA_SPLITTING_TOPIC_FORMAT"), std::string::npos);
+  auto store = loadDaemonConfig(writeConfig("kubernetes:\n  store: etcd\n"), envOf({}));
+  ASSERT_FALSE(store);
+  EXPECT_NE(store.error().message().find("kubernetes.store: expected cluster or file, got 'etcd'"),
+            std::string::npos);
   auto both = loadDaemonConfig(writeConfig("sqs: {}\nmemory: {queues: [a]}\n"), envOf({}));
   ASSERT_FALSE(both);
   EXPECT_NE(both.error().message().find("memory:"), std::string::npos);

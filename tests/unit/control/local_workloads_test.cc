@@ -1,4 +1,5 @@
 #include "control/local_workloads.h"
+#include "control/sqlite_store.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +14,7 @@ class LocalWorkloadsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = testing::freshDir("qsplit-workloads") + "/qsplit.db";
-    store_ = std::move(Store::open(path_)).value();
+    store_ = std::move(SqliteStore::open(path_)).value();
     workloads_ = std::make_unique<LocalWorkloads>(*store_, clock_);
   }
 
@@ -34,7 +35,7 @@ class LocalWorkloadsTest : public ::testing::Test {
 
   std::string path_;
   ManualClock clock_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SqliteStore> store_;
   std::unique_ptr<LocalWorkloads> workloads_;
 };
 

@@ -1,4 +1,5 @@
 #include "control/local_workloads.h"
+#include "control/sqlite_store.h"
 #include "control/sessions.h"
 
 #include <gtest/gtest.h>
@@ -62,7 +63,7 @@ class ExecStandIn {
 class SessionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    store_ = std::move(Store::open(testing::freshDir("qsplit-sessions") + "/qsplit.db")).value();
+    store_ = std::move(SqliteStore::open(testing::freshDir("qsplit-sessions") + "/qsplit.db")).value();
     resources_ = std::make_shared<const config::ResourceSet>(
         std::move(config::parseResources(kRegistry, "registry.yaml")).value());
     ASSERT_TRUE(broker_.createQueue("orders"));
@@ -126,7 +127,7 @@ class SessionsTest : public ::testing::Test {
   std::optional<Duration> max_time_;
   std::string workloads_namespace_;
   std::function<void(core::Message&)> sns_view_ = sqs::useSnsAttributes;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<SqliteStore> store_;
   std::shared_ptr<const config::ResourceSet> resources_;
   memory::MemoryBroker broker_;
   std::unique_ptr<LocalWorkloads> workloads_;

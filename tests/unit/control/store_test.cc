@@ -1,4 +1,4 @@
-#include "control/store.h"
+#include "control/sqlite_store.h"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,10 @@ std::string freshPath(const std::string& name) {
   return testing::freshDir("qsplit-store-" + name) + "/qsplit.db";
 }
 
-TEST(Store, RecordsSurviveReopeningInFirstInsertOrder) {
+TEST(SqliteStore, RecordsSurviveReopeningInFirstInsertOrder) {
   std::string path = freshPath("records");
   {
-    auto store = Store::open(path);
+    auto store = SqliteStore::open(path);
     ASSERT_TRUE(store) << store.error().message();
     ASSERT_TRUE((*store)->put("session", "b", R"({"n":1})"));
     ASSERT_TRUE((*store)->put("session", "a", R"({"n":2})"));
@@ -22,7 +22,7 @@ TEST(Store, RecordsSurviveReopeningInFirstInsertOrder) {
     ASSERT_TRUE((*store)->put("split", "x", "{}"));
     ASSERT_TRUE((*store)->remove("split", "x"));
   }
-  auto store = Store::open(path);
+  auto store = SqliteStore::open(path);
   ASSERT_TRUE(store);
   auto sessions = (*store)->list("session");
   ASSERT_TRUE(sessions);
@@ -33,10 +33,10 @@ TEST(Store, RecordsSurviveReopeningInFirstInsertOrder) {
   EXPECT_TRUE((*store)->list("split")->empty());
 }
 
-TEST(Store, JournalsArePerBrokerAndDurable) {
+TEST(SqliteStore, JournalsArePerBrokerAndDurable) {
   std::string path = freshPath("journal");
   {
-    auto store = Store::open(path);
+    auto store = SqliteStore::open(path);
     ASSERT_TRUE(store);
     auto& sqs = (*store)->journal("SQS");
     ASSERT_TRUE(sqs.record({"orders", "mirrord-tmp-1-orders", ""}));
@@ -44,7 +44,7 @@ TEST(Store, JournalsArePerBrokerAndDurable) {
     ASSERT_TRUE((*store)->journal("Kafka").record({"t", "mirrord-tmp-3-t", "group"}));
     ASSERT_TRUE(sqs.forget("mirrord-tmp-1-orders"));
   }
-  auto store = Store::open(path);
+  auto store = SqliteStore::open(path);
   auto sqs = (*store)->journal("SQS").entries();
   ASSERT_TRUE(sqs);
   ASSERT_EQ(sqs->size(), 1u);
@@ -54,8 +54,8 @@ TEST(Store, JournalsArePerBrokerAndDurable) {
   EXPECT_EQ((*kafka)[0].group, "group");
 }
 
-TEST(Store, AnUnopenablePathIsANamedError) {
-  auto store = Store::open("/proc/qsplit/no/such/dir/qsplit.db");
+TEST(SqliteStore, AnUnopenablePathIsANamedError) {
+  auto store = SqliteStore::open("/proc/qsplit/no/such/dir/qsplit.db");
   ASSERT_FALSE(store);
   EXPECT_NE(store.error().message().find("/proc/qsplit/no/such/dir/qsplit.db"), std::string::npos);
 }

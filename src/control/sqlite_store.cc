@@ -1,4 +1,4 @@
-#include "control/store.h"
+#include "control/sqlite_store.h"
 
 #include <algorithm>
 
@@ -25,9 +25,9 @@ Error sqliteError(sqlite3* db, const std::string& what) {
 
 }  // namespace
 
-class Store::Journal final : public core::TemporaryJournal {
+class SqliteStore::Journal final : public core::TemporaryJournal {
  public:
-  Journal(Store& store, std::string broker) : store_(store), broker_(std::move(broker)) {}
+  Journal(SqliteStore& store, std::string broker) : store_(store), broker_(std::move(broker)) {}
   const std::string& broker() const { return broker_; }
 
   Result<void> record(const core::JournalEntry& e) override {
@@ -46,14 +46,14 @@ class Store::Journal final : public core::TemporaryJournal {
   }
 
  private:
-  Store& store_;
+  SqliteStore& store_;
   std::string broker_;
 };
 
-Store::Store(Db db) : db_(std::move(db)) {}
-Store::~Store() = default;
+SqliteStore::SqliteStore(Db db) : db_(std::move(db)) {}
+SqliteStore::~SqliteStore() = default;
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path) {
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                                    SQLITE_OPEN_FULLMUTEX, nullptr);
@@ -68,10 +68,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     sqlite3_free(message);
     return fail(ErrorCode::kUnavailable, "preparing the store " + path + ": " + text);
   }
-  return std::unique_ptr<Store>(new Store(std::move(db)));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
 }
 
-Result<std::vector<std::vector<std::string>>> Store::query(const std::string& sql,
+Result<std::vector<std::vector<std::string>>> SqliteStore::query(const std::string& sql,
                                                           const std::vector<std::string>& params) {
   std::lock_guard lock(mutex_);
   sqlite3_stmt* raw = nullptr;
@@ -96,22 +96,22 @@ Result<std::vector<std::vector<std::string>>> Store::query(const std::string& sq
   return rows;
 }
 
-Result<void> Store::exec(const std::string& sql, const std::vector<std::string>& params) {
+Result<void> SqliteStore::exec(const std::string& sql, const std::vector<std::string>& params) {
   QSPLIT_TRY(query(sql, params));
   return ok();
 }
 
-Result<void> Store::put(const std::string& kind, const std::string& key, const std::string& json) {
+Result<void> SqliteStore::put(const std::string& kind, const std::string& key, const std::string& json) {
   // An upsert keeps the row (and so its seq, the first-insert order).
   return exec("INSERT INTO records (kind, key, json) VALUES (?, ?, ?) "
               "ON CONFLICT(kind, key) DO UPDATE SET json = excluded.json", {kind, key, json});
 }
 
-Result<void> Store::remove(const std::string& kind, const std::string& key) {
+Result<void> SqliteStore::remove(const std::string& kind, const std::string& key) {
   return exec("DELETE FROM records WHERE kind = ? AND key = ?", {kind, key});
 }
 
-Result<std::vector<StoredRecord>> Store::list(const std::string& kind) {
+Result<std::vector<StoredRecord>> SqliteStore::list(const std::string& kind) {
   QSPLIT_ASSIGN_OR_RETURN(auto rows, query("SELECT seq, key, json FROM records WHERE kind = ? "
                                            "ORDER BY seq", {kind}));
   std::vector<StoredRecord> out;
@@ -119,7 +119,7 @@ Result<std::vector<StoredRecord>> Store::list(const std::string& kind) {
   return out;
 }
 
-core::TemporaryJournal& Store::journal(const std::string& broker) {
+core::TemporaryJournal& SqliteStore::journal(const std::string& broker) {
   std::lock_guard lock(mutex_);
   auto it = std::find_if(journals_.begin(), journals_.end(),
                          [&](const auto& j) { return j->broker() == broker; });

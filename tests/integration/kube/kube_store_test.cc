@@ -1,0 +1,122 @@
+// KubeStore against the real kube-apiserver of scripts/kube.sh: what one leader writes, the
+// next one (a new instance, as a standby that takes the lease) reads back in the same order.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "control/kube_store.h"
+#include "support/brokers.h"
+
+namespace qsplit::control {
+namespace {
+
+using nlohmann::json;
+
+class KubeStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    kubeconfig_ = testing::brokerAddress("QSPLIT_KUBECONFIG", &why);
+    QSPLIT_NEED_BROKER(why);
+    client_ = connect("admin.kubeconfig");
+    ns_ = "store-" + std::to_string(std::random_device{}() % 1000000);
+    ASSERT_TRUE(client_->create("/api/v1/namespaces", {{"metadata", {{"name", ns_}}}}).has_value());
+  }
+
+  // The kubeconfig scripts/kube.sh wrote next to the admin's: admin, cert or nobody.
+  std::unique_ptr<kube::KubeClient> connect(const std::string& file) {
+    std::string path = kubeconfig_.substr(0, kubeconfig_.rfind('/') + 1) + file;
+    auto config = kube::loadKubeconfig(path);
+    EXPECT_TRUE(config.has_value()) << config.error().message();
+    return std::move(kube::KubeClient::create(*config)).value();
+  }
+
+  std::unique_ptr<KubeStore> open() {
+    auto store = KubeStore::open(*client_, ns_);
+    EXPECT_TRUE(store.has_value()) << store.error().message();
+    return std::move(store).value();
+  }
+
+  // The store's ConfigMaps, as kubectl would list them.
+  std::size_t configMaps() {
+    auto listed = client_->get("/api/v1/namespaces/" + ns_ + "/configmaps?labelSelector=qsplit.dev%2Fstore");
+    EXPECT_TRUE(listed.has_value());
+    return listed ? (*listed)["items"].size() : 0;
+  }
+
+  std::string kubeconfig_;
+  std::unique_ptr<kube::KubeClient> client_;
+  std::string ns_;
+};
+
+TEST_F(KubeStoreTest, ANewLeaderReadsTheRecordsInFirstInsertOrder) {
+  // A split's key holds an SQS queue URL: no valid object name, yet a record like any other.
+  const std::string url_key = "SQS/http://127.0.0.1:9324/000000000000/memes_queue";
+  {
+    auto store = open();
+    ASSERT_TRUE(store->put("session", "b", R"({"n":1})"));
+    ASSERT_TRUE(store->put("session", "a", R"({"n":2})"));
+    ASSERT_TRUE(store->put("session", "b", R"({"n":3})"));  // an update keeps b first
+    ASSERT_TRUE(store->put("split", url_key, R"({"state":"splitting"})"));
+    ASSERT_TRUE(store->put("split", "x", "{}"));
+    ASSERT_TRUE(store->remove("split", "x"));
+    ASSERT_TRUE(store->remove("split", "never-there"));
+  }
+  EXPECT_EQ(configMaps(), 3u);
+  auto store = open();
+  auto sessions = store->list("session");
+  ASSERT_TRUE(sessions) << sessions.error().message();
+  ASSERT_EQ(sessions->size(), 2u);
+  EXPECT_EQ((*sessions)[0].key, "b");
+  EXPECT_EQ((*sessions)[0].json, R"({"n":3})");
+  EXPECT_EQ((*sessions)[1].key, "a");
+  auto splits = store->list("split");
+  ASSERT_EQ(splits->size(), 1u);
+  EXPECT_EQ((*splits)[0].key, url_key);
+  EXPECT_EQ((*splits)[0].json, R"({"state":"splitting"})");
+}
+
+TEST_F(KubeStoreTest, JournalsArePerBrokerAndOtherConfigMapsAreLeftAlone) {
+  ASSERT_TRUE(client_->create("/api/v1/namespaces/" + ns_ + "/configmaps",
+                              {{"metadata", {{"name", "someone-elses"}}}, {"data", {{"a", "b"}}}}));
+  {
+    auto store = open();
+    auto& sqs = store->journal("SQS");
+    ASSERT_TRUE(sqs.record({"orders", "mirrord-tmp-1-orders", ""}));
+    ASSERT_TRUE(sqs.record({"orders", "mirrord-tmp-2-orders", ""}));
+    // Two Kafka clusters whose journals read alike as labels stay apart.
+    ASSERT_TRUE(store->journal("Kafka:127.0.0.1:9092").record({"t", "mirrord-tmp-3-t", "group"}));
+    ASSERT_TRUE(store->journal("Kafka:127.0.0.1-9092").record({"t", "mirrord-tmp-4-t", "g"}));
+    ASSERT_TRUE(sqs.forget("mirrord-tmp-1-orders"));
+  }
+  auto store = open();
+  auto sqs = store->journal("SQS").entries();
+  ASSERT_TRUE(sqs) << sqs.error().message();
+  ASSERT_EQ(sqs->size(), 1u);
+  EXPECT_EQ((*sqs)[0].name, "mirrord-tmp-2-orders");
+  EXPECT_EQ((*sqs)[0].original, "orders");
+  auto kafka = store->journal("Kafka:127.0.0.1:9092").entries();
+  ASSERT_EQ(kafka->size(), 1u);
+  EXPECT_EQ((*kafka)[0].name, "mirrord-tmp-3-t");
+  EXPECT_EQ((*kafka)[0].group, "group");
+  ASSERT_TRUE(store->journal("Kafka:127.0.0.1:9092").forget("mirrord-tmp-3-t"));
+  ASSERT_TRUE(store->journal("Kafka:127.0.0.1-9092").forget("mirrord-tmp-4-t"));
+  ASSERT_TRUE(store->journal("SQS").forget("mirrord-tmp-2-orders"));
+  EXPECT_EQ(configMaps(), 0u);  // nothing of the store is left behind
+  EXPECT_TRUE(client_->get("/api/v1/namespaces/" + ns_ + "/configmaps/someone-elses"));
+}
+
+TEST_F(KubeStoreTest, NoRightToItsConfigMapsIsAClearErrorAtOpen) {
+  auto nobody = connect("nobody.kubeconfig");
+  auto store = KubeStore::open(*nobody, ns_);
+  ASSERT_FALSE(store);
+  EXPECT_EQ(store.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(store.error().message().find("the store in the cluster: listing the ConfigMaps labelled "
+                                         "qsplit.dev/store in namespace " + ns_),
+            std::string::npos) << store.error().message();
+  EXPECT_NE(store.error().message().find("cannot list resource \"configmaps\""), std::string::npos)
+      << store.error().message();
+}
+
+}  // namespace
+}  // namespace qsplit::control
