@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <cstdlib>
 
 namespace qsplit::control {
 namespace {
 
 using nlohmann::json;
 
-// A record's ConfigMap name: stable and valid whatever the key holds (an SQS queue URL, a
+// A record's object name: stable and valid whatever the key holds (an SQS queue URL, a
 // Kafka bootstrap list). 64-bit FNV-1a of kind and key: the few records a cluster holds
 // do not collide.
 std::string objectName(const std::string& kind, const std::string& key) {
@@ -18,7 +17,7 @@ std::string objectName(const std::string& kind, const std::string& key) {
   for (unsigned char c : kind + '\0' + key) hash = (hash ^ c) * 1099511628211ull;
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-  return std::string("qsplit-store-") + hex;
+  return std::string("qsplit-") + hex;
 }
 
 // The kind as a label value (letters, digits and '-', at most 63); records are matched on
@@ -71,13 +70,15 @@ KubeStore::KubeStore(kube::KubeClient& client, std::string ns)
     : client_(client), namespace_(std::move(ns)) {}
 KubeStore::~KubeStore() = default;
 
-std::string KubeStore::collection() const { return "/api/v1/namespaces/" + namespace_ + "/configmaps"; }
+std::string KubeStore::collection() const {
+  return "/apis/qsplit.dev/v1alpha1/namespaces/" + namespace_ + "/qsplitrecords";
+}
 
 Result<void> KubeStore::put(const std::string& kind, const std::string& key, const std::string& json_text) {
   std::lock_guard lock(mutex_);
   std::string path = collection() + "/" + objectName(kind, key);
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto patched = client_.patch(path, json{{"data", {{"json", json_text}}}});
+    auto patched = client_.patch(path, json{{"spec", {{"json", json_text}}}});
     if (patched) return ok();
     if (patched.error().code() != ErrorCode::kNotFound)
       return fail(patched.error().withContext("the store in the cluster: writing " + kind + " " + key));
@@ -86,7 +87,7 @@ Result<void> KubeStore::put(const std::string& kind, const std::string& key, con
     if (created || created.error().code() != ErrorCode::kAlreadyExists) return created;
   }
   return fail(ErrorCode::kUnavailable, "the store in the cluster: writing " + kind + " " + key +
-                                           ": its ConfigMap keeps appearing and vanishing");
+                                           ": its QsplitRecord keeps appearing and vanishing");
 }
 
 Result<void> KubeStore::create(const std::string& kind, const std::string& key, const std::string& json_text) {
@@ -95,10 +96,10 @@ Result<void> KubeStore::create(const std::string& kind, const std::string& key, 
   QSPLIT_ASSIGN_OR_RETURN(auto records, list(kind));
   int64_t seq = records.empty() ? 1 : records.back().seq + 1;
   json object = {
-      {"apiVersion", "v1"}, {"kind", "ConfigMap"},
+      {"apiVersion", "qsplit.dev/v1alpha1"}, {"kind", "QsplitRecord"},
       {"metadata", {{"name", objectName(kind, key)}, {"namespace", namespace_},
-                    {"labels", {{kLabel, kindLabel(kind)}, {"app.kubernetes.io/managed-by", "qsplit"}}}}},
-      {"data", {{"kind", kind}, {"key", key}, {"seq", std::to_string(seq)}, {"json", json_text}}}};
+                    {"labels", {{kLabel, kindLabel(kind)}}}}},
+      {"spec", {{"kind", kind}, {"key", key}, {"seq", seq}, {"json", json_text}}}};
   auto created = client_.create(collection(), object);
   if (created) return ok();
   if (created.error().code() == ErrorCode::kAlreadyExists) return fail(created.error());
@@ -114,14 +115,13 @@ Result<void> KubeStore::remove(const std::string& kind, const std::string& key) 
 Result<std::vector<StoredRecord>> KubeStore::list(const std::string& kind) {
   auto listed = client_.get(collection() + "?labelSelector=qsplit.dev%2Fstore%3D" + kindLabel(kind));
   if (!listed)
-    return fail(listed.error().withContext("the store in the cluster: listing the ConfigMaps labelled " +
-                                           std::string(kLabel) + " in namespace " + namespace_));
+    return fail(listed.error().withContext("the store in the cluster: listing qsplitrecords.qsplit.dev in "
+                                           "namespace " + namespace_));
   std::vector<StoredRecord> out;
   for (const auto& item : (*listed)["items"]) {
-    json data = item.value("data", json::object());
-    if (data.value("kind", "") != kind) continue;
-    int64_t seq = std::atoll(data.value("seq", "0").c_str());
-    out.push_back({seq, data.value("key", ""), data.value("json", "")});
+    json spec = item.value("spec", json::object());
+    if (spec.value("kind", "") != kind) continue;
+    out.push_back({spec.value("seq", int64_t{0}), spec.value("key", ""), spec.value("json", "")});
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.seq < b.seq; });
   return out;

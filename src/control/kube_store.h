@@ -1,5 +1,5 @@
-// KubeStore: the store kept in the cluster, one ConfigMap per record in the namespace qsplitd
-// serves, so a replica that takes the lease over (or a pod restarted without a volume) finds
+// KubeStore: the store kept in the cluster, one QsplitRecord (deploy/crds/qsplitrecords.yaml)
+// per record in the namespace qsplitd serves, so a replica that takes the lease over (or a pod restarted without a volume) finds
 // every session, split and temporary queue where the last leader left them.
 #pragma once
 
@@ -17,7 +17,7 @@ namespace qsplit::control {
 // leader writes, so records are never written concurrently by two replicas.
 class KubeStore final : public Store {
  public:
-  // Checks that the store's ConfigMaps can be listed, so missing RBAC is a clear error at
+  // Checks that the store's records can be listed, so a missing CRD or RBAC rule is a clear error at
   // start rather than at the first session.
   static Result<std::unique_ptr<KubeStore>> open(kube::KubeClient& client, std::string ns);
   ~KubeStore() override;
@@ -27,7 +27,7 @@ class KubeStore final : public Store {
   Result<std::vector<StoredRecord>> list(const std::string& kind) override;
   core::TemporaryJournal& journal(const std::string& broker) override;
 
-  // The ConfigMaps' label: `kubectl get configmaps -l qsplit.dev/store` shows the store.
+  // Each record's kind, as a label value.
   static constexpr char kLabel[] = "qsplit.dev/store";
 
   class Journal;

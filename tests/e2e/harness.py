@@ -26,7 +26,8 @@ def require(variable):
     if value:
         return value
     if os.environ.get("QSPLIT_REQUIRE_BROKERS") == "1":
-        raise AssertionError(f"{variable} is not set: start the brokers with scripts/sqs.sh")
+        raise AssertionError(f"{variable} is not set: start the brokers with scripts/<broker>.sh "
+                             "start (make test does)")
     import unittest
     raise unittest.SkipTest(f"{variable} is not set")
 

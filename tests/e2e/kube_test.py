@@ -68,7 +68,7 @@ spec:
         crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
                       if d["kind"] == "CustomResourceDefinition")
         self.assertEqual(crds, ["mirrordpropertylists", "mirrordsplitconfigs", "mirrordsqssessions",
-                                "mirrordworkloadqueueregistries", "qsplitsessions"])
+                                "mirrordworkloadqueueregistries", "qsplitrecords", "qsplitsessions"])
         account = [d for d in docs if d["kind"] == "ServiceAccount"][0]
         self.assertEqual(account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
                          "arn:aws:iam::1:role/qsplit")
@@ -84,18 +84,19 @@ spec:
         crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
                       if d["kind"] == "CustomResourceDefinition")
         self.assertEqual(crds, ["mirrordkafkaclientconfigs", "mirrordkafkaephemeraltopics",
-                                "mirrordkafkatopicsconsumers", "mirrordsplitconfigs", "qsplitsessions"])
+                                "mirrordkafkatopicsconsumers", "mirrordsplitconfigs", "qsplitrecords",
+                                "qsplitsessions"])
         _, docs = k.helm_template(self.ns, "operator.rabbitmqSplitting=true")
         crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
                       if d["kind"] == "CustomResourceDefinition")
         self.assertEqual(crds, ["mirrordpropertylists", "mirrordsplitconfigs",
-                                "mirrordworkloadqueueregistries", "qsplitsessions"])
+                                "mirrordworkloadqueueregistries", "qsplitrecords", "qsplitsessions"])
         deployment = [d for d in docs if d["kind"] == "Deployment"][0]
         env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         self.assertEqual(env["OPERATOR_RABBITMQ_SPLITTING"], "true")
         # Everything the chart renders applies on the API server as it is.
         text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true", "operator.kafkaSplitting=true",
-                                  "operator.rabbitmqSplitting=true", "operator.persistence.enabled=true",
+                                  "operator.rabbitmqSplitting=true",
                                   "tokens=x")
         k.apply(text)
         self.assertEqual(k.get("deployment", "qsplit", self.ns)["spec"]["template"]["spec"]
@@ -165,7 +166,8 @@ class KubeMode(unittest.TestCase):
         self.original = self.deployment()
         self.daemon = self.start_daemon()
 
-    def start_daemon(self, config=None, name="qsplitd", wait_ready=True, leader_election=True):
+    def start_daemon(self, config=None, name="qsplitd", wait_ready=True, leader_election=True,
+                     store="cluster", data_dir="data"):
         # The operator's namespace is the workloads', as the chart installs it by default.
         return h.Daemon(self.procs, self.dir, f"""sqs:
   endpoint: {self.endpoint}
@@ -176,8 +178,9 @@ splitting:
 kubernetes:
   lease_duration: 6
   leader_election: {"true" if leader_election else "false"}
+  store: {store}
 """, None, args=["--kubeconfig", config or k.kubeconfig(), "--namespace", self.ns],
-            data_dir=os.path.join(self.dir, "data"), name=name).start(wait_ready)
+            data_dir=os.path.join(self.dir, data_dir), name=name).start(wait_ready)
 
     def deployment(self):
         return k.get("deployment", self.name, self.ns)
@@ -225,6 +228,12 @@ kubernetes:
             for m in h.read_jsonl(os.path.join(self.dir, who + ".jsonl")):
                 got.setdefault(m["body"], []).append(who)
         return got
+
+    def records(self):
+        """The kinds of the store's QsplitRecords, as kubectl lists them."""
+        _, out, _ = k.kubectl("get", "qsplitrecords", "-n", self.ns, "-o",
+                              "jsonpath={range .items[*]}{.spec.kind}{'\\n'}{end}")
+        return sorted(set(out.split()))
 
     def fallbacks(self):
         return {q["original"]: q["fallback"] for q in self.daemon.queues()}
@@ -361,9 +370,13 @@ kubernetes:
     def test_qsplitd_killed_mid_session_resumes_and_leaves_nothing_behind(self):
         alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
         pod = self.run_pod()
+        # The session and its split are in the cluster, as QsplitRecords; nothing is on disk,
+        # so the restarted pod needs no volume.
+        self.assertEqual(self.records(), ["session", "split", "temporary:SQS"])
+        self.assertFalse(os.path.exists(self.daemon.data_dir))
         self.daemon.kill9()
         bodies = self.produce(["alice", "dave"] * 10)
-        self.daemon.start()  # the same data directory, as a persistent volume keeps it
+        self.daemon.start()
         names = ["alice", "pod"]
         h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
         got = self.receivers(names)
@@ -375,6 +388,7 @@ kubernetes:
         pod.terminate()
         self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
         h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+        self.assertEqual(self.records(), [])
 
     def test_the_charts_service_account_may_do_all_a_session_needs_and_no_more(self):
         text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true")
@@ -383,6 +397,8 @@ kubernetes:
         for verb, resource, allowed in [("update", "deployments", "yes"), ("delete", "deployments", "no"),
                                         ("get", "secrets", "no"), ("create", "configmaps", "no"),
                                         ("delete", "qsplitsessions.qsplit.dev", "yes"),
+                                        ("create", "qsplitrecords.qsplit.dev", "yes"),
+                                        ("update", "qsplitrecords.qsplit.dev", "no"),
                                         ("delete", "mirrordsqssessions.queues.mirrord.metalbear.co", "yes"),
                                         ("list", "pods", "yes"), ("delete", "pods", "no")]:
             code, out, _ = k.kubectl("auth", "can-i", verb, resource, "-n", self.ns, "--as", account,
@@ -511,8 +527,9 @@ spec:
         self.assertIn("qsplit follows a workloadRef to a Deployment", h.read(os.path.join(self.dir, "odd.err")))
 
     def test_two_replicas_one_leads_and_killing_it_hands_over(self):
-        # A second replica on the same store stands by: not ready, and it serves no session.
-        standby = self.start_daemon(name="standby", wait_ready=False)
+        # A second replica stands by: not ready, and it serves no session. The two share no
+        # volume: the store is in the cluster.
+        standby = self.start_daemon(name="standby", wait_ready=False, data_dir="standby-data")
         h.eventually(lambda: "standing by: the lease is held by" in standby.log(), 30, "the standby")
         self.assertEqual(standby.get("/readyz", raw=True)[0], 503)
         status, body = standby.get("/api/v1/sessions")
@@ -528,6 +545,7 @@ spec:
         h.eventually(lambda: standby.get("/readyz", raw=True)[0] == 200, 60, "the standby to lead")
         self.assertIn("leading: this replica holds the lease", standby.log())
         self.assertEqual([s["id"] for s in standby.sessions()], [session])
+        self.assertFalse(os.path.exists(standby.data_dir))
         bodies = self.produce(["alice", "erin"] * 5)
         names = ["alice", "pod"]
         h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
@@ -570,12 +588,20 @@ spec:
         self.procs = h.Processes(self.dir)
         self.addCleanup(self.procs.stop_all)
         nobody = k.kubeconfig().replace("admin.kubeconfig", "nobody.kubeconfig")
-        # Without the Lease it may not lead, and says why; without the rest, each call says.
-        candidate = self.start_daemon(nobody, name="candidate", wait_ready=False)
+        # Without its store it does not start, and says why.
+        storeless = self.procs.start([h.QSPLITD, "-c", self.daemon.config, "--listen", "127.0.0.1:0",
+                                      "--kubeconfig", nobody, "--namespace", self.ns], "storeless")
+        self.assertEqual(storeless.wait(timeout=60), 2)
+        self.assertRegex(h.read(os.path.join(self.dir, "storeless.err")),
+                         f"qsplitd: the store in the cluster: listing qsplitrecords.qsplit.dev in "
+                         f"namespace {self.ns}: .*403 Forbidden: .*User \"nobody\" cannot list")
+        # With its store on disk: without the Lease it may not lead, and says why; without the
+        # rest, each call says.
+        candidate = self.start_daemon(nobody, name="candidate", wait_ready=False, store="file")
         h.eventually(lambda: 'leases.coordination.k8s.io "qsplit-leader" is forbidden: User "nobody"'
                      in candidate.log(), 30, "the lease's denial in the log")
         self.assertEqual(candidate.get("/readyz", raw=True)[0], 503)
-        self.daemon = self.start_daemon(nobody, leader_election=False)
+        self.daemon = self.start_daemon(nobody, leader_election=False, store="file")
         err = start_error({"target": f"deployment/{self.name}", "feature": {"split_queues": split}})
         self.assertRegex(err, r'403 Forbidden: deployments.apps "memes" is forbidden: User "nobody"')
         self.assertRegex(self.daemon.log(), r'mirrordworkloadqueueregistries.* is forbidden')

@@ -2,10 +2,12 @@
 // next one (a new instance, as a standby that takes the lease) reads back in the same order.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <random>
 
 #include "control/kube_store.h"
 #include "support/brokers.h"
+#include "support/command.h"
 
 namespace qsplit::control {
 namespace {
@@ -19,6 +21,16 @@ class KubeStoreTest : public ::testing::Test {
     kubeconfig_ = testing::brokerAddress("QSPLIT_KUBECONFIG", &why);
     QSPLIT_NEED_BROKER(why);
     client_ = connect("admin.kubeconfig");
+    // The CRD as the chart installs it, applied with kubectl (the independent client).
+    const char* kubectl = std::getenv("QSPLIT_KUBECTL");
+    std::string crd = std::string(QSPLIT_SOURCE_DIR) + "/deploy/crds/qsplitrecords.yaml";
+    std::string tool = testing::shellQuote(kubectl ? kubectl : "kubectl") + " --kubeconfig " +
+                       testing::shellQuote(kubeconfig_);
+    // Tests run side by side: two first applies can race, and the loser tries again.
+    auto applied = testing::run("for i in 1 2 3; do " + tool + " apply -f " + crd +
+                                " >/dev/null && break; sleep 1; done; " + tool +
+                                " wait --for condition=established --timeout=60s -f " + crd);
+    ASSERT_EQ(applied.status, 0) << applied.out;
     ns_ = "store-" + std::to_string(std::random_device{}() % 1000000);
     ASSERT_TRUE(client_->create("/api/v1/namespaces", {{"metadata", {{"name", ns_}}}}).has_value());
   }
@@ -37,9 +49,9 @@ class KubeStoreTest : public ::testing::Test {
     return std::move(store).value();
   }
 
-  // The store's ConfigMaps, as kubectl would list them.
-  std::size_t configMaps() {
-    auto listed = client_->get("/api/v1/namespaces/" + ns_ + "/configmaps?labelSelector=qsplit.dev%2Fstore");
+  // The store's records, as `kubectl get qsplitrecords` lists them.
+  std::size_t records() {
+    auto listed = client_->get("/apis/qsplit.dev/v1alpha1/namespaces/" + ns_ + "/qsplitrecords");
     EXPECT_TRUE(listed.has_value());
     return listed ? (*listed)["items"].size() : 0;
   }
@@ -62,7 +74,7 @@ TEST_F(KubeStoreTest, ANewLeaderReadsTheRecordsInFirstInsertOrder) {
     ASSERT_TRUE(store->remove("split", "x"));
     ASSERT_TRUE(store->remove("split", "never-there"));
   }
-  EXPECT_EQ(configMaps(), 3u);
+  EXPECT_EQ(records(), 3u);
   auto store = open();
   auto sessions = store->list("session");
   ASSERT_TRUE(sessions) << sessions.error().message();
@@ -76,9 +88,7 @@ TEST_F(KubeStoreTest, ANewLeaderReadsTheRecordsInFirstInsertOrder) {
   EXPECT_EQ((*splits)[0].json, R"({"state":"splitting"})");
 }
 
-TEST_F(KubeStoreTest, JournalsArePerBrokerAndOtherConfigMapsAreLeftAlone) {
-  ASSERT_TRUE(client_->create("/api/v1/namespaces/" + ns_ + "/configmaps",
-                              {{"metadata", {{"name", "someone-elses"}}}, {"data", {{"a", "b"}}}}));
+TEST_F(KubeStoreTest, JournalsArePerBrokerAndLeaveNothingOnceForgotten) {
   {
     auto store = open();
     auto& sqs = store->journal("SQS");
@@ -102,19 +112,18 @@ TEST_F(KubeStoreTest, JournalsArePerBrokerAndOtherConfigMapsAreLeftAlone) {
   ASSERT_TRUE(store->journal("Kafka:127.0.0.1:9092").forget("mirrord-tmp-3-t"));
   ASSERT_TRUE(store->journal("Kafka:127.0.0.1-9092").forget("mirrord-tmp-4-t"));
   ASSERT_TRUE(store->journal("SQS").forget("mirrord-tmp-2-orders"));
-  EXPECT_EQ(configMaps(), 0u);  // nothing of the store is left behind
-  EXPECT_TRUE(client_->get("/api/v1/namespaces/" + ns_ + "/configmaps/someone-elses"));
+  EXPECT_EQ(records(), 0u);  // nothing of the store is left behind
 }
 
-TEST_F(KubeStoreTest, NoRightToItsConfigMapsIsAClearErrorAtOpen) {
+TEST_F(KubeStoreTest, NoRightToItsRecordsIsAClearErrorAtOpen) {
   auto nobody = connect("nobody.kubeconfig");
   auto store = KubeStore::open(*nobody, ns_);
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), ErrorCode::kPermissionDenied);
-  EXPECT_NE(store.error().message().find("the store in the cluster: listing the ConfigMaps labelled "
-                                         "qsplit.dev/store in namespace " + ns_),
+  EXPECT_NE(store.error().message().find("the store in the cluster: listing qsplitrecords.qsplit.dev "
+                                         "in namespace " + ns_),
             std::string::npos) << store.error().message();
-  EXPECT_NE(store.error().message().find("cannot list resource \"configmaps\""), std::string::npos)
+  EXPECT_NE(store.error().message().find("cannot list resource \"qsplitrecords\""), std::string::npos)
       << store.error().message();
 }
 
