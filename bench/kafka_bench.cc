@@ -150,6 +150,8 @@ int main(int argc, char** argv) {
       fan.push_back(plainCopy(**broker, s, id(), sessions));
       alo.push_back(forward(**broker, s, sessions, false, id()));
       eo.push_back(forward(**broker, s, sessions, true, id()));
+      std::fprintf(stderr, "%d sessions, run %d: copy %.0f, fan-out %.0f, at least once %.0f, exactly once %.0f\n",
+                   sessions, r + 1, plain.back(), fan.back(), alo.back(), eo.back());
     }
     double p = median(plain), f = median(fan), a = median(alo), e = median(eo);
     std::printf("| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f |\n", sessions, p, f,

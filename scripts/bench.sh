@@ -32,7 +32,9 @@ cat bench/results/sessions.md
 echo "== Kafka forwarding (bench/results/kafka.md)"
 start_server kafka "$json.kafka"
 rm -f "$json.kafka"
-table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 200000 --size 1024)
+# Each run's figures go to stderr, kept for the report: the medians hide how far runs spread.
+table=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 200000 --size 1024 \
+  2> >(tee "$json.kafka-runs" >&2))
 # The same 100 sessions with batches of 500, qsplit's default for Kafka until 2026-11.
 small=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 200000 --size 1024 \
   --sessions 100 --batch 500)
@@ -41,7 +43,9 @@ for sessions in 1 100; do
   latency+="$("$dir/bench/kafka_latency" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --rate 1000 --seconds 8 \
     --sessions "$sessions")"$'\n\n'
 done
-python3 bench/report_kafka.py "$table" "$latency" "$small" > bench/results/kafka.md
+python3 bench/report_kafka.py "$table" "$latency" "$small" "$(cat "$json.kafka-runs")" \
+  > bench/results/kafka.md
+rm -f "$json.kafka-runs"
 cat bench/results/kafka.md
 
 echo "== SQS forwarding (bench/results/sqs.md)"

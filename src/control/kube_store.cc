@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include "common/log.h"
+
 namespace qsplit::control {
 namespace {
 
@@ -27,6 +29,7 @@ std::string kindLabel(const std::string& kind) {
   for (char c : kind.substr(0, 63)) label += std::isalnum(static_cast<unsigned char>(c))
                                                 ? static_cast<char>(std::tolower(c)) : '-';
   while (!label.empty() && label.back() == '-') label.pop_back();
+  label.erase(0, label.find_first_not_of('-'));  // a label starts and ends alphanumeric
   return label.empty() ? "none" : label;
 }
 
@@ -48,7 +51,11 @@ class KubeStore::Journal final : public core::TemporaryJournal {
     std::vector<core::JournalEntry> out;
     for (const auto& r : records) {
       json j = json::parse(r.json, nullptr, false);
-      if (!j.is_object()) continue;  // not ours to read: list() only returns what we wrote
+      if (!j.is_object()) {  // edited by hand: the queue it named can't be told apart now
+        logger("store")->warn("the QsplitRecord of temporary queue {} ({}) holds no JSON object; "
+                              "skipped", r.key, broker_);
+        continue;
+      }
       out.push_back({j.value("original", ""), r.key, j.value("group", "")});
     }
     return out;
