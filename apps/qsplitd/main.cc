@@ -152,7 +152,8 @@ Result<Sources> openSources(const control::DaemonConfig& c) {
 // else SQLite in data_dir.
 Result<std::unique_ptr<control::Store>> openStore(const control::DaemonConfig& c, const Sources& s) {
   if (s.kube && c.kube_store_in_cluster) {
-    QSPLIT_ASSIGN_OR_RETURN(auto store, control::KubeStore::open(*s.kube, s.kube_workloads->namespace_name()));
+    QSPLIT_ASSIGN_OR_RETURN(auto store, control::KubeStore::open(*s.kube, s.kube_workloads->namespace_name(),
+                                                                 c.lease_name));
     return std::unique_ptr<control::Store>(std::move(store));
   }
   std::error_code ec;

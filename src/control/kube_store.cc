@@ -12,21 +12,21 @@ namespace {
 using nlohmann::json;
 
 // A record's object name: stable and valid whatever the key holds (an SQS queue URL, a
-// Kafka bootstrap list). 64-bit FNV-1a of kind and key: the few records a cluster holds
-// do not collide.
-std::string objectName(const std::string& kind, const std::string& key) {
+// Kafka bootstrap list). 64-bit FNV-1a of owner, kind and key: the few records a cluster
+// holds do not collide.
+std::string objectName(const std::string& owner, const std::string& kind, const std::string& key) {
   uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : kind + '\0' + key) hash = (hash ^ c) * 1099511628211ull;
+  for (unsigned char c : owner + '\0' + kind + '\0' + key) hash = (hash ^ c) * 1099511628211ull;
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
   return std::string("qsplit-") + hex;
 }
 
-// The kind as a label value (letters, digits and '-', at most 63); records are matched on
-// their exact kind afterwards, so two kinds that read alike here stay apart.
-std::string kindLabel(const std::string& kind) {
+// A kind or an owner as a label value (letters, digits and '-', at most 63); records are
+// matched on their exact kind afterwards, so two kinds that read alike here stay apart.
+std::string labelValue(const std::string& text) {
   std::string label;
-  for (char c : kind.substr(0, 63)) label += std::isalnum(static_cast<unsigned char>(c))
+  for (char c : text.substr(0, 63)) label += std::isalnum(static_cast<unsigned char>(c))
                                                 ? static_cast<char>(std::tolower(c)) : '-';
   while (!label.empty() && label.back() == '-') label.pop_back();
   label.erase(0, label.find_first_not_of('-'));  // a label starts and ends alphanumeric
@@ -67,14 +67,20 @@ class KubeStore::Journal final : public core::TemporaryJournal {
   std::string kind_;
 };
 
-Result<std::unique_ptr<KubeStore>> KubeStore::open(kube::KubeClient& client, std::string ns) {
-  std::unique_ptr<KubeStore> store(new KubeStore(client, std::move(ns)));
+Result<std::unique_ptr<KubeStore>> KubeStore::open(kube::KubeClient& client, std::string ns,
+                                                   std::string owner) {
+  std::unique_ptr<KubeStore> store(new KubeStore(client, std::move(ns), std::move(owner)));
   QSPLIT_TRY(store->list("session"));
   return store;
 }
 
-KubeStore::KubeStore(kube::KubeClient& client, std::string ns)
-    : client_(client), namespace_(std::move(ns)) {}
+KubeStore::KubeStore(kube::KubeClient& client, std::string ns, std::string owner)
+    : client_(client), namespace_(std::move(ns)), owner_(std::move(owner)) {}
+
+std::string KubeStore::selector(const std::string& kind) const {
+  // kKindLabel=kind,kOwnerLabel=owner, URL-encoded.
+  return "qsplit.dev%2Fstore%3D" + labelValue(kind) + ",qsplit.dev%2Fowner%3D" + labelValue(owner_);
+}
 KubeStore::~KubeStore() = default;
 
 std::string KubeStore::collection() const {
@@ -83,7 +89,7 @@ std::string KubeStore::collection() const {
 
 Result<void> KubeStore::put(const std::string& kind, const std::string& key, const std::string& json_text) {
   std::lock_guard lock(mutex_);
-  std::string path = collection() + "/" + objectName(kind, key);
+  std::string path = collection() + "/" + objectName(owner_, kind, key);
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto patched = client_.patch(path, json{{"spec", {{"json", json_text}}}});
     if (patched) return ok();
@@ -104,8 +110,8 @@ Result<void> KubeStore::create(const std::string& kind, const std::string& key, 
   int64_t seq = records.empty() ? 1 : records.back().seq + 1;
   json object = {
       {"apiVersion", "qsplit.dev/v1alpha1"}, {"kind", "QsplitRecord"},
-      {"metadata", {{"name", objectName(kind, key)}, {"namespace", namespace_},
-                    {"labels", {{kLabel, kindLabel(kind)}}}}},
+      {"metadata", {{"name", objectName(owner_, kind, key)}, {"namespace", namespace_},
+                    {"labels", {{kKindLabel, labelValue(kind)}, {kOwnerLabel, labelValue(owner_)}}}}},
       {"spec", {{"kind", kind}, {"key", key}, {"seq", seq}, {"json", json_text}}}};
   auto created = client_.create(collection(), object);
   if (created) return ok();
@@ -114,13 +120,13 @@ Result<void> KubeStore::create(const std::string& kind, const std::string& key, 
 }
 
 Result<void> KubeStore::remove(const std::string& kind, const std::string& key) {
-  auto removed = client_.remove(collection() + "/" + objectName(kind, key));
+  auto removed = client_.remove(collection() + "/" + objectName(owner_, kind, key));
   if (removed || removed.error().code() == ErrorCode::kNotFound) return ok();
   return fail(removed.error().withContext("the store in the cluster: removing " + kind + " " + key));
 }
 
 Result<std::vector<StoredRecord>> KubeStore::list(const std::string& kind) {
-  auto listed = client_.get(collection() + "?labelSelector=qsplit.dev%2Fstore%3D" + kindLabel(kind));
+  auto listed = client_.get(collection() + "?labelSelector=" + selector(kind));
   if (!listed)
     return fail(listed.error().withContext("the store in the cluster: listing qsplitrecords.qsplit.dev in "
                                            "namespace " + namespace_));

@@ -43,8 +43,8 @@ class KubeStoreTest : public ::testing::Test {
     return std::move(kube::KubeClient::create(*config)).value();
   }
 
-  std::unique_ptr<KubeStore> open() {
-    auto store = KubeStore::open(*client_, ns_);
+  std::unique_ptr<KubeStore> open(const std::string& owner = "qsplit-leader") {
+    auto store = KubeStore::open(*client_, ns_, owner);
     EXPECT_TRUE(store.has_value()) << store.error().message();
     return std::move(store).value();
   }
@@ -115,9 +115,25 @@ TEST_F(KubeStoreTest, JournalsArePerBrokerAndLeaveNothingOnceForgotten) {
   EXPECT_EQ(records(), 0u);  // nothing of the store is left behind
 }
 
+TEST_F(KubeStoreTest, TwoInstallationsInOneNamespaceKeepApart) {
+  auto blue = open("blue-leader");
+  auto green = open("green-leader");
+  ASSERT_TRUE(blue->put("session", "s1", R"({"n":"blue"})"));
+  ASSERT_TRUE(green->put("session", "s1", R"({"n":"green"})"));
+  ASSERT_TRUE(green->journal("SQS").record({"orders", "mirrord-tmp-1-orders", ""}));
+  EXPECT_EQ(records(), 3u);
+  auto sessions = blue->list("session");
+  ASSERT_TRUE(sessions);
+  ASSERT_EQ(sessions->size(), 1u);
+  EXPECT_EQ((*sessions)[0].json, R"({"n":"blue"})");
+  EXPECT_TRUE(blue->journal("SQS").entries()->empty());
+  ASSERT_TRUE(blue->remove("session", "s1"));
+  ASSERT_EQ(green->list("session")->size(), 1u);
+}
+
 TEST_F(KubeStoreTest, NoRightToItsRecordsIsAClearErrorAtOpen) {
   auto nobody = connect("nobody.kubeconfig");
-  auto store = KubeStore::open(*nobody, ns_);
+  auto store = KubeStore::open(*nobody, ns_, "qsplit-leader");
   ASSERT_FALSE(store);
   EXPECT_EQ(store.error().code(), ErrorCode::kPermissionDenied);
   EXPECT_NE(store.error().message().find("the store in the cluster: listing qsplitrecords.qsplit.dev "
