@@ -114,12 +114,12 @@ class RolloutStandIn(threading.Thread):
         self.rollouts = []
         self.done = threading.Event()
 
-    def start_pod(self, workload, generation):
+    def start_pod(self, workload, generation, last):
         template = workload["spec"]["template"]
         pod = {"apiVersion": "v1", "kind": "Pod", "spec": template["spec"],
                "metadata": {"name": f"{self.name}-{generation}", "labels": template["metadata"]["labels"]}}
-        if self.rollouts:
-            kubectl("delete", "pod", f"{self.name}-{self.rollouts[-1]}", "-n", self.ns, "--wait=false",
+        if last is not None:
+            kubectl("delete", "pod", f"{self.name}-{last}", "-n", self.ns, "--wait=false",
                     check=False)
         kubectl("create", "-n", self.ns, "-f", "-", stdin=json.dumps(pod))
         if self.ready:
@@ -133,13 +133,16 @@ class RolloutStandIn(threading.Thread):
             generation = d["metadata"]["generation"]
             observed = str(generation) if self.as_string else generation
             if d.get("status", {}).get("observedGeneration") != observed:
-                self.start_pod(d, generation)
+                # Counted before its pod is ready: qsplitd may see the pod, and the test this
+                # count, before the workload's status below is written.
+                last = self.rollouts[-1] if self.rollouts else None
+                self.rollouts.append(generation)
+                self.start_pod(d, generation, last)
                 ready = 1 if self.ready else 0
                 status = {"observedGeneration": observed, "replicas": 1, "updatedReplicas": 1,
                           "readyReplicas": ready, "availableReplicas": ready}
                 kubectl("patch", self.kind, self.name, "-n", self.ns, "--subresource=status",
                         "--type=merge", "-p", json.dumps({"status": status}))
-                self.rollouts.append(generation)
             time.sleep(0.3)
 
     def stop(self):
