@@ -11,7 +11,7 @@
 #include "kube/leadership.h"
 #include "kube/lease.h"
 #include "kube/reflector.h"
-#include "support/brokers.h"
+#include "support/kube_fixture.h"
 
 namespace qsplit::kube {
 namespace {
@@ -19,36 +19,15 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-class KubeClientTest : public ::testing::Test {
+class KubeClientTest : public testing::KubeFixture {
  protected:
-  void SetUp() override {
-    std::string why;
-    kubeconfig_ = testing::brokerAddress("QSPLIT_KUBECONFIG", &why);
-    QSPLIT_NEED_BROKER(why);
-    client_ = connect("admin.kubeconfig");
-    ns_ = "client-" + std::to_string(std::random_device{}() % 1000000);
-    ASSERT_TRUE(client_->create("/api/v1/namespaces", {{"metadata", {{"name", ns_}}}}).has_value());
-  }
-
-  // The kubeconfig scripts/kube.sh wrote next to the admin's: admin, cert or nobody.
-  std::unique_ptr<KubeClient> connect(const std::string& file) {
-    std::string path = kubeconfig_.substr(0, kubeconfig_.rfind('/') + 1) + file;
-    auto config = loadKubeconfig(path);
-    EXPECT_TRUE(config.has_value()) << config.error().message();
-    auto client = KubeClient::create(*config);
-    EXPECT_TRUE(client.has_value());
-    return std::move(client).value();
-  }
+  KubeClientTest() : KubeFixture("client") {}
 
   std::string configMaps() const { return "/api/v1/namespaces/" + ns_ + "/configmaps"; }
   json configMap(const std::string& name, const std::string& value) const {
     return {{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", name}}},
             {"data", {{"queue", value}}}};
   }
-
-  std::string kubeconfig_;
-  std::unique_ptr<KubeClient> client_;
-  std::string ns_;
 };
 
 TEST_F(KubeClientTest, CreateGetPatchReplaceDeleteWithTheServersErrors) {

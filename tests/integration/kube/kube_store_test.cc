@@ -3,24 +3,23 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <random>
 
 #include "control/kube_store.h"
-#include "support/brokers.h"
 #include "support/command.h"
+#include "support/kube_fixture.h"
 
 namespace qsplit::control {
 namespace {
 
 using nlohmann::json;
 
-class KubeStoreTest : public ::testing::Test {
+class KubeStoreTest : public testing::KubeFixture {
  protected:
+  KubeStoreTest() : KubeFixture("store") {}
+
   void SetUp() override {
-    std::string why;
-    kubeconfig_ = testing::brokerAddress("QSPLIT_KUBECONFIG", &why);
-    QSPLIT_NEED_BROKER(why);
-    client_ = connect("admin.kubeconfig");
+    KubeFixture::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     // The CRD as the chart installs it, applied with kubectl (the independent client).
     const char* kubectl = std::getenv("QSPLIT_KUBECTL");
     std::string crd = std::string(QSPLIT_SOURCE_DIR) + "/deploy/crds/qsplitrecords.yaml";
@@ -31,16 +30,6 @@ class KubeStoreTest : public ::testing::Test {
                                 " >/dev/null && break; sleep 1; done; " + tool +
                                 " wait --for condition=established --timeout=60s -f " + crd);
     ASSERT_EQ(applied.status, 0) << applied.out;
-    ns_ = "store-" + std::to_string(std::random_device{}() % 1000000);
-    ASSERT_TRUE(client_->create("/api/v1/namespaces", {{"metadata", {{"name", ns_}}}}).has_value());
-  }
-
-  // The kubeconfig scripts/kube.sh wrote next to the admin's: admin, cert or nobody.
-  std::unique_ptr<kube::KubeClient> connect(const std::string& file) {
-    std::string path = kubeconfig_.substr(0, kubeconfig_.rfind('/') + 1) + file;
-    auto config = kube::loadKubeconfig(path);
-    EXPECT_TRUE(config.has_value()) << config.error().message();
-    return std::move(kube::KubeClient::create(*config)).value();
   }
 
   std::unique_ptr<KubeStore> open(const std::string& owner = "qsplit-leader") {
@@ -56,9 +45,6 @@ class KubeStoreTest : public ::testing::Test {
     return listed ? (*listed)["items"].size() : 0;
   }
 
-  std::string kubeconfig_;
-  std::unique_ptr<kube::KubeClient> client_;
-  std::string ns_;
 };
 
 TEST_F(KubeStoreTest, ANewLeaderReadsTheRecordsInFirstInsertOrder) {
