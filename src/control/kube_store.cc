@@ -76,12 +76,14 @@ Result<std::unique_ptr<KubeStore>> KubeStore::open(kube::KubeClient& client, std
 
 KubeStore::KubeStore(kube::KubeClient& client, std::string ns, std::string owner)
     : client_(client), namespace_(std::move(ns)), owner_(std::move(owner)) {}
+KubeStore::~KubeStore() = default;
 
 std::string KubeStore::selector(const std::string& kind) const {
-  // kKindLabel=kind,kOwnerLabel=owner, URL-encoded.
-  return "qsplit.dev%2Fstore%3D" + labelValue(kind) + ",qsplit.dev%2Fowner%3D" + labelValue(owner_);
+  auto term = [](std::string label, const std::string& value) {  // label=value, URL-encoded
+    return label.replace(label.find('/'), 1, "%2F") + "%3D" + labelValue(value);
+  };
+  return term(kKindLabel, kind) + "," + term(kOwnerLabel, owner_);
 }
-KubeStore::~KubeStore() = default;
 
 std::string KubeStore::collection() const {
   return "/apis/qsplit.dev/v1alpha1/namespaces/" + namespace_ + "/qsplitrecords";

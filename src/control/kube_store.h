@@ -1,6 +1,7 @@
 // KubeStore: the store kept in the cluster, one QsplitRecord (deploy/crds/qsplitrecords.yaml)
-// per record in the namespace qsplitd serves, so a replica that takes the lease over (or a pod restarted without a volume) finds
-// every session, split and temporary queue where the last leader left them.
+// per record in the namespace qsplitd serves, so a replica that takes the lease over (or a pod
+// restarted without a volume) finds every session, split and temporary queue where the last
+// leader left them.
 #pragma once
 
 #include <memory>
@@ -18,8 +19,8 @@ namespace qsplit::control {
 class KubeStore final : public Store {
  public:
   // `owner` tells apart the stores of two qsplitd installations in one namespace (the
-  // lease's name). Checks that the store's records can be listed, so a missing CRD or RBAC rule is a clear error at
-  // start rather than at the first session.
+  // lease's name). Checks that the store's records can be listed, so a missing CRD or RBAC
+  // rule is a clear error at start rather than at the first session.
   static Result<std::unique_ptr<KubeStore>> open(kube::KubeClient& client, std::string ns,
                                                  std::string owner);
   ~KubeStore() override;
