@@ -215,6 +215,14 @@ int run(const Flags& flags) {
       s3->view(batch);
     };
   }
+  std::string identity;  // this replica's, with leader election
+  if (sources->kube && config.leader_election) {
+    char host[256] = {};
+    gethostname(host, sizeof host - 1);
+    identity = std::string(host) + "-" + std::to_string(getpid());
+    options.replica = identity;
+    options.lease = config.lease_duration;
+  }
   control::LocalWorkloads workloads(**store, SystemClock::instance());
   CloseOnStop close_on_stop(workloads);
   control::Workloads& deployed = sources->kube_workloads
@@ -235,14 +243,17 @@ int run(const Flags& flags) {
     std::filesystem::rename(flags.port_file + ".tmp", flags.port_file, ec);
   }
   std::unique_ptr<kube::Leadership> leadership;
-  if (sources->kube && config.leader_election) {
-    char host[256] = {};
-    gethostname(host, sizeof host - 1);
+  if (!identity.empty()) {
     leadership = std::make_unique<kube::Leadership>(std::make_unique<kube::LeaseLock>(
-        *sources->kube, sources->kube_workloads->namespace_name(), config.lease_name,
-        std::string(host) + "-" + std::to_string(getpid()),
+        *sources->kube, sources->kube_workloads->namespace_name(), config.lease_name, identity,
         std::chrono::duration_cast<std::chrono::seconds>(config.lease_duration)));
-    if (!leadership->await(g_stop)) {
+    // Standing by, it forwards by the leader's routes, as every replica does.
+    bool leads = leadership->await(g_stop, [&] {
+      sources->poll();
+      sessions.follow();
+    });
+    sessions.stopFollowing();
+    if (!leads) {
       (*server)->stop();
       return 0;
     }

@@ -28,9 +28,13 @@ int64_t unixMillis() {
 SessionManager::SessionManager(Store& store, Workloads& workloads, Resources resources,
                                Clock& clock, Random& random, ManagerOptions options)
     : store_(store), workloads_(workloads), resources_(std::move(resources)), clock_(clock),
-      random_(random), options_(std::move(options)) {}
+      random_(random), options_(std::move(options)) {
+  if (!options_.replica.empty())
+    replicas_ = std::make_unique<Replicas>(store_, clock_, options_.replica, options_.lease);
+}
 
 SessionManager::~SessionManager() {
+  stopFollowing();
   // Splitters stop their forwarders; nothing is ended: the sessions resume after a restart.
   std::lock_guard lock(mutex_);
   splits_.clear();
@@ -42,18 +46,35 @@ Result<void> SessionManager::saveSession(const Session& s) {
 
 Result<void> SessionManager::saveSplit(const Split& split) {
   auto status = split.splitter->status();
+  return putSplit(split, status.state, status.fallback);
+}
+
+Result<void> SessionManager::putSplit(const Split& split, core::SplitState state,
+                                      const std::string& fallback) {
   std::string key = splitKey(split.type, split.original);
-  if (status.state == core::SplitState::kRestored || status.state == core::SplitState::kIdle)
+  if (state == core::SplitState::kRestored || state == core::SplitState::kIdle)
     return store_.remove(kSplitKind, key);
   nlohmann::json j = {
       {"type", config::queueTypeName(split.type)}, {"original", split.original},
       {"queue_id", split.queue_id}, {"journal", split.journal},
-      {"workload", split.workload}, {"fallback", status.fallback},
-      {"state", core::splitStateName(status.state)}, {"places", placesToJson(split.places)},
+      {"workload", split.workload}, {"fallback", fallback},
+      {"state", core::splitStateName(state)}, {"places", placesToJson(split.places)},
       {"restart_timeout_ms",
        std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()},
       {"sns", split.sns}, {"s3_event", split.s3_event}};
+  if (!split.routes.empty()) j["routes"] = nlohmann::json::parse(split.routes);
   return store_.put(kSplitKind, key, j.dump());
+}
+
+Result<void> SessionManager::shareRoutes(Split& split, const engine::SharedRoutes& routes) {
+  std::string table = routesToJson(routes).dump();
+  if (table != split.routes) {
+    split.routes = table;
+    QSPLIT_TRY(putSplit(split, routes.state, routes.fallback));
+  }
+  if (!replicas_ || !routes.confirm_within) return ok();
+  return replicas_->confirm(splitKey(split.type, split.original), routes.token,
+                            *routes.confirm_within);
 }
 
 // What filters of the plan's queue see, when its bodies are SNS notifications or S3 events.
@@ -98,6 +119,9 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->s3_event = plan.s3_event;
   split->patcher = workloads_.patcher(workload, split->places, split->restart_timeout);
   engine::SplitOptions options = options_.split;
+  options.share_routes = [this, s = split.get()](const engine::SharedRoutes& routes) {
+    return shareRoutes(*s, routes);
+  };
   options.journal = &store_.journal(plan.journal);
   options.group = plan.group;
   options.streams = plan.streams;
@@ -295,6 +319,11 @@ std::vector<QueueStatus> SessionManager::queues(bool backlog) const {
 std::string SessionManager::metrics() const {
   std::vector<engine::SplitStatus> splits;
   for (auto& q : queues()) splits.push_back(std::move(q.split));
+  {
+    std::lock_guard lock(follower_mutex_);
+    if (follower_)
+      for (auto& s : follower_->status()) splits.push_back(std::move(s));
+  }
   std::string text = engine::prometheusText(splits);
   std::size_t count = list().size();
   text += "# HELP qsplit_sessions Live sessions.\n# TYPE qsplit_sessions gauge\nqsplit_sessions " +
@@ -357,6 +386,7 @@ std::optional<std::string> SessionManager::expired(const Session& s, TimePoint n
 
 void SessionManager::tick() {
   auto log = logger("sessions");
+  if (replicas_) replicas_->observe();
   std::vector<std::pair<std::string, std::string>> ending;
   {
     std::lock_guard lock(mutex_);

@@ -19,8 +19,10 @@
 #include "config/kafka_client_config.h"
 #include "config/resources.h"
 #include "config/user_config.h"
-#include "control/workloads.h"
+#include "control/follower.h"
+#include "control/replicas.h"
 #include "control/store.h"
+#include "control/workloads.h"
 #include "core/broker.h"
 #include "engine/queue_splitter.h"
 
@@ -59,6 +61,12 @@ struct ManagerOptions {
   // see engine::ForwarderOptions::view. Empty: such queues are refused.
   std::function<void(core::Message&)> sns_view;
   std::function<void(std::vector<core::Message>&)> s3_view;
+  // With leader election: this replica's identity and the lease's duration. Every replica
+  // forwards (follow()), so the leader, before it deletes a session's queue or restores a
+  // workload, waits until each other live replica confirmed the new routes (replicas.h).
+  // Empty: no other replica forwards.
+  std::string replica;
+  Duration lease = std::chrono::seconds(15);
 };
 
 // Who is asking: the user a bearer token names.
@@ -135,11 +143,18 @@ class SessionManager {
   // Once a second: ends expired sessions, advances drains, updates rates.
   void tick();
 
+  // While another replica leads: forwards every stored split by the leader's routes
+  // (follower.h) until stopFollowing(), which taking the lead calls before resume().
+  void follow();
+  void stopFollowing();
+
  private:
   Result<Session> startUnlogged(const Caller& caller, const std::string& target,
                                 const std::string& config_json);
   struct Split;
   struct Plan;
+  struct StoredSplit;
+  static Result<StoredSplit> parseStoredSplit(const std::string& key, const std::string& json);
   Result<std::vector<Plan>> plan(const config::UserConfig& user, const std::string& workload,
                                  const config::ContainerEnv& env);
   Result<void> planSqs(const config::ResourceSet& resources, const config::WorkloadQueueRegistry& registry,
@@ -164,6 +179,12 @@ class SessionManager {
   Result<void> endLocked(const std::string& id, const std::string& reason);
   Result<void> saveSession(const Session& s);
   Result<void> saveSplit(const Split& split);
+  Result<void> putSplit(const Split& split, core::SplitState state, const std::string& fallback);
+  // SplitOptions::share_routes: stores the table in the split's record, then waits for the
+  // other replicas to confirm it.
+  Result<void> shareRoutes(Split& split, const engine::SharedRoutes& routes);
+  // Where another replica reads a stored split from (Follower::Resolve).
+  Result<ForwardSource> forwardSource(const std::string& split_json);
   // Resumes the stored splits; returns the fallback of every stored split, resumed or not.
   Result<std::set<std::string>> resumeSplits(const std::vector<Session>& sessions);
   Result<void> brokerFor(Plan& plan, const std::string& workload);
@@ -180,6 +201,9 @@ class SessionManager {
   mutable std::mutex mutex_;    // guards the maps below
   std::map<std::string, Session> sessions_;
   std::map<std::string, std::unique_ptr<Split>> splits_;  // "SQS:original"
+  std::unique_ptr<Replicas> replicas_;  // none: no other replica forwards
+  std::unique_ptr<Follower> follower_;  // while another replica leads
+  mutable std::mutex follower_mutex_;   // guards follower_
 };
 
 }  // namespace qsplit::control

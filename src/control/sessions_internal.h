@@ -28,6 +28,7 @@ struct SessionManager::Split {
   bool s3_event = false;  // SQS bodies are S3 events: filters see the objects' user metadata
   std::unique_ptr<core::WorkloadPatcher> patcher;
   std::unique_ptr<engine::QueueSplitter> splitter;
+  std::string routes;  // the table as last shared (JSON), stored with the split
   uint64_t last_read = 0;
   double rate = 0;
 };
@@ -50,6 +51,14 @@ struct SessionManager::Plan {
   // Variables the developer's process gets as the workload has them (a Kafka consumer group:
   // her topic's unread records are counted for that group).
   std::map<std::string, std::string> shared_env;
+};
+
+// A split as stored: its plan (without broker), fallback, lifecycle state and workload.
+struct SessionManager::StoredSplit {
+  Plan plan;
+  std::string fallback;
+  std::string state;
+  std::string workload;
 };
 
 std::string splitKey(config::QueueType type, const std::string& original);

@@ -71,25 +71,9 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
   QSPLIT_ASSIGN_OR_RETURN(auto records, store_.list("split"));
   std::set<std::string> fallbacks;  // of every stored split, resumed or not
   for (const auto& r : records) {
-    Plan plan;
-    std::string fallback, state, workload;
-    try {
-      auto j = nlohmann::json::parse(r.json);
-      QSPLIT_ASSIGN_OR_RETURN(plan.type, queueTypeFromName(j.at("type")));
-      plan.queue_id = j.value("queue_id", "");
-      plan.journal = j.value("journal", "SQS");
-      plan.original.name = j.at("original");
-      QSPLIT_ASSIGN_OR_RETURN(plan.original.places, placesFromJson(j.at("places")));
-      plan.restart_timeout = std::chrono::milliseconds(j.at("restart_timeout_ms").get<int64_t>());
-      plan.sns = j.value("sns", false);
-      plan.s3_event = j.value("s3_event", false);
-      fallback = j.at("fallback");
-      fallbacks.insert(fallback);
-      state = j.at("state");
-      workload = j.at("workload");
-    } catch (const nlohmann::json::exception& e) {
-      return fail(ErrorCode::kInternal, "the stored split " + r.key + ": " + e.what());
-    }
+    QSPLIT_ASSIGN_OR_RETURN(auto stored, parseStoredSplit(r.key, r.json));
+    auto& [plan, fallback, state, workload] = stored;
+    fallbacks.insert(fallback);
     if (auto found = brokerFor(plan, workload); !found) {
       log->error("queue={} was split before the restart and cannot resume now ({}); its queues "
                  "are kept for the next start", plan.original.name, found.error().message());
@@ -113,6 +97,29 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
       log->error("queue={} could not resume: {}", plan.original.name, done.error().message());
   }
   return fallbacks;
+}
+
+Result<SessionManager::StoredSplit> SessionManager::parseStoredSplit(const std::string& key,
+                                                                     const std::string& json) {
+  StoredSplit s;
+  Plan& plan = s.plan;
+  try {
+    auto j = nlohmann::json::parse(json);
+    QSPLIT_ASSIGN_OR_RETURN(plan.type, queueTypeFromName(j.at("type")));
+    plan.queue_id = j.value("queue_id", "");
+    plan.journal = j.value("journal", "SQS");
+    plan.original.name = j.at("original");
+    QSPLIT_ASSIGN_OR_RETURN(plan.original.places, placesFromJson(j.at("places")));
+    plan.restart_timeout = std::chrono::milliseconds(j.at("restart_timeout_ms").get<int64_t>());
+    plan.sns = j.value("sns", false);
+    plan.s3_event = j.value("s3_event", false);
+    s.fallback = j.at("fallback");
+    s.state = j.at("state");
+    s.workload = j.at("workload");
+  } catch (const nlohmann::json::exception& e) {
+    return fail(ErrorCode::kInternal, "the stored split " + key + ": " + e.what());
+  }
+  return s;
 }
 
 // The broker (and for Kafka the group and cluster journal) of a stored split: SQS is one

@@ -100,9 +100,12 @@ class Broker {
   // How many messages one receive should ask for (SQS allows at most 10; Kafka prefers more).
   virtual std::size_t batchSize() const { return 10; }
   // Exactly-once forwarding from `name` read as `group`, where the broker has transactions.
-  virtual Result<std::unique_ptr<TransactionalPipe>> openTransactionalPipe(const std::string& name,
-                                                                          const std::string& group) {
+  // Pipes of the same name, group and `instance` fence each other (a restarted forwarder
+  // fences the one it replaces); different instances forward side by side.
+  virtual Result<std::unique_ptr<TransactionalPipe>> openTransactionalPipe(
+      const std::string& name, const std::string& group, const std::string& instance = "") {
     (void)group;
+    (void)instance;
     return fail(ErrorCode::kFailedPrecondition,
                 "forwarding from " + name + " exactly once needs transactions, which this broker lacks");
   }

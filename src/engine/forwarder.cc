@@ -16,7 +16,7 @@ Forwarder::~Forwarder() { stop(); }
 Result<void> Forwarder::start() {
   if (running()) return ok();
   if (options_.delivery != Delivery::kAtLeastOnce) {
-    auto pipe = broker_.openTransactionalPipe(original_, group_);
+    auto pipe = broker_.openTransactionalPipe(original_, group_, options_.instance);
     if (pipe) {
       pipe_ = std::move(pipe).value();
     } else if (options_.delivery == Delivery::kExactlyOnce ||
@@ -112,7 +112,7 @@ void Forwarder::run() {
 
 bool Forwarder::reopenPipe() {
   pipe_.reset();
-  auto pipe = broker_.openTransactionalPipe(original_, group_);
+  auto pipe = broker_.openTransactionalPipe(original_, group_, options_.instance);
   if (!pipe) {
     logger("forwarder")->warn("queue={} cannot restart transactions: {}", original_,
                               pipe.error().message());

@@ -35,6 +35,9 @@ struct ForwarderOptions {
   // Called on each received batch before routing, to set what filters match
   // (Message::filter_attributes); none: filters match the messages' own attributes.
   std::function<void(std::vector<core::Message>&)> view;
+  // Tells this forwarder's transactions apart from another replica's forwarding the same
+  // source (Broker::openTransactionalPipe); empty for the leader.
+  std::string instance;
 };
 
 struct ForwarderCounts {

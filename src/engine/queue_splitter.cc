@@ -19,7 +19,7 @@ QueueSplitter::QueueSplitter(core::Broker& broker, core::WorkloadPatcher& worklo
     : broker_(broker), workload_(workload), clock_(clock), random_(random),
       original_(std::move(original)), options_(std::move(options)),
       journal_(options_.journal ? options_.journal : &own_journal_),
-      lifecycle_(options_.linger_timeout), router_(emptyTable()),
+      lifecycle_(options_.linger_timeout), routes_id_(random_.digits(12)), router_(emptyTable()),
       forwarder_(broker_, original_, options_.group, router_, options_.forwarder,
                  options_.observer) {}
 
@@ -56,6 +56,13 @@ void QueueSplitter::publishTable() {
   router_.publish(std::move(table).value());
 }
 
+Result<void> QueueSplitter::shareRoutes(bool forwarding,
+                                       std::optional<std::chrono::milliseconds> confirm) {
+  if (!options_.share_routes) return ok();
+  return options_.share_routes({routes_id_ + ":" + std::to_string(generation_), lifecycle_.state(),
+                                fallback_, forwarding, sessions_, confirm});
+}
+
 Result<std::string> QueueSplitter::startSession(const std::string& session_id, core::Filter filter,
                                                 core::QueueMode mode) {
   std::lock_guard lock(mutex_);
@@ -78,6 +85,11 @@ Result<std::string> QueueSplitter::startSession(const std::string& session_id, c
     return fail(done.error());
   }
   lifecycle_ = next;
+  // Other replicas route to the session once they confirm; until then their share of the
+  // matching messages goes to the fallback, so a failure here is no reason to refuse.
+  if (auto shared = shareRoutes(true, options_.move_patience); !shared)
+    log->warn("queue={} session={} started, but not every replica routes to it yet: {}",
+              original_, session_id, shared.error().message());
   log->info("queue={} session={} started: queue {} mode {}", original_, session_id, queue,
             core::queueModeName(mode));
   return queue;
@@ -127,11 +139,18 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   sessions_.erase(it);
   publishTable();
   forwarder_.waitForGeneration(generation_);  // nothing routed to `queue` is still in flight
+  // Nor at another replica: until each confirms, the queue may still receive messages.
+  auto shared = shareRoutes(!sessions_.empty(), options_.move_patience);
 
   auto actions = lifecycle_.sessionEnded(sessions_.size(), clock_.now());
   if (!actions) return fail(actions.error());
   for (auto action : *actions)
     if (action == core::SplitAction::kStopForwarding) forwarder_.stop();
+  if (!shared) {
+    log->error("queue={} session={} ended; keeping {} (reclaimed at the next restart): {}",
+               original_, session_id, queue, shared.error().message());
+    return fail(shared.error());
+  }
 
   // Unread messages of the session: back to the original to be routed again; for a topic to
   // the fallback, which keeps each partition's order for the workload.
@@ -182,6 +201,7 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
   lifecycle_.resume(state, clock_.now());
   publishTable();
   if (state == core::SplitState::kSplitting) QSPLIT_TRY(forwarder_.start());
+  QSPLIT_TRY(shareRoutes(state == core::SplitState::kSplitting && !sessions_.empty(), std::nullopt));
   logger("splitter")->info("queue={} resumed {} with fallback {} and {} sessions", original_,
                            core::splitStateName(state), fallback_, sessions_.size());
   return ok();
@@ -190,6 +210,9 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
 Result<void> QueueSplitter::tick() {
   std::lock_guard lock(mutex_);
   if (lifecycle_.state() != core::SplitState::kDraining) return ok();
+  // No replica may still forward into the fallback once it is found empty and deleted (one
+  // that forwarded when qsplitd restarted mid-drain, say): confirmed before it is counted.
+  QSPLIT_TRY(shareRoutes(false, std::chrono::milliseconds(0)));  // the next tick looks again
   QSPLIT_ASSIGN_OR_RETURN(uint64_t backlog, broker_.admin().backlog(fallback_, groupOn(fallback_)));
   core::Lifecycle next = lifecycle_;
   auto actions = next.drainCheck(backlog, clock_.now());

@@ -2,8 +2,10 @@
 // temporary queues, the workload patch, forwarding, session ends, drain and restore.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,20 @@
 #include "engine/journal_file.h"
 
 namespace qsplit::engine {
+
+// The routes of a split as every other replica must follow them (qsplitd replicas all
+// forward; SplitOptions::share_routes). `token` names this table among all tables of all
+// splits ever published, so a replica's confirmation of it cannot be an older one's.
+struct SharedRoutes {
+  std::string token;
+  core::SplitState state;
+  std::string fallback;
+  bool forwarding = false;  // false: other replicas stop forwarding the original
+  std::vector<core::SessionRoute> sessions;
+  // Set: return only once every live replica confirmed it routes by this table (and has
+  // nothing routed by an older one in flight), or fail after this long (zero: look once).
+  std::optional<std::chrono::milliseconds> confirm_within;
+};
 
 struct SplitOptions {
   core::NameTemplate names;
@@ -39,6 +55,10 @@ struct SplitOptions {
   // Where temporary queues are recorded before they are created (not owned). None: an
   // in-memory journal, which does not survive the process.
   core::TemporaryJournal* journal = nullptr;
+  // Called, under the splitter's lock, each time the route table changes: after a start and
+  // an end, before a session's queue is emptied and deleted, and before a restore. None: no
+  // other replica forwards.
+  std::function<Result<void>(const SharedRoutes&)> share_routes;
 };
 
 struct SessionQueue {
@@ -97,6 +117,7 @@ class QueueSplitter {
   void publishTable();
   Result<void> runStartActions(const std::vector<core::SplitAction>& actions);
   Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);
+  Result<void> shareRoutes(bool forwarding, std::optional<std::chrono::milliseconds> confirm);
 
   core::Broker& broker_;
   core::WorkloadPatcher& workload_;
@@ -113,6 +134,7 @@ class QueueSplitter {
   std::string fallback_;
   std::vector<core::SessionRoute> sessions_;
   uint64_t generation_ = 0;
+  const std::string routes_id_;  // random: with generation_, SharedRoutes::token
   uint64_t returned_ = 0;
   core::Router router_;
   Forwarder forwarder_;

@@ -6,7 +6,7 @@
 
 namespace qsplit::kube {
 
-bool Leadership::await(const std::atomic<bool>& stop) {
+bool Leadership::await(const std::atomic<bool>& stop, const std::function<void()>& standing_by) {
   auto log = logger("leader");
   std::string waiting_for;
   while (!stop) {
@@ -19,6 +19,7 @@ bool Leadership::await(const std::atomic<bool>& stop) {
     std::string now = held ? "the lease is held by " + lease_->holder() : held.error().message();
     if (now != waiting_for) log->info("standing by: {}", now);
     waiting_for = now;
+    if (standing_by) standing_by();
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   return false;

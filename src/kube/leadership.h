@@ -22,8 +22,9 @@ class Leadership {
   Leadership(const Leadership&) = delete;
   Leadership& operator=(const Leadership&) = delete;
 
-  // Blocks until this replica leads; false if `stop` turned true first.
-  bool await(const std::atomic<bool>& stop);
+  // Blocks until this replica leads; false if `stop` turned true first. `standing_by` runs
+  // about once a second meanwhile.
+  bool await(const std::atomic<bool>& stop, const std::function<void()>& standing_by = nullptr);
   // After await: renews the lease from a thread of its own until destruction. `on_lost`
   // runs on that thread, once, when the lease is lost.
   void keepRenewing(std::function<void()> on_lost);

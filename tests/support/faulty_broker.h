@@ -36,8 +36,8 @@ class FaultyBroker : public core::Broker {
   core::NameRules nameRules() const override { return inner_.nameRules(); }
   std::size_t batchSize() const override { return inner_.batchSize(); }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
-      const std::string& name, const std::string& group) override {
-    auto pipe = inner_.openTransactionalPipe(name, group);
+      const std::string& name, const std::string& group, const std::string& instance) override {
+    auto pipe = inner_.openTransactionalPipe(name, group, instance);
     if (!pipe) return pipe;
     return std::unique_ptr<core::TransactionalPipe>(new FaultyPipe(*this, std::move(pipe).value()));
   }

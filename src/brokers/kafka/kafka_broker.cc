@@ -51,12 +51,12 @@ Result<std::unique_ptr<core::Sink>> KafkaBroker::openSink(const std::string& nam
 namespace qsplit::kafka {
 
 Result<std::unique_ptr<core::TransactionalPipe>> KafkaBroker::openTransactionalPipe(
-    const std::string& name, const std::string& group) {
+    const std::string& name, const std::string& group, const std::string& instance) {
   if (group.empty())
     return fail(ErrorCode::kInvalidArgument, "reading topic '" + name + "' needs a consumer group");
   QSPLIT_TRY(admin_->describe(name));
   QSPLIT_ASSIGN_OR_RETURN(auto pipe, KafkaTransactionalPipe::create(options_.properties, name, group,
-                                                                    options_.timeout));
+                                                                    instance, options_.timeout));
   return std::unique_ptr<core::TransactionalPipe>(std::move(pipe));
 }
 

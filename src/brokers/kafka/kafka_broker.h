@@ -37,7 +37,7 @@ class KafkaBroker final : public core::Broker {
   // only records already fetched, so a slow stream still forwards each record at once.
   std::size_t batchSize() const override { return 5000; }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
-      const std::string& name, const std::string& group) override;
+      const std::string& name, const std::string& group, const std::string& instance) override;
 
  private:
   explicit KafkaBroker(KafkaOptions options) : options_(std::move(options)) {}

@@ -10,19 +10,21 @@ int ms(std::chrono::milliseconds d) { return static_cast<int>(d.count()); }
 }  // namespace
 
 std::string KafkaTransactionalPipe::transactionalId(const std::string& topic,
-                                                    const std::string& group) {
-  return core::shortenWithHash("qsplit-" + group + "-" + topic, 200);
+                                                    const std::string& group,
+                                                    const std::string& instance) {
+  std::string id = "qsplit-" + group + "-" + topic;
+  return core::shortenWithHash(instance.empty() ? id : id + "-" + instance, 200);
 }
 
 Result<std::unique_ptr<KafkaTransactionalPipe>> KafkaTransactionalPipe::create(
     const Properties& properties, const std::string& topic, const std::string& group,
-    std::chrono::milliseconds timeout) {
+    const std::string& instance, std::chrono::milliseconds timeout) {
   std::unique_ptr<KafkaTransactionalPipe> pipe(new KafkaTransactionalPipe());
   pipe->topic_ = topic;
   pipe->timeout_ = timeout;
   QSPLIT_ASSIGN_OR_RETURN(pipe->source_, KafkaSource::create(properties, topic, group));
   Properties p = properties;
-  p["transactional.id"] = transactionalId(topic, group);
+  p["transactional.id"] = transactionalId(topic, group, instance);
   QSPLIT_ASSIGN_OR_RETURN(pipe->producer_, makeProducer(std::move(p)));
   QSPLIT_TRY(pipe->check(rd_kafka_init_transactions(pipe->producer_.get(), ms(timeout)),
                          "starting transactions for '" + topic + "'"));

@@ -17,11 +17,13 @@ namespace qsplit::kafka {
 
 class KafkaTransactionalPipe final : public core::TransactionalPipe {
  public:
-  // The transactional id is derived from the topic and group, so it is stable across
-  // restarts of the operator (that is what fences a crashed predecessor).
+  // The transactional id is derived from the topic, group and instance (a replica's name;
+  // empty for the leader), so it is stable across restarts of the operator (that is what
+  // fences a crashed predecessor) and differs between replicas forwarding side by side.
   static Result<std::unique_ptr<KafkaTransactionalPipe>> create(const Properties& properties,
                                                                 const std::string& topic,
                                                                 const std::string& group,
+                                                                const std::string& instance,
                                                                 std::chrono::milliseconds timeout);
   ~KafkaTransactionalPipe() override;
 
@@ -31,7 +33,8 @@ class KafkaTransactionalPipe final : public core::TransactionalPipe {
   Result<void> commit(std::span<const core::Message> consumed) override;
   Result<void> abort(std::span<const core::Message> consumed) override;
 
-  static std::string transactionalId(const std::string& topic, const std::string& group);
+  static std::string transactionalId(const std::string& topic, const std::string& group,
+                                     const std::string& instance = "");
 
  private:
   KafkaTransactionalPipe() = default;
