@@ -22,12 +22,18 @@ Result<std::map<std::string, ReplicaAcks>> Replicas::live() {
   auto now = clock_.now();
   std::map<std::string, Seen> seen;
   std::map<std::string, ReplicaAcks> out;
+  auto log = logger("replicas");
   for (const auto& r : records) {
     if (r.key == self_) continue;
     auto it = seen_.find(r.key);
-    Seen s = it != seen_.end() && it->second.json == r.json ? it->second : Seen{r.json, now};
-    seen[r.key] = s;
+    if (it == seen_.end()) log->info("replica {} forwards too", r.key);
+    Seen& s = seen[r.key] = it != seen_.end() && it->second.json == r.json ? it->second
+                                                                           : Seen{r.json, now};
     if (now - s.since >= lease_) {
+      if (!s.gone)
+        log->warn("replica {} is gone: its record did not change for {} s; not waiting for it",
+                  r.key, std::chrono::duration_cast<std::chrono::seconds>(lease_).count());
+      s.gone = true;
       if (now - s.since >= 2 * lease_) (void)store_.remove(kReplicaKind, r.key);
       continue;
     }
@@ -38,11 +44,8 @@ Result<std::map<std::string, ReplicaAcks>> Replicas::live() {
         if (token.is_string()) acks[split] = token.get<std::string>();
     out[r.key] = std::move(acks);
   }
-  for (const auto& [key, s] : seen)
-    if (!seen_.count(key) && key != self_)
-      logger("replicas")->info("replica {} forwards too", key);
   for (const auto& [key, s] : seen_)
-    if (!seen.count(key)) logger("replicas")->info("replica {} is gone", key);
+    if (!seen.count(key) && !s.gone) log->info("replica {} stopped forwarding", key);
   seen_ = std::move(seen);
   return out;
 }

@@ -44,6 +44,7 @@ class Replicas {
   struct Seen {
     std::string json;
     TimePoint since;  // when this json was first seen
+    bool gone = false;  // unchanged for a lease duration (logged once)
   };
   // The live replicas' acks, by identity.
   Result<std::map<std::string, ReplicaAcks>> live();

@@ -4,6 +4,7 @@ cluster, patches the Deployment's pod template while its queues are split, and r
 exactly its own change at the end. kubectl is the independent client throughout."""
 import json
 import os
+import re
 import signal
 import unittest
 
@@ -559,6 +560,44 @@ spec:
         self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
         lease = k.get("lease", "qsplit-leader", self.ns)
         self.assertEqual(lease["spec"]["leaseTransitions"], 1)
+
+    def test_every_replica_forwards_and_a_killed_one_holds_an_end_only_until_it_is_gone(self):
+        second = self.start_daemon(name="second", wait_ready=False, data_dir="second-data")
+        h.eventually(lambda: "standing by: the lease is held by" in second.log(), 30, "the standby")
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})
+        pod = self.run_pod()
+        # The replica that does not lead forwards the queue too, by the leader's routes.
+        h.eventually(lambda: f"queue={self.queues[MEME]} forwarded here too" in second.log(), 30,
+                     "the second replica to forward")
+        self.assertIn("replica", self.records())
+        bodies = self.produce(["alice", "erin"] * 20)
+        names = ["alice", "pod"]
+        h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
+        got = self.receivers(names)
+        for b in bodies:
+            self.assertEqual(got[b], ["alice" if b.endswith("alice") else "pod"], b)
+
+        def read(daemon):
+            _, text = daemon.get("/metrics", raw=True)
+            line = [l for l in text.splitlines() if l.startswith("mirrord_read_sqs_messages_count{") and
+                    self.queues[MEME] in l]
+            return int(line[0].split()[-1]) if line else 0
+        self.assertGreater(read(second), 0, "the second replica read none of the messages")
+        # A replica killed mid-session stops confirming; the end waits until the leader counts
+        # it gone (a lease duration, 6 s here), then gives the session's queue back as ever.
+        second.kill9()
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
+        pod.terminate()
+        log = self.daemon.log()
+        gone = re.search(r"replica \S+ is gone: its record did not change for 6 s", log)
+        self.assertIsNotNone(gone, log)
+        ended = re.search(rf"queue={self.queues[MEME]} session=\d+ ended", log)
+        self.assertLess(gone.start(), ended.start(), "the session's queue went before the replica")
+        self.assertEqual(self.deployment()["spec"]["template"], self.original["spec"]["template"])
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+        h.eventually(lambda: self.records() == [], 60, "the gone replica's record to be removed")
 
     def test_bad_targets_and_denied_access_get_clear_errors(self):
         def start_error(config):

@@ -15,6 +15,26 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+// The shared store as a replica cut off from it for writes sees it (the API server refusing
+// or unreachable): reads still work, writes fail while `refuse` is set.
+class CutOffStore : public Store {
+ public:
+  explicit CutOffStore(Store& inner) : inner_(inner) {}
+  Result<void> put(const std::string& kind, const std::string& key, const std::string& json) override {
+    if (refuse) return fail(ErrorCode::kUnavailable, "the store is out of reach");
+    return inner_.put(kind, key, json);
+  }
+  Result<void> remove(const std::string& kind, const std::string& key) override {
+    return inner_.remove(kind, key);
+  }
+  Result<std::vector<StoredRecord>> list(const std::string& kind) override { return inner_.list(kind); }
+  core::TemporaryJournal& journal(const std::string& broker) override { return inner_.journal(broker); }
+  std::atomic<bool> refuse{false};
+
+ private:
+  Store& inner_;
+};
+
 class ReplicasTest : public SessionsTest {
  protected:
   void SetUp() override {
@@ -37,9 +57,10 @@ class ReplicasTest : public SessionsTest {
 
   // Another qsplitd on the same store that does not lead: it forwards.
   std::unique_ptr<SessionManager> startFollower(const std::string& name) {
+    follower_store_ = std::make_unique<CutOffStore>(*store_);
     follower_workloads_ = std::make_unique<LocalWorkloads>(*store_, SystemClock::instance());
     auto follower = std::make_unique<SessionManager>(
-        *store_, *follower_workloads_, [this] { return resources_; }, clock_,
+        *follower_store_, *follower_workloads_, [this] { return resources_; }, clock_,
         SecureRandom::instance(), options(name));
     follower->follow();
     return follower;
@@ -53,6 +74,7 @@ class ReplicasTest : public SessionsTest {
   }
 
   std::unique_ptr<LocalWorkloads> follower_workloads_;
+  std::unique_ptr<CutOffStore> follower_store_;
 };
 
 TEST_F(ReplicasTest, TheLeaderWaitsForEveryLiveReplicaAndNamesThoseThatDidNotConfirm) {
@@ -137,6 +159,21 @@ TEST_F(ReplicasTest, AFollowerForwardsByTheLeadersRoutesAndConfirmsThemBeforeAQu
   ASSERT_TRUE(testing::eventually([&] { return follower->metrics().find("orders") == std::string::npos; }));
   follower.reset();
   EXPECT_TRUE(replicaNames().empty());  // a follower that stops removes its record
+}
+
+TEST_F(ReplicasTest, AFollowerThatCannotWriteItsRecordStopsForwardingWithinHalfALease) {
+  auto follower = startFollower("follower");
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  auto forwards = [&] { return follower->metrics().find("\"orders\"") != std::string::npos; };
+  ASSERT_TRUE(testing::eventually(forwards));
+  // Cut off, it could miss the leader's next table: it stops before the leader, which no
+  // longer sees its record change, counts it gone (a lease duration) and stops waiting.
+  follower_store_->refuse = true;
+  ASSERT_TRUE(testing::eventually([&] { return !forwards(); }));
+  follower_store_->refuse = false;
+  ASSERT_TRUE(testing::eventually(forwards));  // back in reach: it forwards again
+  ASSERT_TRUE(endAndRestore(session->id));
 }
 
 TEST_F(ReplicasTest, ALeaderWaitsForASilentReplicaOnlyUntilItIsGone) {
