@@ -131,6 +131,32 @@ spec:
 """
 
 
+def topic_tool(*args):
+    """The project's Kafka topic tool (create, list, ...); its output split in words."""
+    return subprocess.run([os.environ["QSPLIT_KAFKA_TOPIC_TOOL"]] + list(args), check=True,
+                          capture_output=True, text=True, timeout=60).stdout.split()
+
+
+def kcat_consumer(group_variable, out):
+    """kcat as a group consumer of the topic $TOPIC names, in the group the variable names;
+    one line per record, `headers|body`. (Not `-o beginning`: with -G, kcat applies it at
+    every assignment, so each rebalance would read everything again.)"""
+    return ["sh", "-c", f'exec kcat -b "$BOOT" -G "${group_variable}" -X auto.offset.reset=earliest -u -q '
+                        f'-X log_level=3 -f "%h|%s\\n" "$TOPIC" >> {out}']
+
+
+def kcat_received(path):
+    """The bodies kcat_consumer wrote to `path`."""
+    if not os.path.exists(path):
+        return []
+    return [line.rstrip("\n").split("|", 1)[1] for line in read(path).splitlines() if "|" in line]
+
+
+def kcat_produce(bootstrap, topic, author, bodies):
+    subprocess.run(["kcat", "-P", "-b", bootstrap, "-t", topic, "-H", f"author={author}"],
+                   input="\n".join(bodies) + "\n", text=True, check=True, timeout=60)
+
+
 def exec_workload(procs, daemon, env, workload, command):
     """`qsplit exec` running `command` as the deployed `workload`, once qsplitd knows it."""
     p = procs.start([QSPLIT, "exec", "--workload", f"deployment/{workload}", "--grace", "5",

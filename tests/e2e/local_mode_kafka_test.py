@@ -5,15 +5,10 @@ Streams workload (`applicationIdSources`): kcat with the application id as its g
 real Kafka Streams app."""
 import os
 import signal
-import subprocess
 import unittest
 
 import harness as h
-
-
-def topic_tool(*args):
-    return subprocess.run([os.environ["QSPLIT_KAFKA_TOPIC_TOOL"]] + list(args), check=True,
-                          capture_output=True, text=True, timeout=60).stdout.split()
+from harness import topic_tool
 
 
 class KafkaCase(unittest.TestCase):
@@ -58,22 +53,13 @@ splitting: {linger_timeout: 30}
         self.env = {"QSPLIT_SERVER": self.daemon.url, "BOOT": self.bootstrap}
 
     def kcat_consumer(self, out):
-        group = "$" + self.ID_VAR  # the variable as qsplit patches it
-        # kcat as a group consumer of the topic its environment names; one line per record.
-        # (Not `-o beginning`: with -G, kcat applies it at every assignment, so each rebalance
-        # would read everything again.)
-        return ["sh", "-c", f'exec kcat -b "$BOOT" -G "{group}" -X auto.offset.reset=earliest -u -q '
-                            f'-X log_level=3 -f "%h|%s\\n" "$TOPIC" >> {out}']
+        return h.kcat_consumer(self.ID_VAR, out)  # the group's variable as qsplit patches it
 
     def produce(self, author, bodies):
-        subprocess.run(["kcat", "-P", "-b", self.bootstrap, "-t", self.topic, "-H", f"author={author}"],
-                       input="\n".join(bodies) + "\n", text=True, check=True, timeout=60)
+        h.kcat_produce(self.bootstrap, self.topic, author, bodies)
 
     def received(self, who):
-        path = os.path.join(self.dir, who + ".out")
-        if not os.path.exists(path):
-            return []
-        return [line.rstrip("\n").split("|", 1)[1] for line in h.read(path).splitlines() if "|" in line]
+        return h.kcat_received(os.path.join(self.dir, who + ".out"))
 
     def start_workload_and_alice(self):
         group = h.unique("views-group")
