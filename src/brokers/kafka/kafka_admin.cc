@@ -153,7 +153,7 @@ Result<uint64_t> KafkaAdmin::backlog(const std::string& name, const std::string&
   QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(properties));
   // A consumer that never subscribes: it reads the group's committed offsets without
   // joining the group, so the workload is not disturbed by a rebalance.
-  QSPLIT_ASSIGN_OR_RETURN(ClientHandle reader, makeClient(RD_KAFKA_CONSUMER, std::move(conf)));
+  QSPLIT_ASSIGN_OR_RETURN(ConsumerHandle reader, makeConsumer(std::move(conf)));
   PartitionsHandle partitions(rd_kafka_topic_partition_list_new(spec.partitions));
   for (int32_t p = 0; p < spec.partitions; ++p)
     rd_kafka_topic_partition_list_add(partitions.get(), name.c_str(), p);

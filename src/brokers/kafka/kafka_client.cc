@@ -1,9 +1,13 @@
 #include "brokers/kafka/kafka_client.h"
 
 #include <chrono>
+#include <future>
+#include <memory>
+#include <thread>
 
 #include "aws/credentials.h"
 #include "aws/sigv4.h"
+#include "common/log.h"
 
 namespace qsplit::kafka {
 
@@ -68,6 +72,24 @@ Result<ClientHandle> makeClient(rd_kafka_type_t type, ConfHandle conf) {
     return fail(ErrorCode::kInvalidArgument, std::string("cannot create a Kafka client: ") + error);
   (void)conf.release();  // rd_kafka_new took ownership
   return ClientHandle(client);
+}
+
+Result<ConsumerHandle> makeConsumer(ConfHandle conf) {
+  QSPLIT_ASSIGN_OR_RETURN(ClientHandle client, makeClient(RD_KAFKA_CONSUMER, std::move(conf)));
+  return ConsumerHandle(client.release());
+}
+
+void destroyConsumer(rd_kafka_t* consumer) {
+  std::string name = rd_kafka_name(consumer);
+  auto done = std::make_shared<std::promise<void>>();
+  auto destroyed = done->get_future();
+  std::thread([consumer, done] {
+    rd_kafka_destroy(consumer);
+    done->set_value();
+  }).detach();
+  if (destroyed.wait_for(std::chrono::seconds(10)) == std::future_status::ready) return;
+  logger("kafka")->error("destroying Kafka consumer {} did not end within 10 s (librdkafka #4674, "
+                         "after a broker restart); abandoning it", name);
 }
 
 Error kafkaError(rd_kafka_resp_err_t err, const std::string& what) {

@@ -22,6 +22,7 @@ Result<ConfHandle> makeConf(const Properties& properties);
 // Creates a client from `conf`, which is handed to librdkafka only once rd_kafka_new
 // succeeded (on failure it is still ours and freed here).
 Result<ClientHandle> makeClient(rd_kafka_type_t type, ConfHandle conf);
+Result<ConsumerHandle> makeConsumer(ConfHandle conf);
 
 // Maps a librdkafka error to an ErrorCode: retriable transport problems -> kUnavailable,
 // missing topics -> kNotFound, and so on. `what` says what was being done.

@@ -8,6 +8,12 @@
 namespace qsplit::kafka {
 
 using ClientHandle = CHandle<rd_kafka_t, rd_kafka_destroy>;
+// rd_kafka_destroy of a consumer can hang for good after its broker went down and came back
+// (librdkafka #4674, open; Debian 12 ships 2.0.2): a consumer is destroyed on a thread of its
+// own, waited for at most 10 s, then abandoned with an error logged (its memory and threads
+// stay), so the caller (the drain, a session's end) goes on.
+void destroyConsumer(rd_kafka_t* consumer);
+using ConsumerHandle = CHandle<rd_kafka_t, destroyConsumer>;
 using ConfHandle = CHandle<rd_kafka_conf_t, rd_kafka_conf_destroy>;
 using PartitionsHandle = CHandle<rd_kafka_topic_partition_list_t, rd_kafka_topic_partition_list_destroy>;
 using MessageHandle = CHandle<rd_kafka_message_t, rd_kafka_message_destroy>;

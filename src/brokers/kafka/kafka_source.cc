@@ -52,7 +52,7 @@ Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const Properties& prope
   QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(p));
   rd_kafka_conf_set_rebalance_cb(conf.get(), rebalance);
   rd_kafka_conf_set_opaque(conf.get(), source.get());
-  QSPLIT_ASSIGN_OR_RETURN(source->consumer_, makeClient(RD_KAFKA_CONSUMER, std::move(conf)));
+  QSPLIT_ASSIGN_OR_RETURN(source->consumer_, makeConsumer(std::move(conf)));
   rd_kafka_poll_set_consumer(source->consumer_.get());
   PartitionsHandle subscription(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(subscription.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);

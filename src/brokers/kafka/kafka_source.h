@@ -47,7 +47,7 @@ class KafkaSource final : public core::Source {
   std::string topic_;
   std::string group_;
   std::size_t max_batch_bytes_;
-  ClientHandle consumer_;
+  ConsumerHandle consumer_;
   // Per partition: delivered offsets not yet committed -> acknowledged yet?
   std::map<int32_t, std::map<int64_t, bool>> in_flight_;
 };
