@@ -289,8 +289,7 @@ int run(const Flags& flags) {
     if (registry_status) registry_status->sync(*sources->current(), sessions);
   }
   log->info("stopping: sessions stay stored and resume when qsplitd starts again");
-  workloads.close();
-  (*server)->stop();
+  (*server)->stop();  // CloseOnStop closed the local workloads when the signal came
   return 0;
 }
 

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
+
 #include "common/log.h"
 
 namespace qsplit::control {
@@ -92,15 +94,23 @@ void Follower::run() {
   auto log = logger("follower");
   uint64_t beat = 0;
   std::string last_error;
+  std::optional<ReplicaAcks> written;  // what the record says
   while (!stopping_) {
     auto splits = store_.list("split");
     std::string error = splits ? "" : splits.error().message();
     if (splits) {
       auto acks = apply(*splits);
-      if (auto put = store_.put(kReplicaKind, identity_, replicaRecord(acks, ++beat)); put)
-        written_ = Steady::now().time_since_epoch().count();
-      else
-        error = put.error().message();
+      // Written when it changed, and often enough to stay live (a third of the time after
+      // which it would stop forwarding), not at every look.
+      auto since = Steady::now() - Steady::time_point(Steady::duration(written_.load()));
+      if (acks != written || since >= fence_after_ / 3) {
+        if (auto put = store_.put(kReplicaKind, identity_, replicaRecord(acks, ++beat)); put) {
+          written_ = Steady::now().time_since_epoch().count();
+          written = acks;
+        } else {
+          error = put.error().message();
+        }
+      }
     }
     if (!error.empty() && error != last_error)
       log->warn("reading the leader's splits or writing this replica's record: {}", error);

@@ -74,19 +74,20 @@ Result<std::string> KubeWorkloads::pathOf(const std::string& workload) const {
 
 Result<KubeWorkloads::Location> KubeWorkloads::locate(const std::string& workload) {
   QSPLIT_ASSIGN_OR_RETURN(auto path, pathOf(workload));
-  if (path.find("/rollouts/") == std::string::npos) return Location{path, path};
+  if (path.find("/rollouts/") == std::string::npos) return Location{path, path, std::nullopt};
   auto rollout = client_.get(path);
   if (!rollout)
     return fail(rollout.error().withContext("workload " + workload + " in namespace " + namespace_));
   const json spec = rollout->value("spec", json::object());
   const json ref = spec.is_object() ? spec.value("workloadRef", json()) : json();
-  if (ref.is_null()) return Location{path, path};
+  if (ref.is_null()) return Location{path, path, std::move(rollout).value()};
   if (!ref.is_object() || ref.value("kind", "") != "Deployment" || ref.value("name", "").empty())
     return fail(ErrorCode::kInvalidArgument,
                 "workload " + workload + ": spec.workloadRef: " + ref.dump() +
                     "; qsplit follows a workloadRef to a Deployment (kind Deployment and a name)");
-  return Location{path, "/apis/apps/v1/namespaces/" + namespace_ + "/deployments/" +
-                            ref.value("name", "")};
+  return Location{path,
+                  "/apis/apps/v1/namespaces/" + namespace_ + "/deployments/" + ref.value("name", ""),
+                  std::nullopt};
 }
 
 ConfigMapReader KubeWorkloads::configMaps() {
@@ -106,7 +107,7 @@ ConfigMapReader KubeWorkloads::configMaps() {
 
 Result<config::ContainerEnv> KubeWorkloads::env(const std::string& workload) {
   QSPLIT_ASSIGN_OR_RETURN(auto where, locate(workload));
-  auto object = client_.get(where.template_path);
+  auto object = where.read ? Result<json>(std::move(*where.read)) : client_.get(where.template_path);
   if (!object)
     return fail(object.error().withContext("workload " + workload + " in namespace " + namespace_));
   auto read = configMaps();
@@ -128,7 +129,9 @@ Result<std::optional<int64_t>> KubeWorkloads::update(
   const std::string& path = where.template_path;
   for (int attempt = 0;; ++attempt) {
     auto read = configMaps();  // each attempt reads the ConfigMaps afresh
-    QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(path));
+    // The first attempt uses what locating read, if anything; a conflict reads afresh.
+    auto got = attempt == 0 && where.read ? Result<json>(*where.read) : client_.get(path);
+    QSPLIT_ASSIGN_OR_RETURN(auto object, std::move(got));
     QSPLIT_ASSIGN_OR_RETURN(auto env, podTemplateEnv(object, read));
     QSPLIT_ASSIGN_OR_RETURN(bool changed, change(object, env));
     if (!changed) return std::optional<int64_t>();

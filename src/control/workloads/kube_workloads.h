@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -46,6 +47,7 @@ class KubeWorkloads final : public Workloads {
   struct Location {
     std::string path;
     std::string template_path;
+    std::optional<nlohmann::json> read;  // the template's holder, when locating read it (a Rollout)
   };
   Result<std::string> pathOf(const std::string& workload) const;
   Result<Location> locate(const std::string& workload);
