@@ -137,6 +137,34 @@ def topic_tool(*args):
                           capture_output=True, text=True, timeout=60).stdout.split()
 
 
+def kafka_resources_yaml(workload, bootstrap, client, client_namespace=None,
+                         id_sources="groupIdSources", id_variable="GROUP"):
+    """A MirrordKafkaClientConfig named `client` and the MirrordKafkaTopicsConsumer of
+    `workload`: topic id `views`, its name in $TOPIC and its consumer group in the given
+    variable of container `main`."""
+    namespace = f", namespace: {client_namespace}" if client_namespace else ""
+    return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordKafkaClientConfig
+metadata: {{name: {client}{namespace}}}
+spec:
+  properties:
+    - {{name: bootstrap.servers, value: "{bootstrap}"}}
+---
+apiVersion: queues.mirrord.metalbear.co/v1alpha
+kind: MirrordKafkaTopicsConsumer
+metadata: {{name: {workload}-topics}}
+spec:
+  consumerApiVersion: apps/v1
+  consumerKind: Deployment
+  consumerName: {workload}
+  topics:
+  - id: views
+    clientConfig: {client}
+    nameSources: [{{directEnvVar: {{container: main, variable: TOPIC}}}}]
+    {id_sources}: [{{directEnvVar: {{container: main, variable: {id_variable}}}}}]
+"""
+
+
 def kcat_consumer(group_variable, out):
     """kcat as a group consumer of the topic $TOPIC names, in the group the variable names;
     one line per record, `headers|body`. (Not `-o beginning`: with -G, kcat applies it at

@@ -21,29 +21,6 @@ def deployment_yaml(name, topic, group):
 """)
 
 
-def resources_yaml(name, bootstrap):
-    return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
-kind: MirrordKafkaClientConfig
-metadata: {{name: staging}}
-spec:
-  properties:
-    - {{name: bootstrap.servers, value: "{bootstrap}"}}
----
-apiVersion: queues.mirrord.metalbear.co/v1alpha
-kind: MirrordKafkaTopicsConsumer
-metadata: {{name: {name}-topics}}
-spec:
-  consumerApiVersion: apps/v1
-  consumerKind: Deployment
-  consumerName: {name}
-  topics:
-  - id: views
-    clientConfig: staging
-    nameSources: [{{directEnvVar: {{container: main, variable: TOPIC}}}}]
-    groupIdSources: [{{directEnvVar: {{container: main, variable: GROUP}}}}]
-"""
-
-
 class KubeModeKafka(unittest.TestCase):
     def setUp(self):
         k.kubeconfig()
@@ -56,7 +33,7 @@ class KubeModeKafka(unittest.TestCase):
         self.name, self.topic, self.group = "views", h.unique("views"), h.unique("views-group")
         h.topic_tool(self.bootstrap, "create", self.topic, str(PARTITIONS))
         k.apply(deployment_yaml(self.name, self.topic, self.group), self.ns)
-        for doc in resources_yaml(self.name, self.bootstrap).split("---\n"):
+        for doc in h.kafka_resources_yaml(self.name, self.bootstrap, "staging").split("---\n"):
             k.apply(doc, self.ns)
         self.standin = k.RolloutStandIn(self.name, self.ns)
         self.standin.start()

@@ -26,26 +26,8 @@ class KafkaCase(unittest.TestCase):
         topic_tool(self.bootstrap, "create", self.topic, "2")
         resources = os.path.join(self.dir, "resources")
         os.makedirs(resources)
-        h.write(os.path.join(resources, "topics.yaml"), f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
-kind: MirrordKafkaClientConfig
-metadata: {{name: local, namespace: mirrord}}
-spec:
-  properties:
-    - {{name: bootstrap.servers, value: "{self.bootstrap}"}}
----
-apiVersion: queues.mirrord.metalbear.co/v1alpha
-kind: MirrordKafkaTopicsConsumer
-metadata: {{name: {self.workload}-topics}}
-spec:
-  consumerApiVersion: apps/v1
-  consumerKind: Deployment
-  consumerName: {self.workload}
-  topics:
-  - id: views
-    clientConfig: local
-    nameSources: [{{directEnvVar: {{container: main, variable: TOPIC}}}}]
-    {self.ID_SOURCES}: [{{directEnvVar: {{container: main, variable: {self.ID_VAR}}}}}]
-""")
+        h.write(os.path.join(resources, "topics.yaml"), h.kafka_resources_yaml(
+            self.workload, self.bootstrap, "local", "mirrord", self.ID_SOURCES, self.ID_VAR))
         self.daemon = h.Daemon(self.procs, self.dir, """kafka: {enabled: true}
 sessions: {unused_ttl: 6}
 splitting: {linger_timeout: 30}
