@@ -35,7 +35,8 @@ Result<StoredRoutes> routesFromJson(const std::string& text) {
       auto filter = core::Filter::compile(s.at("filter").get<std::map<std::string, std::string>>());
       if (!filter) return fail(filter.error());
       r.sessions.push_back({s.at("session"), std::move(filter).value(),
-                            s.at("mode") == "mirror" ? core::QueueMode::kMirror : core::QueueMode::kSteal,
+                            s.at("mode") == "mirror" ? core::QueueMode::kMirror
+                                                     : core::QueueMode::kSteal,
                             s.at("queue")});
     }
     return r;
@@ -102,8 +103,7 @@ void Follower::run() {
       auto acks = apply(*splits);
       // Written when it changed, and often enough to stay live (a third of the time after
       // which it would stop forwarding), not at every look.
-      auto since = Steady::now() - Steady::time_point(Steady::duration(written_.load()));
-      if (acks != written || since >= fence_after_ / 3) {
+      if (acks != written || sinceWritten() >= fence_after_ / 3) {
         if (auto put = store_.put(kReplicaKind, identity_, replicaRecord(acks, ++beat)); put) {
           written_ = Steady::now().time_since_epoch().count();
           written = acks;
@@ -120,10 +120,13 @@ void Follower::run() {
   }
 }
 
+Duration Follower::sinceWritten() const {
+  return Steady::now() - Steady::time_point(Steady::duration(written_.load()));
+}
+
 void Follower::watch() {
   while (!stopping_) {
-    auto written = Steady::time_point(Steady::duration(written_.load()));
-    if (Steady::now() - written > fence_after_) stopAll("this replica's record could not be written in time");
+    if (sinceWritten() > fence_after_) stopAll("this replica's record could not be written in time");
     std::unique_lock lock(wake_mutex_);
     wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_.load(); });
   }
@@ -145,7 +148,7 @@ void Follower::stopAll(const char* why) {
 
 ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
   auto log = logger("follower");
-  bool fenced = Steady::now() - Steady::time_point(Steady::duration(written_.load())) > fence_after_;
+  bool fenced = sinceWritten() > fence_after_;
   ReplicaAcks acks;
   std::lock_guard lock(mutex_);
   std::map<std::string, std::unique_ptr<Followed>> kept;
@@ -191,7 +194,8 @@ ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
         log->info("queue={} forwarded here too, by the leader's routes ({} sessions)",
                   routes->original, routes->sessions.size());
       } else if (f->token != routes->token) {
-        log->error("queue={} cannot be forwarded here: {}", routes->original, started.error().message());
+        log->error("queue={} cannot be forwarded here: {}", routes->original,
+                   started.error().message());
       }
     }
     f->token = routes->token;

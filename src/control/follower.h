@@ -57,6 +57,7 @@ class Follower {
   struct Followed;
   void run();
   void watch();  // stops every forwarder once the record could not be written in time
+  Duration sinceWritten() const;
   // Applies the stored splits; returns the acks to write.
   ReplicaAcks apply(const std::vector<StoredRecord>& splits);
   void stopAll(const char* why);

@@ -201,7 +201,8 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
   lifecycle_.resume(state, clock_.now());
   publishTable();
   if (state == core::SplitState::kSplitting) QSPLIT_TRY(forwarder_.start());
-  QSPLIT_TRY(shareRoutes(state == core::SplitState::kSplitting && !sessions_.empty(), std::nullopt));
+  bool forwarding = state == core::SplitState::kSplitting && !sessions_.empty();
+  QSPLIT_TRY(shareRoutes(forwarding, std::nullopt));
   logger("splitter")->info("queue={} resumed {} with fallback {} and {} sessions", original_,
                            core::splitStateName(state), fallback_, sessions_.size());
   return ok();

@@ -20,15 +20,20 @@ using std::chrono::seconds;
 class CutOffStore : public Store {
  public:
   explicit CutOffStore(Store& inner) : inner_(inner) {}
-  Result<void> put(const std::string& kind, const std::string& key, const std::string& json) override {
+  Result<void> put(const std::string& kind, const std::string& key,
+                   const std::string& json) override {
     if (refuse) return fail(ErrorCode::kUnavailable, "the store is out of reach");
     return inner_.put(kind, key, json);
   }
   Result<void> remove(const std::string& kind, const std::string& key) override {
     return inner_.remove(kind, key);
   }
-  Result<std::vector<StoredRecord>> list(const std::string& kind) override { return inner_.list(kind); }
-  core::TemporaryJournal& journal(const std::string& broker) override { return inner_.journal(broker); }
+  Result<std::vector<StoredRecord>> list(const std::string& kind) override {
+    return inner_.list(kind);
+  }
+  core::TemporaryJournal& journal(const std::string& broker) override {
+    return inner_.journal(broker);
+  }
   std::atomic<bool> refuse{false};
 
  private:
@@ -156,7 +161,8 @@ TEST_F(ReplicasTest, AFollowerForwardsByTheLeadersRoutesAndConfirmsThemBeforeAQu
   }));
   EXPECT_EQ(back, unread);
   // The follower forwards nothing once the split is restored.
-  ASSERT_TRUE(testing::eventually([&] { return follower->metrics().find("orders") == std::string::npos; }));
+  ASSERT_TRUE(testing::eventually(
+      [&] { return follower->metrics().find("orders") == std::string::npos; }));
   follower.reset();
   EXPECT_TRUE(replicaNames().empty());  // a follower that stops removes its record
 }
