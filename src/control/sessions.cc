@@ -69,8 +69,11 @@ Result<void> SessionManager::putSplit(const Split& split, core::SplitState state
 Result<void> SessionManager::shareRoutes(Split& split, const engine::SharedRoutes& routes) {
   std::string table = routesToJson(routes).dump();
   if (table != split.routes) {
-    split.routes = table;
-    QSPLIT_TRY(putSplit(split, routes.state, routes.fallback));
+    std::swap(table, split.routes);
+    if (auto put = putSplit(split, routes.state, routes.fallback); !put) {
+      split.routes = std::move(table);  // not stored: written again at the next call
+      return put;
+    }
   }
   if (!replicas_ || !routes.confirm_within) return ok();
   return replicas_->confirm(splitKey(split.type, split.original), routes.token,

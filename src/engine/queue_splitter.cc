@@ -201,8 +201,11 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
   lifecycle_.resume(state, clock_.now());
   publishTable();
   if (state == core::SplitState::kSplitting) QSPLIT_TRY(forwarder_.start());
+  // Other replicas route by the same table already (the one stored); a failure to store it
+  // again only delays its new token until the next change.
   bool forwarding = state == core::SplitState::kSplitting && !sessions_.empty();
-  QSPLIT_TRY(shareRoutes(forwarding, std::nullopt));
+  if (auto shared = shareRoutes(forwarding, std::nullopt); !shared)
+    logger("splitter")->warn("queue={} sharing its routes: {}", original_, shared.error().message());
   logger("splitter")->info("queue={} resumed {} with fallback {} and {} sessions", original_,
                            core::splitStateName(state), fallback_, sessions_.size());
   return ok();
