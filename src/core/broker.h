@@ -69,6 +69,14 @@ class Admin {
   // Messages not yet consumed: visible plus in flight for a queue, the lag of `group`
   // summed over partitions for a topic.
   virtual Result<uint64_t> backlog(const std::string& name, const std::string& group) = 0;
+  // A new consumer group that stands on `name` where `group` stands (its committed
+  // positions), for a reader kept out of `group` by a member of another kind: Kafka Streams
+  // does not leave its group on close, and its member stays until its session times out.
+  // Where the broker has no groups: an error.
+  virtual Result<std::string> groupLike(const std::string& name, const std::string& group) {
+    (void)group;
+    return fail(ErrorCode::kFailedPrecondition, "reading " + name + ": the broker has no groups");
+  }
 };
 
 // A source and sinks whose batches commit atomically: the records sent to every destination

@@ -7,7 +7,7 @@
 
 namespace qsplit::engine {
 
-Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, const std::string& group,
+Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, std::string group,
                            const std::string& to, std::chrono::milliseconds patience) {
   QSPLIT_ASSIGN_OR_RETURN(auto source, broker.openSource(from, group));
   QSPLIT_ASSIGN_OR_RETURN(auto sink, broker.openSink(to));
@@ -17,11 +17,23 @@ Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, const 
   while (true) {
     auto received = source->receive(500, std::chrono::milliseconds(100));
     if (!received) {
-      // Passing, as a rule: above all a member that never left the group (Kafka Streams does
-      // not leave on close) keeps a reader of another protocol out until its session times out.
-      if (received.error().code() != ErrorCode::kUnavailable ||
-          std::chrono::steady_clock::now() >= until)
-        return fail(received.error());
+      // Passing, as a rule: waited for.
+      bool passing = received.error().code() == ErrorCode::kUnavailable;
+      if (received.error().code() == ErrorCode::kFailedPrecondition) {
+        // A member of another protocol holds the group: above all one that never left it
+        // (Kafka Streams does not leave on close) and stays until its session times out.
+        // Rather than wait for it, read on as a new group standing where the group stands.
+        auto like = broker.admin().groupLike(from, group);
+        if (like && *like != group) {
+          logger("mover")->info("moving {} to {}: {}; reading on as group {} from where group {} "
+                                "stands", from, to, received.error().message(), *like, group);
+          group = *like;
+          QSPLIT_ASSIGN_OR_RETURN(source, broker.openSource(from, group));
+          continue;
+        }
+        passing = like.has_value();  // the new group is held too: waited for as well
+      }
+      if (!passing || std::chrono::steady_clock::now() >= until) return fail(received.error());
       if (!std::exchange(told, true))
         logger("mover")->warn("moving {} to {}: {}; trying again for up to {} s", from, to,
                               received.error().message(),

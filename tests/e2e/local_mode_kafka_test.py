@@ -145,6 +145,14 @@ class LocalModeKafkaStreamsApp(LocalModeKafkaStreams):
     its application id, it commits on its own schedule, and qsplit exec stops it with SIGTERM
     when the workload is patched and restored."""
 
+    def test_each_reader_gets_a_fresh_application_id_and_the_workload_its_own_back(self):
+        super().test_each_reader_gets_a_fresh_application_id_and_the_workload_its_own_back()
+        # Her app closed without leaving its group: the mover did not wait for the member to
+        # time out, but read her topic on as a new group from her group's offsets.
+        log = self.daemon.log()
+        self.assertRegex(log, r"Inconsistent group protocol; reading on as group qsplit-from-mirrord-tmp-")
+        self.assertNotIn("trying again for up to", log)
+
     def kcat_consumer(self, out):
         classpath = h.require("QSPLIT_KAFKA_STREAMS_CLASSPATH")
         return ["java", "-Xmx128m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",

@@ -2,6 +2,8 @@
 
 #include <thread>
 
+#include "core/naming.h"
+
 namespace qsplit::kafka {
 namespace {
 
@@ -143,23 +145,51 @@ Result<std::map<int32_t, int64_t>> KafkaAdmin::offsetsAt(rd_kafka_t* client, con
   return offsets;
 }
 
-Result<uint64_t> KafkaAdmin::backlog(const std::string& name, const std::string& group) {
-  QSPLIT_ASSIGN_OR_RETURN(TopicSpec spec, topicSpec(name));
+Result<ConsumerHandle> KafkaAdmin::groupReader(const std::string& group) {
   Properties properties = properties_;
   properties["group.id"] = group;
   properties["enable.auto.commit"] = "false";
   properties["enable.partition.eof"] = "true";
   properties["isolation.level"] = "read_committed";
   QSPLIT_ASSIGN_OR_RETURN(ConfHandle conf, makeConf(properties));
+  return makeConsumer(std::move(conf));
+}
+
+Result<PartitionsHandle> KafkaAdmin::committed(rd_kafka_t* reader, const std::string& name,
+                                               const std::string& group, int32_t count) {
+  PartitionsHandle partitions(rd_kafka_topic_partition_list_new(count));
+  for (int32_t p = 0; p < count; ++p)
+    rd_kafka_topic_partition_list_add(partitions.get(), name.c_str(), p);
+  if (auto err = rd_kafka_committed(reader, partitions.get(), ms(timeout_)))
+    return fail(kafkaError(err, "reading the offsets of group '" + group + "' on topic '" + name + "'"));
+  return partitions;
+}
+
+Result<std::string> KafkaAdmin::groupLike(const std::string& name, const std::string& group) {
+  QSPLIT_ASSIGN_OR_RETURN(TopicSpec spec, topicSpec(name));
+  QSPLIT_ASSIGN_OR_RETURN(ConsumerHandle reader, groupReader(group));
+  QSPLIT_ASSIGN_OR_RETURN(PartitionsHandle at, committed(reader.get(), name, group, spec.partitions));
+  PartitionsHandle positions(rd_kafka_topic_partition_list_new(spec.partitions));
+  for (int i = 0; i < at->cnt; ++i)  // a partition without one is read from its start
+    if (at->elems[i].offset >= 0)
+      rd_kafka_topic_partition_list_add(positions.get(), name.c_str(), at->elems[i].partition)->offset =
+          at->elems[i].offset;
+  std::string fresh = core::shortenWithHash("qsplit-from-" + name, 200);
+  // Committed by a consumer that never joins: the broker takes it for a group with no members.
+  QSPLIT_ASSIGN_OR_RETURN(ConsumerHandle writer, groupReader(fresh));
+  if (positions->cnt > 0)
+    if (auto err = rd_kafka_commit(writer.get(), positions.get(), 0))
+      return fail(kafkaError(err, "giving group '" + fresh + "' the offsets of group '" + group + "'"));
+  return fresh;
+}
+
+Result<uint64_t> KafkaAdmin::backlog(const std::string& name, const std::string& group) {
+  QSPLIT_ASSIGN_OR_RETURN(TopicSpec spec, topicSpec(name));
   // A consumer that never subscribes: it reads the group's committed offsets without
   // joining the group, so the workload is not disturbed by a rebalance.
-  QSPLIT_ASSIGN_OR_RETURN(ConsumerHandle reader, makeConsumer(std::move(conf)));
-  PartitionsHandle partitions(rd_kafka_topic_partition_list_new(spec.partitions));
-  for (int32_t p = 0; p < spec.partitions; ++p)
-    rd_kafka_topic_partition_list_add(partitions.get(), name.c_str(), p);
+  QSPLIT_ASSIGN_OR_RETURN(ConsumerHandle reader, groupReader(group));
+  QSPLIT_ASSIGN_OR_RETURN(PartitionsHandle partitions, committed(reader.get(), name, group, spec.partitions));
   std::string what = "reading the offsets of group '" + group + "' on topic '" + name + "'";
-  if (auto err = rd_kafka_committed(reader.get(), partitions.get(), ms(timeout_)))
-    return fail(kafkaError(err, what));
   // The partitions' first and end offsets. Not rd_kafka_query_watermark_offsets: before
   // librdkafka 2.3 it can wait forever for a leader that died meanwhile (librdkafka #2588),
   // and it did in the cluster fault test. offsets_for_times keeps to its timeout.

@@ -32,6 +32,9 @@ class KafkaAdmin final : public core::Admin {
   Result<void> remove(const std::string& name) override;
   // Sum over partitions of (end offset - the group's committed offset, or the start).
   Result<uint64_t> backlog(const std::string& name, const std::string& group) override;
+  // "qsplit-from-<name>" (shortened), given `group`'s committed offsets on `name` by a
+  // consumer that commits them without joining either group.
+  Result<std::string> groupLike(const std::string& name, const std::string& group) override;
 
   Result<void> createTopic(const std::string& name, const TopicSpec& spec);
   Result<TopicSpec> topicSpec(const std::string& name);
@@ -43,6 +46,11 @@ class KafkaAdmin final : public core::Admin {
   Result<EventHandle> await(rd_kafka_queue_t* queue, rd_kafka_event_type_t type,
                             const std::string& what);
   // Each partition's first (RD_KAFKA_OFFSET_BEGINNING) or end (RD_KAFKA_OFFSET_END) offset.
+  // A consumer of `group` that never subscribes (reads committed offsets, assigns).
+  Result<ConsumerHandle> groupReader(const std::string& group);
+  // `group`'s committed offsets on the `count` partitions of `name` (negative: none).
+  Result<PartitionsHandle> committed(rd_kafka_t* reader, const std::string& name,
+                                     const std::string& group, int32_t count);
   Result<std::map<int32_t, int64_t>> offsetsAt(rd_kafka_t* client, const std::string& name,
                                                int32_t partitions, int64_t which);
 

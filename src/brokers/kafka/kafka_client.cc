@@ -101,6 +101,8 @@ Error kafkaError(rd_kafka_resp_err_t err, const std::string& what) {
       return Error(ErrorCode::kNotFound, message);
     case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS:
       return Error(ErrorCode::kAlreadyExists, message);
+    case RD_KAFKA_RESP_ERR_INCONSISTENT_GROUP_PROTOCOL:  // a member of another kind holds it
+      return Error(ErrorCode::kFailedPrecondition, message);
     case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
     case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:

@@ -3,6 +3,8 @@
 // that is already running goes on undisturbed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "brokers/kafka/kafka_broker.h"
 #include "brokers/kafka/kafka_source.h"
 #include "common/random.h"
@@ -51,6 +53,40 @@ TEST_F(KafkaAdminTest, TemporaryTopicCopiesPartitionsAndTopicConfigs) {
   EXPECT_EQ(broker_->admin().createLike(original, copy).error().code(), ErrorCode::kAlreadyExists);
   ASSERT_TRUE(broker_->admin().remove(copy).has_value());
   EXPECT_EQ(broker_->admin().remove("no-such-topic-" + id_).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(KafkaAdminTest, AGroupLikeAnotherStandsWhereItsCommittedOffsetsStand) {
+  std::string topic = "views-" + id_, group = "views-app-" + id_;
+  ASSERT_TRUE(broker_->kafkaAdmin().createTopic(topic, {2, 1, {}}).has_value());
+  for (int partition : {0, 1})
+    ASSERT_EQ(testing::run("seq 10 | kcat -P -b " + bootstrap_ + " -t " + topic + " -p " +
+                           std::to_string(partition)).status, 0);
+  uint64_t read = 0;
+  {
+    auto source = std::move(broker_->openSource(topic, group)).value();
+    while (read < 5) {  // some of the 20 records, committed by acking them
+      auto batch = source->receive(3, std::chrono::milliseconds(500));
+      ASSERT_TRUE(batch) << batch.error().message();
+      ASSERT_TRUE(source->ack(*batch));
+      read += batch->size();
+    }
+  }
+  ASSERT_EQ(*broker_->admin().backlog(topic, group), 20 - read);
+  auto like = broker_->admin().groupLike(topic, group);
+  ASSERT_TRUE(like) << like.error().message();
+  EXPECT_EQ(*like, "qsplit-from-" + topic);
+  EXPECT_EQ(*broker_->admin().backlog(topic, *like), 20 - read);
+  // kcat, independently, reads as that group exactly the records the first did not.
+  uint64_t rest = 0;
+  for (int partition : {0, 1}) {
+    // From the group's stored offset, else the start (as backlog counts and qsplit reads).
+    auto got = testing::run("kcat -C -b " + bootstrap_ + " -t " + topic + " -p " +
+                            std::to_string(partition) + " -o stored -X group.id=" + *like +
+                            " -X auto.offset.reset=earliest -e -q -f '%s\\n'");
+    ASSERT_EQ(got.status, 0) << got.out;
+    rest += std::count(got.out.begin(), got.out.end(), '\n');
+  }
+  EXPECT_EQ(rest, 20 - read);
 }
 
 TEST_F(KafkaAdminTest, UnreachableBootstrapIsNamed) {
