@@ -21,11 +21,11 @@ struct MoveResult {
 // until the broker reports nothing left to consume there, or `patience` passes without it.
 // A consumer group may take a while to be assigned its partitions, and a queue's message
 // in flight at another consumer comes back only when its visibility timeout ends: both are
-// waited for, up to `patience`, and so is a read refused as kUnavailable. For a topic such a
-// refusal is a member of `group` of another protocol that has not timed out yet (Kafka
-// Streams does not leave on close): the move then goes on at once as a new group given
-// `group`'s committed offsets (Admin::groupLike). Messages keep body, attributes, key and
-// partition.
+// waited for, up to `patience`, and so is a read refused as kUnavailable. A read refused as
+// kFailedPrecondition, for a topic a member of `group` of another protocol that has not
+// timed out yet (Kafka Streams does not leave on close), goes on at once as a new group
+// given `group`'s committed offsets (Admin::groupLike); where the broker has no groups, it
+// fails. Messages keep body, attributes, key and partition.
 Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, std::string group,
                            const std::string& to,
                            std::chrono::milliseconds patience = std::chrono::seconds(60));
