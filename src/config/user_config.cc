@@ -69,10 +69,10 @@ Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
     return fail(fieldError(source, path + ".payload_protobuf",
                            "protobuf payload decoding is not supported by qsplit yet"));
   if (entry.contains("queue_mode")) {
-    const json& mode = entry["queue_mode"];
-    if (mode == "steal") split.mode = core::QueueMode::kSteal;
-    else if (mode == "mirror") split.mode = core::QueueMode::kMirror;
-    else return fail(fieldError(source, path + ".queue_mode", "expected \"steal\" or \"mirror\""));
+    const json& name = entry["queue_mode"];
+    auto mode = core::queueModeFromName(name.is_string() ? name.get<std::string>() : name.dump());
+    if (!mode) return fail(fieldError(source, path + ".queue_mode", mode.error().message()));
+    split.mode = *mode;
   }
   if (entry.contains("message_filter") && !entry["message_filter"].is_null()) {
     const json& filter = entry["message_filter"];

@@ -19,8 +19,12 @@ struct StoredRoutes {
   bool forwarding = false;
   std::string fallback;
   std::vector<core::SessionRoute> sessions;
+  std::string problem;  // why these routes cannot be followed (then not forwarding)
 };
 
+// A record that is not JSON of the expected shape is an error. A session's filter or mode
+// that does not parse leaves the routes readable, not forwarding, with the problem named: the
+// follower must still confirm the token, or the leader would wait for it.
 Result<StoredRoutes> routesFromJson(const std::string& text) {
   try {
     auto j = nlohmann::json::parse(text);
@@ -33,11 +37,15 @@ Result<StoredRoutes> routesFromJson(const std::string& text) {
     r.fallback = routes.at("fallback");
     for (const auto& s : routes.at("sessions")) {
       auto filter = core::Filter::compile(s.at("filter").get<std::map<std::string, std::string>>());
-      if (!filter) return fail(filter.error());
-      r.sessions.push_back({s.at("session"), std::move(filter).value(),
-                            s.at("mode") == "mirror" ? core::QueueMode::kMirror
-                                                     : core::QueueMode::kSteal,
-                            s.at("queue")});
+      auto mode = core::queueModeFromName(s.at("mode"));
+      if (!filter || !mode) {
+        r.problem = "session " + s.at("session").get<std::string>() + ": " +
+                    (filter ? mode.error() : filter.error()).message();
+        r.forwarding = false;
+        r.sessions.clear();
+        break;
+      }
+      r.sessions.push_back({s.at("session"), std::move(filter).value(), *mode, s.at("queue")});
     }
     return r;
   } catch (const nlohmann::json::exception& e) {
@@ -97,7 +105,7 @@ void Follower::run() {
   std::string last_error;
   std::optional<ReplicaAcks> written;  // what the record says
   while (!stopping_) {
-    auto splits = store_.list("split");
+    auto splits = store_.list(kSplitKind);
     std::string error = splits ? "" : splits.error().message();
     if (splits) {
       auto acks = apply(*splits);
@@ -162,6 +170,9 @@ ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
     auto& f = kept[record.key];
     if (auto it = followed_.find(record.key); it != followed_.end()) f = std::move(it->second);
     if (!f) f = std::make_unique<Followed>();
+    if (!routes->problem.empty() && f->token != routes->token)
+      log->error("queue={} cannot follow the leader's routes: {}", routes->original,
+                 routes->problem);
     bool forward = routes->forwarding && !fenced;
     if (f->forwarder && (!forward || f->fallback != routes->fallback)) {
       f->forwarder->stop();  // settles the batch in hand
@@ -170,13 +181,20 @@ ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
     }
     if (forward && (f->token != routes->token || !f->router)) {
       auto table = core::RouteTable::build(routes->sessions, routes->fallback, ++f->generation);
-      if (!table) {
-        log->error("queue={} {}", routes->original, table.error().message());
-        continue;
+      if (table) {
+        if (!f->router) f->router = std::make_unique<core::Router>(*table);
+        f->router->publish(std::move(table).value());
+        if (f->forwarder) f->forwarder->waitForGeneration(f->generation);
+      } else {
+        // Routing on by the older table could fill a queue about to go: stop instead.
+        if (f->token != routes->token)
+          log->error("queue={} cannot follow the leader's routes: {}", routes->original,
+                     table.error().message());
+        if (f->forwarder) f->forwarder->stop();
+        f->forwarder.reset();
+        f->router.reset();
+        forward = false;
       }
-      if (!f->router) f->router = std::make_unique<core::Router>(*table);
-      f->router->publish(std::move(table).value());
-      if (f->forwarder) f->forwarder->waitForGeneration(f->generation);
     }
     if (forward && !f->forwarder) {
       auto source = resolve_(record.json);

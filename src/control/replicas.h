@@ -21,6 +21,8 @@
 namespace qsplit::control {
 
 inline constexpr char kReplicaKind[] = "replica";
+// A split's record: where it stands, and the routes every replica follows.
+inline constexpr char kSplitKind[] = "split";
 
 // What one replica confirms: split key -> token of the table it routes by.
 using ReplicaAcks = std::map<std::string, std::string>;

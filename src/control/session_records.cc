@@ -39,9 +39,8 @@ Result<Session> sessionFromJson(const std::string& text) {
               j.at("env").get<std::map<std::string, std::string>>(), j.at("started_unix_ms")};
     for (const auto& q : j.at("queues")) {
       QSPLIT_ASSIGN_OR_RETURN(auto type, queueTypeFromName(q.at("type")));
-      s.queues.push_back({q.at("queue_id"), type, q.at("original"), q.at("temporary"),
-                          q.at("mode") == "mirror" ? core::QueueMode::kMirror
-                                                   : core::QueueMode::kSteal});
+      QSPLIT_ASSIGN_OR_RETURN(auto mode, core::queueModeFromName(q.at("mode")));
+      s.queues.push_back({q.at("queue_id"), type, q.at("original"), q.at("temporary"), mode});
     }
     return s;
   } catch (const nlohmann::json::exception& e) {

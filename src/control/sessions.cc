@@ -16,7 +16,6 @@ namespace qsplit::control {
 namespace {
 
 constexpr char kSessionKind[] = "session";
-constexpr char kSplitKind[] = "split";
 
 int64_t unixMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

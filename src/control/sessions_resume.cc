@@ -68,7 +68,7 @@ Result<void> SessionManager::resume() {
 
 Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Session>& sessions) {
   auto log = logger("sessions");
-  QSPLIT_ASSIGN_OR_RETURN(auto records, store_.list("split"));
+  QSPLIT_ASSIGN_OR_RETURN(auto records, store_.list(kSplitKind));
   std::set<std::string> fallbacks;  // of every stored split, resumed or not
   for (const auto& r : records) {
     QSPLIT_ASSIGN_OR_RETURN(auto stored, parseStoredSplit(r.key, r.json));

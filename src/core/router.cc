@@ -45,6 +45,13 @@ const char* queueModeName(QueueMode mode) {
   return "?";
 }
 
+Result<QueueMode> queueModeFromName(const std::string& name) {
+  if (name == "steal") return QueueMode::kSteal;
+  if (name == "mirror") return QueueMode::kMirror;
+  return fail(ErrorCode::kInvalidArgument,
+              "unknown queue mode '" + name + "': expected \"steal\" or \"mirror\"");
+}
+
 Result<std::shared_ptr<const RouteTable>> RouteTable::build(std::vector<SessionRoute> sessions,
                                                             std::string fallback,
                                                             uint64_t generation) {

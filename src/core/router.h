@@ -22,6 +22,8 @@ enum class QueueMode {
 };
 
 const char* queueModeName(QueueMode mode);
+// "steal" or "mirror"; anything else is an error naming it.
+Result<QueueMode> queueModeFromName(const std::string& name);
 
 struct SessionRoute {
   std::string session_id;

@@ -92,7 +92,8 @@ TEST(UserConfig, BadEntriesGetClearErrors) {
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "RMQ"}}}})"),
             "mirrord.json: feature.split_queues.q.message_filter: is required for RMQ queues");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "queue_mode": "copy"}}}})"),
-            "mirrord.json: feature.split_queues.q.queue_mode: expected \"steal\" or \"mirror\"");
+            "mirrord.json: feature.split_queues.q.queue_mode: unknown queue mode 'copy': expected "
+            "\"steal\" or \"mirror\"");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "message_filter": {"a": 1}}}}})"),
             "mirrord.json: feature.split_queues.q.message_filter.a: expected a regex string");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "jq_filter": ".x"}}}})"),

@@ -182,6 +182,32 @@ TEST_F(ReplicasTest, AFollowerThatCannotWriteItsRecordStopsForwardingWithinHalfA
   ASSERT_TRUE(endAndRestore(session->id));
 }
 
+TEST_F(ReplicasTest, AFollowerThatCannotFollowTheRoutesStopsForwardingAndStillConfirmsThem) {
+  auto follower = startFollower("follower");
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  auto forwards = [&] { return follower->metrics().find("\"orders\"") != std::string::npos; };
+  ASSERT_TRUE(testing::eventually(forwards));
+  // A table the follower cannot build (a filter that does not compile, as no leader writes
+  // one): routing on by the older one could fill a queue about to go, and not confirming
+  // would hold the leader for move_patience.
+  auto splits = store_->list(kSplitKind);
+  ASSERT_TRUE(splits && splits->size() == 1u);
+  auto record = nlohmann::json::parse((*splits)[0].json);
+  record["routes"]["token"] = "unbuildable";
+  record["routes"]["sessions"][0]["filter"] = {{"user", "(alice"}};
+  ASSERT_TRUE(store_->put(kSplitKind, (*splits)[0].key, record.dump()));
+  ASSERT_TRUE(testing::eventually([&] {
+    auto mine = store_->list(kReplicaKind);
+    return mine && mine->size() == 1u &&
+           (*mine)[0].json.find("\"unbuildable\"") != std::string::npos;
+  }));
+  EXPECT_FALSE(forwards());
+  // The leader's next table is followed again.
+  ASSERT_TRUE(endAndRestore(session->id));
+  EXPECT_TRUE(temporaries().empty());
+}
+
 TEST_F(ReplicasTest, ALeaderWaitsForASilentReplicaOnlyUntilItIsGone) {
   beat("silent", {}, 1);  // a replica killed before it confirmed anything
   std::atomic<bool> started{false};
