@@ -177,20 +177,27 @@ core::Sink* Forwarder::sinkAt(const core::RouteTable& table, uint32_t index) {
   return sink;
 }
 
-Forwarder::Sent Forwarder::sendAll(const std::vector<core::Message>& batch, const Routed& routed,
+Forwarder::Sent Forwarder::sendAll(std::vector<core::Message>& batch, const Routed& routed,
                                    const core::RouteTable& table) {
   // Start the sends to every destination, then wait for each: the destinations' round
   // trips overlap instead of adding up.
   const auto& names = table.destinations();
   Sent sent;
   std::vector<core::Sink*> started(routed.groups.size(), nullptr);
+  // A submit copies what it sends, so each message is moved out for its last destination's
+  // submit and moved back after it: only a message for several destinations is copied.
+  std::vector<std::size_t> uses(batch.size(), 0);
+  for (const auto& group : routed.groups)
+    for (std::size_t i : group.second) ++uses[i];
   std::vector<core::Message> out;
   for (std::size_t g = 0; g < routed.groups.size(); ++g) {
     const auto& [d, indices] = routed.groups[g];
     out.clear();
-    for (std::size_t i : indices) out.push_back(batch[i]);
+    for (std::size_t i : indices) out.push_back(--uses[i] ? batch[i] : std::move(batch[i]));
     started[g] = sinkAt(table, d);
     if (started[g]) started[g]->submit(out);
+    for (std::size_t k = 0; k < indices.size(); ++k)
+      if (!uses[indices[k]]) batch[indices[k]] = std::move(out[k]);
   }
   for (std::size_t g = 0; g < routed.groups.size(); ++g) {
     const auto& [d, indices] = routed.groups[g];

@@ -95,7 +95,7 @@ class Forwarder {
   core::Source& source() { return pipe_ ? pipe_->source() : *source_; }
   bool reopenPipe();
   Routed route(const std::vector<core::Message>& batch, const core::RouteTable& table);
-  Sent sendAll(const std::vector<core::Message>& batch, const Routed& routed,
+  Sent sendAll(std::vector<core::Message>& batch, const Routed& routed,
                const core::RouteTable& table);
   void settle(std::vector<core::Message>& batch, const core::RouteTable& table,
               const Routed& routed, const Sent& sent);

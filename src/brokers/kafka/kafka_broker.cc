@@ -9,15 +9,13 @@ namespace qsplit::kafka {
 Result<std::unique_ptr<KafkaBroker>> KafkaBroker::create(KafkaOptions options) {
   if (!options.properties.count("bootstrap.servers"))
     return fail(ErrorCode::kInvalidArgument, "Kafka client config has no bootstrap.servers");
+  if (options.producers == 0) options.producers = 1;
   std::unique_ptr<KafkaBroker> broker(new KafkaBroker(std::move(options)));
-  Properties p = broker->options_.properties;
-  if (!p.count("message.timeout.ms"))
-    p["message.timeout.ms"] = std::to_string(broker->options_.timeout.count());
-  QSPLIT_ASSIGN_OR_RETURN(broker->producer_, makeProducer(std::move(p)));
+  broker->producers_.resize(broker->options_.producers);
+  QSPLIT_ASSIGN_OR_RETURN(rd_kafka_t * first, broker->producerFor(""));
   Properties connection = broker->options_.properties;
   connection.erase("group.id");
-  broker->admin_ = std::make_unique<KafkaAdmin>(broker->producer_.get(), connection,
-                                                broker->options_.timeout);
+  broker->admin_ = std::make_unique<KafkaAdmin>(first, connection, broker->options_.timeout);
   auto topics = broker->admin_->listTopics();
   if (!topics)
     return fail(topics.error().code(), "cannot reach Kafka at " +
@@ -27,7 +25,21 @@ Result<std::unique_ptr<KafkaBroker>> KafkaBroker::create(KafkaOptions options) {
 }
 
 KafkaBroker::~KafkaBroker() {
-  if (producer_) rd_kafka_flush(producer_.get(), static_cast<int>(options_.timeout.count()));
+  for (auto& producer : producers_)
+    if (producer) rd_kafka_flush(producer.get(), static_cast<int>(options_.timeout.count()));
+}
+
+Result<rd_kafka_t*> KafkaBroker::producerFor(const std::string& topic) {
+  std::size_t index = topic.empty() ? 0 : std::hash<std::string>{}(topic) % producers_.size();
+  std::lock_guard lock(producers_mutex_);
+  ClientHandle& producer = producers_[index];
+  if (!producer) {
+    Properties p = options_.properties;
+    if (!p.count("message.timeout.ms"))
+      p["message.timeout.ms"] = std::to_string(options_.timeout.count());
+    QSPLIT_ASSIGN_OR_RETURN(producer, makeProducer(std::move(p)));
+  }
+  return producer.get();
 }
 
 Result<std::unique_ptr<core::Source>> KafkaBroker::openSource(const std::string& name,
@@ -42,8 +54,8 @@ Result<std::unique_ptr<core::Source>> KafkaBroker::openSource(const std::string&
 
 Result<std::unique_ptr<core::Sink>> KafkaBroker::openSink(const std::string& name) {
   QSPLIT_TRY(admin_->describe(name));
-  return std::unique_ptr<core::Sink>(
-      std::make_unique<KafkaSink>(producer_.get(), name, options_.timeout));
+  QSPLIT_ASSIGN_OR_RETURN(rd_kafka_t * producer, producerFor(name));
+  return std::unique_ptr<core::Sink>(std::make_unique<KafkaSink>(producer, name, options_.timeout));
 }
 
 }  // namespace qsplit::kafka

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "brokers/kafka/kafka_admin.h"
 #include "brokers/kafka/kafka_client.h"
@@ -16,6 +18,12 @@ struct KafkaOptions {
   // qsplit per consumer. For MSK IAM, pass them through withMskIam().
   Properties properties;
   std::chrono::milliseconds timeout{30000};  // admin operations, delivery, metadata
+  // Producers that destination topics are spread over, each topic always on the same one.
+  // librdkafka sends each partition's records in a request of its own and an idempotent
+  // producer keeps at most 5 requests in flight per broker, so with many session topics a
+  // single producer mostly waits on round trips (bench/results/kafka.md). Started on first
+  // use; transactions (exactly once) have a producer of their own.
+  std::size_t producers = 4;
 };
 
 class KafkaBroker final : public core::Broker {
@@ -41,9 +49,11 @@ class KafkaBroker final : public core::Broker {
 
  private:
   explicit KafkaBroker(KafkaOptions options) : options_(std::move(options)) {}
+  Result<rd_kafka_t*> producerFor(const std::string& topic);
 
   KafkaOptions options_;
-  ClientHandle producer_;
+  std::mutex producers_mutex_;
+  std::vector<ClientHandle> producers_;  // the first one also serves the admin
   std::unique_ptr<KafkaAdmin> admin_;
 };
 
