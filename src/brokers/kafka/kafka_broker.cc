@@ -55,6 +55,7 @@ Result<std::unique_ptr<core::Source>> KafkaBroker::openSource(const std::string&
 Result<std::unique_ptr<core::Sink>> KafkaBroker::openSink(const std::string& name) {
   QSPLIT_TRY(admin_->describe(name));
   QSPLIT_ASSIGN_OR_RETURN(rd_kafka_t * producer, producerFor(name));
+  learnTopic(producer, name, options_.timeout);
   return std::unique_ptr<core::Sink>(std::make_unique<KafkaSink>(producer, name, options_.timeout));
 }
 

@@ -122,4 +122,12 @@ Error kafkaError(rd_kafka_resp_err_t err, const std::string& what) {
   }
 }
 
+void learnTopic(rd_kafka_t* producer, const std::string& topic, std::chrono::milliseconds timeout) {
+  TopicHandle handle(rd_kafka_topic_new(producer, topic.c_str(), nullptr));
+  const rd_kafka_metadata_t* raw = nullptr;
+  if (rd_kafka_metadata(producer, 0, handle.get(), &raw, static_cast<int>(timeout.count())) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR)
+    rd_kafka_metadata_destroy(raw);
+}
+
 }  // namespace qsplit::kafka

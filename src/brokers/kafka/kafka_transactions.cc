@@ -49,7 +49,10 @@ Result<void> KafkaTransactionalPipe::check(rd_kafka_error_t* error, const std::s
 
 Result<core::Sink*> KafkaTransactionalPipe::sink(const std::string& destination) {
   auto& sink = sinks_[destination];
-  if (!sink) sink = std::make_unique<KafkaSink>(producer_.get(), destination, timeout_);
+  if (!sink) {
+    learnTopic(producer_.get(), destination, timeout_);
+    sink = std::make_unique<KafkaSink>(producer_.get(), destination, timeout_);
+  }
   return sink.get();
 }
 
