@@ -2,8 +2,10 @@
 // once, and exactly once in transactions) with 1, 10 and 100 sessions, against a plain
 // consume-and-produce copy written directly on librdkafka with the same settings (acks=all,
 // idempotence, linger.ms=5, qsplit's batch size, a synchronous commit after each batch's
-// delivery), measured in the same run on the same pre-loaded topic. Each run reads the
-// topic with a fresh consumer group; the clock starts at its first record.
+// delivery, the same prefetch), measured in the same run on the same pre-loaded topic. Each
+// run reads the topic with a fresh consumer group. Each clock starts once the warm-up's
+// records are through (the first writes to new topics cost the broker more) and stops at
+// the last record; the rate counts the records in between.
 #include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 
@@ -29,11 +31,47 @@ struct Setup {
   int size = 1024;
   int partitions = 2;
   std::size_t batch = 0;  // records per receive; 0: qsplit's default for Kafka
+  int warmup = 20000;     // records through before the clock starts
+  std::string prefetch;   // queued.max.messages.kbytes of every consumer; empty: librdkafka's
 };
 
-double seconds(Clock::time_point from) {
-  return std::chrono::duration<double>(Clock::now() - from).count();
-}
+// One path's run: records per second after the warm-up, and how long the warm-up took from
+// the first record.
+struct Rate {
+  double per_second = 0;
+  double warmup_seconds = 0;
+};
+
+// Follows a path's count of records through, as it grows.
+class Stopwatch {
+ public:
+  explicit Stopwatch(int warmup) : warmup_(warmup) {}
+  void see(int done) {
+    auto now = Clock::now();
+    if (!started_) {
+      started_ = true;
+      first_ = now;
+    }
+    if (warm_count_ < 0 && done >= warmup_) {
+      warm_count_ = done;
+      warm_ = now;
+    }
+    last_count_ = done;
+    last_ = now;
+  }
+  Rate rate() const {
+    double took = std::chrono::duration<double>(last_ - warm_).count();
+    double warmup = std::chrono::duration<double>(warm_ - first_).count();
+    return {(last_count_ - warm_count_) / took, warmup};
+  }
+
+ private:
+  int warmup_;
+  bool started_ = false;
+  int warm_count_ = -1;
+  int last_count_ = 0;
+  Clock::time_point first_, warm_, last_;
+};
 
 void check(bool ok, const std::string& what) {
   if (ok) return;
@@ -61,21 +99,28 @@ void preload(KafkaBroker& broker, const Setup& s) {
   if (!batch.empty()) check((*sink)->send(batch).has_value(), "preload");
 }
 
-double plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id, int fanout = 0) {
-  qsplit::bench::CopyOptions o{s.bootstrap, s.original, "bench-plain-" + id, s.partitions, s.batch, fanout};
-  auto copy = qsplit::bench::PlainCopy::create(broker, o, id);
-  Clock::time_point start;
-  int copied = copy->run([&](int done) {
-    if (done == 0) start = Clock::now();
-    return done < s.records;
-  });
-  double took = seconds(start);
-  copy->removeTopics(broker);
-  return copied / took;
+// librdkafka 2.0 stops fetching for a whole second once a consumer's prefetch queue is full
+// (fetch.queue.backoff.ms came in 2.1), so every path gets the same prefetch.
+std::vector<std::pair<std::string, std::string>> prefetch(const Setup& s) {
+  if (s.prefetch.empty()) return {};
+  return {{"queued.max.messages.kbytes", s.prefetch}, {"queued.min.messages", "10000000"}};
 }
 
-double forward(KafkaBroker& broker, const Setup& s, int sessions, bool exactly_once,
-               const std::string& id) {
+Rate plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id, int fanout = 0) {
+  qsplit::bench::CopyOptions o{s.bootstrap, s.original, "bench-plain-" + id, s.partitions,
+                               s.batch, fanout, prefetch(s)};
+  auto copy = qsplit::bench::PlainCopy::create(broker, o, id);
+  Stopwatch watch(s.warmup);
+  copy->run([&](int done) {
+    watch.see(done);
+    return done < s.records;
+  });
+  copy->removeTopics(broker);
+  return watch.rate();
+}
+
+Rate forward(KafkaBroker& broker, const Setup& s, int sessions, bool exactly_once,
+             const std::string& id) {
   std::string fallback = "bench-fallback-" + id;
   check(broker.admin().createLike(s.original, fallback).has_value(), "create fallback");
   std::vector<qsplit::core::SessionRoute> routes;
@@ -89,7 +134,6 @@ double forward(KafkaBroker& broker, const Setup& s, int sessions, bool exactly_o
   }
   qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1));
   std::atomic<bool> started{false};
-  Clock::time_point start;
   qsplit::engine::ForwarderOptions options;
   options.delivery = exactly_once ? qsplit::engine::Delivery::kExactlyOnce
                                   : qsplit::engine::Delivery::kAtLeastOnce;
@@ -97,18 +141,25 @@ double forward(KafkaBroker& broker, const Setup& s, int sessions, bool exactly_o
   qsplit::engine::Forwarder forwarder(
       broker, s.original, "bench-qsplit-" + id, router, options,
       [&](const qsplit::core::Message&, const qsplit::core::RouteTable&, const qsplit::core::Decision&) {
-        if (!started.exchange(true)) start = Clock::now();
+        started = true;
       });
   check(forwarder.start().has_value(), "start forwarder");
-  while (forwarder.counts().acked < static_cast<uint64_t>(s.records))
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  double took = seconds(start);
+  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  Stopwatch watch(s.warmup);
+  for (int done = 0; done < s.records;) {
+    watch.see(done);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    done = static_cast<int>(forwarder.counts().acked);
+  }
+  watch.see(s.records);
   forwarder.stop();
   for (const auto& t : topics) (void)broker.admin().remove(t);
-  return s.records / took;
+  return watch.rate();
 }
 
-double median(std::vector<double> values) {
+double median(std::vector<Rate> runs) {
+  std::vector<double> values;
+  for (const auto& r : runs) values.push_back(r.per_second);
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
 }
@@ -122,12 +173,19 @@ int main(int argc, char** argv) {
   app.add_option("--records", s.records);
   app.add_option("--size", s.size);
   app.add_option("--batch", s.batch, "records per receive, for both the copy and qsplit");
+  app.add_option("--warmup", s.warmup, "records through before each clock starts");
+  app.add_option("--prefetch-kbytes", s.prefetch,
+                 "queued.max.messages.kbytes of every path's consumer (default: librdkafka's)");
   std::vector<int> counts = {1, 10, 100};
   int repeat = 3;
   app.add_option("--repeat", repeat, "runs of each path per session count; the median is reported");
   app.add_option("--sessions", counts, "session counts to run");
+  std::size_t producers = qsplit::kafka::KafkaOptions{}.producers;
+  app.add_option("--producers", producers, "producers qsplit spreads destination topics over");
   CLI11_PARSE(app, argc, argv);
-  auto broker = KafkaBroker::create({{{"bootstrap.servers", s.bootstrap}, {"log_level", "3"}}});
+  qsplit::kafka::Properties properties = {{"bootstrap.servers", s.bootstrap}, {"log_level", "3"}};
+  for (const auto& [name, value] : prefetch(s)) properties[name] = value;
+  auto broker = KafkaBroker::create({properties, std::chrono::milliseconds(30000), producers});
   check(broker.has_value(), broker ? "" : broker.error().message());
   bool default_batch = s.batch == 0;
   if (default_batch) s.batch = (*broker)->batchSize();
@@ -144,14 +202,18 @@ int main(int argc, char** argv) {
   for (int sessions : counts) {
     // The four paths take turns, `repeat` times, and each reports its median: on a shared
     // machine a single run of one path can be off by half.
-    std::vector<double> plain, fan, alo, eo;
+    std::vector<Rate> plain, fan, alo, eo;
     for (int r = 0; r < repeat; ++r) {
       plain.push_back(plainCopy(**broker, s, id()));
       fan.push_back(plainCopy(**broker, s, id(), sessions));
       alo.push_back(forward(**broker, s, sessions, false, id()));
       eo.push_back(forward(**broker, s, sessions, true, id()));
-      std::fprintf(stderr, "%d sessions, run %d: copy %.0f, fan-out %.0f, at least once %.0f, exactly once %.0f\n",
-                   sessions, r + 1, plain.back(), fan.back(), alo.back(), eo.back());
+      std::fprintf(stderr,
+                   "%d sessions, run %d: copy %.0f (%.2f s), fan-out %.0f (%.2f s), "
+                   "at least once %.0f (%.2f s), exactly once %.0f (%.2f s)\n",
+                   sessions, r + 1, plain.back().per_second, plain.back().warmup_seconds,
+                   fan.back().per_second, fan.back().warmup_seconds, alo.back().per_second,
+                   alo.back().warmup_seconds, eo.back().per_second, eo.back().warmup_seconds);
     }
     double p = median(plain), f = median(fan), a = median(alo), e = median(eo);
     std::printf("| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f |\n", sessions, p, f,

@@ -18,7 +18,12 @@ void delivered(rd_kafka_t*, const rd_kafka_message_t* record, void*) {
 rd_kafka_t* client(rd_kafka_type_t type, std::vector<std::pair<std::string, std::string>> props) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
-  for (const auto& [k, v] : props) rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err);
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) == RD_KAFKA_CONF_OK)
+      continue;
+    std::fprintf(stderr, "plain copy: %s\n", err);
+    std::exit(1);
+  }
   if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, delivered);
   rd_kafka_t* rk = rd_kafka_new(type, conf, err, sizeof err);
   if (!rk) {
@@ -42,10 +47,13 @@ std::unique_ptr<PlainCopy> PlainCopy::create(kafka::KafkaBroker& broker, const C
                                                {"acks", "all"},
                                                {"enable.idempotence", "true"},
                                                {"linger.ms", "5"}});
-  copy->consumer_ = client(RD_KAFKA_CONSUMER, {{"bootstrap.servers", options.bootstrap},
-                                               {"group.id", options.group},
-                                               {"enable.auto.commit", "false"},
-                                               {"auto.offset.reset", "earliest"}});
+  std::vector<std::pair<std::string, std::string>> consumer = {
+      {"bootstrap.servers", options.bootstrap},
+      {"group.id", options.group},
+      {"enable.auto.commit", "false"},
+      {"auto.offset.reset", "earliest"}};
+  consumer.insert(consumer.end(), options.consumer.begin(), options.consumer.end());
+  copy->consumer_ = client(RD_KAFKA_CONSUMER, consumer);
   rd_kafka_poll_set_consumer(copy->consumer_);
   rd_kafka_topic_partition_list_t* sub = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(sub, options.original.c_str(), RD_KAFKA_PARTITION_UA);

@@ -23,6 +23,8 @@ struct CopyOptions {
   // 0: one copy topic. N > 0: 1 + N topics, routed by hand exactly as a split with N sessions
   // routes (session i takes the records of user-(i*100/N); everything else goes to topic 0).
   int fanout = 0;
+  // Added to the consumer's settings (the benchmark's prefetch, the same as qsplit's).
+  std::vector<std::pair<std::string, std::string>> consumer;
 };
 
 class PlainCopy {

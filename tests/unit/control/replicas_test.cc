@@ -71,6 +71,11 @@ class ReplicasTest : public SessionsTest {
     return follower;
   }
 
+  // Whether the follower's /metrics show it forwarding `orders`.
+  static bool forwardsOrders(SessionManager& follower) {
+    return follower.metrics().find("\"orders\"") != std::string::npos;
+  }
+
   // Messages read from `orders` by the qsplitd whose metrics these are.
   static uint64_t read(const std::string& metrics) {
     std::smatch m;
@@ -171,7 +176,7 @@ TEST_F(ReplicasTest, AFollowerThatCannotWriteItsRecordStopsForwardingWithinHalfA
   auto follower = startFollower("follower");
   auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
   ASSERT_TRUE(session) << session.error().message();
-  auto forwards = [&] { return follower->metrics().find("\"orders\"") != std::string::npos; };
+  auto forwards = [&] { return forwardsOrders(*follower); };
   ASSERT_TRUE(testing::eventually(forwards));
   // Cut off, it could miss the leader's next table: it stops before the leader, which no
   // longer sees its record change, counts it gone (a lease duration) and stops waiting.
@@ -186,7 +191,7 @@ TEST_F(ReplicasTest, AFollowerThatCannotFollowTheRoutesStopsForwardingAndStillCo
   auto follower = startFollower("follower");
   auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
   ASSERT_TRUE(session) << session.error().message();
-  auto forwards = [&] { return follower->metrics().find("\"orders\"") != std::string::npos; };
+  auto forwards = [&] { return forwardsOrders(*follower); };
   ASSERT_TRUE(testing::eventually(forwards));
   // A table the follower cannot build (a filter that does not compile, as no leader writes
   // one): routing on by the older one could fill a queue about to go, and not confirming
