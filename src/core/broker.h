@@ -52,6 +52,17 @@ class Sink {
   // returns the first error, in which case any of them may not have been accepted.
   virtual Result<void> await() = 0;
 
+  // Rounds, for a caller that submits its next batch before waiting for this one: endRound()
+  // closes what was submitted since the last endRound() into a round and returns its number;
+  // awaitRound(n) waits for the rounds up to n only, and returns the first error of any
+  // round (a failure may then belong to a later round too). A sink without rounds waits for
+  // everything: still correct, it just does not overlap.
+  virtual uint64_t endRound() { return 0; }
+  virtual Result<void> awaitRound(uint64_t round) {
+    (void)round;
+    return await();
+  }
+
   Result<void> send(std::span<const Message> messages) {
     submit(messages);
     return await();
@@ -107,6 +118,9 @@ class Broker {
   virtual NameRules nameRules() const = 0;
   // How many messages one receive should ask for (SQS allows at most 10; Kafka prefers more).
   virtual std::size_t batchSize() const { return 10; }
+  // Whether a forwarder may receive and send its next batch while the last one's sends are
+  // still unconfirmed (its sinks have rounds, and its source acknowledges in any order).
+  virtual bool overlapsBatches() const { return false; }
   // Exactly-once forwarding from `name` read as `group`, where the broker has transactions.
   // Pipes of the same name, group and `instance` fence each other (a restarted forwarder
   // fences the one it replaces); different instances forward side by side.

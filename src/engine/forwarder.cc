@@ -46,11 +46,11 @@ void Forwarder::stop() {
   publishDone(UINT64_MAX);
 }
 
-void Forwarder::publishDone(uint64_t generation) {
+void Forwarder::publishDone(uint64_t generation, bool in_flight) {
   {
     std::lock_guard lock(mutex_);
     done_generation_ = generation;
-    routing_ = false;
+    routing_ = in_flight;
   }
   done_changed_.notify_all();
 }
@@ -75,16 +75,23 @@ void Forwarder::run() {
       std::this_thread::sleep_for(options_.error_backoff);
       continue;
     }
-    auto batch = source().receive(batch_size, options_.wait);
+    // With a batch still in flight, take only what is already here: a receive that waits
+    // would hold that batch's acknowledgement (and anyone waiting for it) for its wait.
+    auto batch = source().receive(batch_size, pending_ ? std::chrono::milliseconds(0) : options_.wait);
     {
       // From here until publishDone, messages routed with `table` may be in flight. During
-      // the receive none are, so a waiter need not sit out a long poll.
+      // the receive none are (but a pending batch's), so a waiter need not sit out a long
+      // poll.
       std::lock_guard lock(mutex_);
       routing_ = true;
     }
     // The table is read after receiving, so a message that arrives after a session started
     // is routed with that session in the table, however long the receive waited.
     auto table = router_.table();
+    // A pending batch is settled before anything is routed with a newer table, so a waiter
+    // for that table's generation knows nothing older is in flight.
+    if (pending_ && (!batch || batch->empty() || pending_->table->generation() != table->generation()))
+      finishPending();
     if (!batch) {
       log->warn("queue={} receive failed: {}", original_, batch.error().message());
       {
@@ -95,19 +102,49 @@ void Forwarder::run() {
     } else if (!batch->empty()) {
       if (options_.view) options_.view(*batch);
       Routed routed = route(*batch, *table);
+      InFlight next{std::move(*batch), std::move(routed), table, {}};
       if (pipe_) {
         if (auto begun = pipe_->begin(); !begun) {
           log->warn("queue={} cannot begin a transaction: {}", original_, begun.error().message());
           pipe_broken_ = true;  // the batch is read again by the reopened pipe
         } else {
-          commitOrAbort(*batch, *table, routed, sendAll(*batch, routed, *table));
+          start(next);
+          commitOrAbort(next.batch, *table, next.routed, awaitSends(next, {}));
         }
       } else {
-        settle(*batch, *table, routed, sendAll(*batch, routed, *table));
+        forward(std::move(next));
       }
     }
-    publishDone(table->generation());
+    publishDone(table->generation(), pending_.has_value());
   }
+  finishPending();
+}
+
+void Forwarder::forward(InFlight next) {
+  // The last batch's round trips overlapped this one's receive, routing and submits; now
+  // it is awaited and settled, and this one waits in its place.
+  start(next);
+  std::vector<uint32_t> refused;
+  if (pending_) {
+    refused = finish(*pending_, {});
+    pending_.reset();
+  }
+  // A destination that refused the last batch may have refused some of this one too, its
+  // error already reported: this batch counts as refused there as well.
+  if (broker_.overlapsBatches() && refused.empty()) {
+    pending_ = std::move(next);
+    return;
+  }
+  auto more = finish(next, refused);
+  refused.insert(refused.end(), more.begin(), more.end());
+  dropSinks(*next.table, refused);
+}
+
+void Forwarder::finishPending() {
+  if (!pending_) return;
+  auto refused = finish(*pending_, {});
+  dropSinks(*pending_->table, refused);
+  pending_.reset();
 }
 
 bool Forwarder::reopenPipe() {
@@ -177,46 +214,68 @@ core::Sink* Forwarder::sinkAt(const core::RouteTable& table, uint32_t index) {
   return sink;
 }
 
-Forwarder::Sent Forwarder::sendAll(std::vector<core::Message>& batch, const Routed& routed,
-                                   const core::RouteTable& table) {
+void Forwarder::start(InFlight& f) {
   // Start the sends to every destination, then wait for each: the destinations' round
   // trips overlap instead of adding up.
-  const auto& names = table.destinations();
-  Sent sent;
-  std::vector<core::Sink*> started(routed.groups.size(), nullptr);
+  auto& batch = f.batch;
+  const auto& groups = f.routed.groups;
+  f.started.assign(groups.size(), {nullptr, 0});
   // A submit copies what it sends, so each message is moved out for its last destination's
   // submit and moved back after it: only a message for several destinations is copied.
   std::vector<std::size_t> uses(batch.size(), 0);
-  for (const auto& group : routed.groups)
+  for (const auto& group : groups)
     for (std::size_t i : group.second) ++uses[i];
   std::vector<core::Message> out;
-  for (std::size_t g = 0; g < routed.groups.size(); ++g) {
-    const auto& [d, indices] = routed.groups[g];
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const auto& [d, indices] = groups[g];
     out.clear();
     for (std::size_t i : indices) out.push_back(--uses[i] ? batch[i] : std::move(batch[i]));
-    started[g] = sinkAt(table, d);
-    if (started[g]) started[g]->submit(out);
+    auto& [sink, round] = f.started[g];
+    sink = sinkAt(*f.table, d);
+    if (sink) {
+      sink->submit(out);
+      round = sink->endRound();
+    }
     for (std::size_t k = 0; k < indices.size(); ++k)
       if (!uses[indices[k]]) batch[indices[k]] = std::move(out[k]);
   }
-  for (std::size_t g = 0; g < routed.groups.size(); ++g) {
-    const auto& [d, indices] = routed.groups[g];
-    auto result = started[g] ? started[g]->await()
-                             : Result<void>(fail(ErrorCode::kUnavailable, "cannot open " + names[d]));
-    if (result) {
+}
+
+Forwarder::Sent Forwarder::awaitSends(InFlight& f, const std::vector<uint32_t>& failed) {
+  const auto& names = f.table->destinations();
+  Sent sent;
+  for (std::size_t g = 0; g < f.routed.groups.size(); ++g) {
+    const auto& [d, indices] = f.routed.groups[g];
+    auto [sink, round] = f.started[g];
+    auto result = sink ? sink->awaitRound(round)
+                       : Result<void>(fail(ErrorCode::kUnavailable, "cannot open " + names[d]));
+    // A destination that refused the batch before this one may have lost some of this
+    // one's messages too, with the error already reported: they count as refused.
+    bool earlier = std::find(failed.begin(), failed.end(), d) != failed.end();
+    if (result && !earlier) {
       sent.accepted.emplace_back(d, indices.size());
       continue;
     }
     sent.refused.push_back(d);
+    if (result) continue;
     ++sent.errors;
-    if (!pipe_) {
-      sinks_.erase(names[d]);  // reopen next time
-      destinationAt(table, d).sink = nullptr;
-    }
     logger("forwarder")->warn("queue={} send to {} failed: {}", original_, names[d],
                               result.error().message());
   }
   return sent;
+}
+
+std::vector<uint32_t> Forwarder::finish(InFlight& f, const std::vector<uint32_t>& failed) {
+  Sent sent = awaitSends(f, failed);
+  settle(f.batch, *f.table, f.routed, sent);
+  return sent.refused;
+}
+
+void Forwarder::dropSinks(const core::RouteTable& table, const std::vector<uint32_t>& refused) {
+  for (uint32_t d : refused) {
+    sinks_.erase(table.destinations()[d]);  // reopen next time
+    destinationAt(table, d).sink = nullptr;
+  }
 }
 
 void Forwarder::settle(std::vector<core::Message>& batch, const core::RouteTable& table,

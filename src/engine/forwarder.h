@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -95,8 +96,25 @@ class Forwarder {
   core::Source& source() { return pipe_ ? pipe_->source() : *source_; }
   bool reopenPipe();
   Routed route(const std::vector<core::Message>& batch, const core::RouteTable& table);
-  Sent sendAll(std::vector<core::Message>& batch, const Routed& routed,
-               const core::RouteTable& table);
+  // A batch whose sends have started and that is not yet settled.
+  struct InFlight {
+    std::vector<core::Message> batch;
+    Routed routed;
+    std::shared_ptr<const core::RouteTable> table;
+    std::vector<std::pair<core::Sink*, uint64_t>> started;  // per group: its sink and round
+  };
+  // Submits every group of the batch to its destination (a null sink: it could not open).
+  void start(InFlight& f);
+  // Waits for each destination's round; destinations in `failed` count as refused whatever
+  // their rounds say.
+  Sent awaitSends(InFlight& f, const std::vector<uint32_t>& failed);
+  // Awaits and settles the batch; returns the destinations that refused it.
+  std::vector<uint32_t> finish(InFlight& f, const std::vector<uint32_t>& failed);
+  // At least once: starts `next`, settles the pending batch, and keeps `next` pending where
+  // the broker overlaps batches (else settles it too).
+  void forward(InFlight next);
+  void finishPending();
+  void dropSinks(const core::RouteTable& table, const std::vector<uint32_t>& refused);
   void settle(std::vector<core::Message>& batch, const core::RouteTable& table,
               const Routed& routed, const Sent& sent);
   void commitOrAbort(std::vector<core::Message>& batch, const core::RouteTable& table,
@@ -113,7 +131,7 @@ class Forwarder {
   core::Sink* sinkAt(const core::RouteTable& table, uint32_t index);
   void count(const core::RouteTable& table, std::size_t read, uint64_t unmatched,
              const Sent& sent, uint64_t acked, uint64_t released, bool aborted);
-  void publishDone(uint64_t generation);
+  void publishDone(uint64_t generation, bool in_flight = false);
 
   core::Broker& broker_;
   std::string original_;
@@ -126,6 +144,7 @@ class Forwarder {
   std::unique_ptr<core::TransactionalPipe> pipe_;  // exactly-once mode
   bool pipe_broken_ = false;                        // reopen before the next batch
   std::map<std::string, std::unique_ptr<core::Sink>> sinks_;  // forwarding thread only
+  std::optional<InFlight> pending_;  // at least once: the batch whose sends overlap the next
   std::vector<Destination> destinations_;  // for destinations_generation_'s table
   uint64_t destinations_generation_ = UINT64_MAX;
   std::thread thread_;

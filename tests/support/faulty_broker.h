@@ -2,7 +2,9 @@
 // given number of times, to prove that nothing unsent is acknowledged.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -15,7 +17,10 @@ namespace qsplit::testing {
 
 class FaultyBroker : public core::Broker {
  public:
-  explicit FaultyBroker(core::Broker& inner) : inner_(inner) {}
+  // `overlap`: let forwarders overlap batches even where `inner` does not (its sinks then
+  // wait for everything at each round, which is correct, only slower).
+  explicit FaultyBroker(core::Broker& inner, bool overlap = false)
+      : inner_(inner), overlap_(overlap) {}
 
   // The next `times` sends to any queue whose name contains `fragment` fail.
   void failSends(const std::string& fragment, int times) {
@@ -35,6 +40,7 @@ class FaultyBroker : public core::Broker {
   }
   core::NameRules nameRules() const override { return inner_.nameRules(); }
   std::size_t batchSize() const override { return inner_.batchSize(); }
+  bool overlapsBatches() const override { return overlap_ || inner_.overlapsBatches(); }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
       const std::string& name, const std::string& group, const std::string& instance) override {
     auto pipe = inner_.openTransactionalPipe(name, group, instance);
@@ -57,9 +63,19 @@ class FaultyBroker : public core::Broker {
       }
       inner_->submit(messages);
     }
-    Result<void> await() override {
-      auto inner = inner_->await();
-      if (std::exchange(failed_, false)) return fail(ErrorCode::kUnavailable, "injected send failure");
+    Result<void> await() override { return awaitRound(endRound()); }
+    // Rounds are numbered here, as the inner sink may number none (then all are 0).
+    uint64_t endRound() override {
+      rounds_[++last_round_] = {inner_->endRound(), std::exchange(failed_, false)};
+      return last_round_;
+    }
+    Result<void> awaitRound(uint64_t round) override {
+      auto end = rounds_.upper_bound(round);
+      if (end == rounds_.begin()) return inner_->awaitRound(0);
+      auto inner = inner_->awaitRound(std::prev(end)->second.first);
+      bool failed = std::any_of(rounds_.begin(), end, [](const auto& r) { return r.second.second; });
+      rounds_.erase(rounds_.begin(), end);
+      if (failed) return fail(ErrorCode::kUnavailable, "injected send failure");
       return inner;
     }
 
@@ -68,7 +84,10 @@ class FaultyBroker : public core::Broker {
     std::string name_;
     std::unique_ptr<core::Sink> owned_;
     core::Sink* inner_;
-    bool failed_ = false;
+    bool failed_ = false;  // in the open round
+    // Rounds not awaited yet: the inner sink's number, and whether a submit failed.
+    std::map<uint64_t, std::pair<uint64_t, bool>> rounds_;
+    uint64_t last_round_ = 0;
   };
 
   // The pipe's own sinks, each behind a FaultySink.
@@ -107,6 +126,7 @@ class FaultyBroker : public core::Broker {
   }
 
   core::Broker& inner_;
+  bool overlap_;
   std::mutex mutex_;
   std::map<std::string, int> failures_;
 };

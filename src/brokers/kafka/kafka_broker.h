@@ -44,6 +44,7 @@ class KafkaBroker final : public core::Broker {
   // per-partition writes worth the broker's while (bench/results/kafka.md). A receive takes
   // only records already fetched, so a slow stream still forwards each record at once.
   std::size_t batchSize() const override { return 5000; }
+  bool overlapsBatches() const override { return true; }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
       const std::string& name, const std::string& group, const std::string& instance) override;
 

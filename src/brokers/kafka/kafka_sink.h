@@ -3,6 +3,8 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,17 +22,28 @@ class KafkaSink final : public core::Sink {
 
   void submit(std::span<const core::Message> messages) override;
   Result<void> await() override;
+  uint64_t endRound() override;
+  Result<void> awaitRound(uint64_t round) override;
 
+  // What a record's delivery report finds: its sink and the round it was submitted in.
+  struct Round {
+    KafkaSink* sink;
+    std::atomic<int64_t> outstanding{0};
+  };
   // Called from the delivery-report callback, on whichever thread polls the producer.
-  void delivered(rd_kafka_resp_err_t err) noexcept;
+  void delivered(Round& round, rd_kafka_resp_err_t err) noexcept;
 
  private:
   void noteError(Error error);
+  Round& openRound();
 
   rd_kafka_t* producer_;
   std::string topic_;
   std::chrono::milliseconds timeout_;
-  std::atomic<int64_t> outstanding_{0};
+  // Rounds not yet awaited, oldest first; the last one takes new records. Each round keeps
+  // its address: delivery reports point at it.
+  std::deque<std::unique_ptr<Round>> rounds_;
+  uint64_t first_round_ = 1;  // the number of rounds_.front()
   std::mutex mutex_;
   std::optional<Error> error_;
 };

@@ -1,5 +1,7 @@
 #include "brokers/kafka/kafka_source.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 
 namespace qsplit::kafka {
@@ -67,7 +69,10 @@ KafkaSource::~KafkaSource() {
 }
 
 void KafkaSource::forget(const rd_kafka_topic_partition_list_t* partitions) {
-  for (int i = 0; i < partitions->cnt; ++i) in_flight_.erase(partitions->elems[i].partition);
+  for (int i = 0; i < partitions->cnt; ++i) {
+    in_flight_.erase(partitions->elems[i].partition);
+    rewound_.erase(partitions->elems[i].partition);
+  }
 }
 
 Result<std::vector<core::Message>> KafkaSource::receive(std::size_t max,
@@ -93,6 +98,7 @@ Result<std::vector<core::Message>> KafkaSource::receive(std::size_t max,
     bytes += out.back().body.size() + (out.back().key ? out.back().key->size() : 0);
     for (const auto& a : out.back().attributes) bytes += a.name.size() + a.value.size();
     in_flight_[record->partition][record->offset] = false;
+    rewound_.erase(record->partition);  // a seek drops what was fetched before it
   }
   return out;
 }
@@ -131,6 +137,13 @@ Result<void> KafkaSource::release(std::span<const core::Message> messages) {
   for (const auto& m : messages) {
     auto it = rewind.find(m.partition);
     if (it == rewind.end() || m.offset < it->second) rewind[m.partition] = m.offset;
+  }
+  // Batches overlap: an earlier batch may have rewound the partition further back, and its
+  // records have not come back yet. Seeking forward to this batch's would skip them.
+  for (auto& [partition, offset] : rewind) {
+    auto earlier = rewound_.find(partition);
+    if (earlier != rewound_.end()) offset = std::min(offset, earlier->second);
+    rewound_[partition] = offset;
   }
   PartitionsHandle seek(rd_kafka_topic_partition_list_new(static_cast<int>(rewind.size())));
   for (const auto& [partition, offset] : rewind) {

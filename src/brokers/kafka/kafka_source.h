@@ -50,6 +50,9 @@ class KafkaSource final : public core::Source {
   ConsumerHandle consumer_;
   // Per partition: delivered offsets not yet committed -> acknowledged yet?
   std::map<int32_t, std::map<int64_t, bool>> in_flight_;
+  // Per partition: where release() rewound it, until a record arrives from there again. A
+  // later release (of a later batch) then rewinds no further forward than this.
+  std::map<int32_t, int64_t> rewound_;
 };
 
 // Converts one consumed record, keeping key, value, headers, partition, offset, timestamp.

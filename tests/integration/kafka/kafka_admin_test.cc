@@ -167,5 +167,37 @@ TEST_F(KafkaAdminTest, AReceiveStopsAtItsByteLimit) {
   for (int i = 0; i < 50; ++i) EXPECT_EQ(all[i].body.substr(997), std::to_string(100 + i));
 }
 
+// Overlapping batches: the forwarder settles the earlier batch before the later one, so when
+// both are given back the later release must not seek past the earlier one's records.
+TEST_F(KafkaAdminTest, ReleasingALaterBatchAfterAnEarlierOneLosesNeither) {
+  std::string topic = "released-" + id_;
+  ASSERT_TRUE(broker_->kafkaAdmin().createTopic(topic, {1, 1, {}}).has_value());
+  std::string lines;
+  for (int i = 0; i < 10; ++i) lines += "record-" + std::to_string(i) + "\n";
+  ASSERT_EQ(testing::run("kcat -P -b " + bootstrap_ + " -t " + topic + " -p 0", &lines).status, 0);
+  auto source = KafkaSource::create({{"bootstrap.servers", bootstrap_}}, topic, "released-" + id_);
+  ASSERT_TRUE(source.has_value()) << source.error().message();
+  auto receive = [&](std::size_t count) {
+    std::vector<core::Message> got;
+    for (int i = 0; i < 200 && got.size() < count; ++i) {
+      auto batch = (*source)->receive(count - got.size(), std::chrono::milliseconds(100));
+      if (batch) got.insert(got.end(), batch->begin(), batch->end());
+    }
+    return got;
+  };
+  auto earlier = receive(4), later = receive(6);
+  ASSERT_EQ(earlier.size() + later.size(), 10u);
+  ASSERT_TRUE((*source)->release(earlier).has_value());
+  ASSERT_TRUE((*source)->release(later).has_value());
+  auto again = receive(10);
+  ASSERT_EQ(again.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(again[i].body, "record-" + std::to_string(i));
+  ASSERT_TRUE((*source)->ack(again).has_value());
+  // The group's committed offsets reach the end of the partition.
+  auto lag = broker_->admin().backlog(topic, "released-" + id_);
+  ASSERT_TRUE(lag.has_value()) << lag.error().message();
+  EXPECT_EQ(*lag, 0u);
+}
+
 }  // namespace
 }  // namespace qsplit::kafka
