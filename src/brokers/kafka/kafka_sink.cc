@@ -23,6 +23,10 @@ Result<ClientHandle> makeProducer(Properties properties) {
   return makeClient(RD_KAFKA_PRODUCER, std::move(conf));
 }
 
+KafkaSink::KafkaSink(rd_kafka_t* producer, std::string topic, std::chrono::milliseconds timeout)
+    : producer_(producer), topic_(std::move(topic)),
+      handle_(rd_kafka_topic_new(producer, topic_.c_str(), nullptr)), timeout_(timeout) {}
+
 KafkaSink::~KafkaSink() {
   // Delivery reports point at this sink's rounds: none may arrive after they are gone.
   auto until = std::chrono::steady_clock::now() + timeout_;
@@ -47,6 +51,10 @@ KafkaSink::Round& KafkaSink::openRound() {
 }
 
 void KafkaSink::submit(std::span<const core::Message> messages) {
+  if (!handle_) {
+    noteError(kafkaError(rd_kafka_last_error(), "producing to topic '" + topic_ + "'"));
+    return;
+  }
   Round& round = openRound();
   for (const auto& m : messages) {
     rd_kafka_headers_t* headers = rd_kafka_headers_new(m.attributes.size());
@@ -61,7 +69,7 @@ void KafkaSink::submit(std::span<const core::Message> messages) {
     round.outstanding.fetch_add(1);
     while (true) {
       auto err = rd_kafka_producev(
-          producer_, RD_KAFKA_V_TOPIC(topic_.c_str()),
+          producer_, RD_KAFKA_V_RKT(handle_.get()),
           RD_KAFKA_V_PARTITION(partition),
           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_VALUE(const_cast<char*>(m.body.data()), m.body.size()),

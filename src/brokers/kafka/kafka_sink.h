@@ -10,14 +10,14 @@
 #include <string>
 
 #include "brokers/kafka/kafka_client.h"
+#include "brokers/kafka/kafka_handles.h"
 #include "core/broker.h"
 
 namespace qsplit::kafka {
 
 class KafkaSink final : public core::Sink {
  public:
-  KafkaSink(rd_kafka_t* producer, std::string topic, std::chrono::milliseconds timeout)
-      : producer_(producer), topic_(std::move(topic)), timeout_(timeout) {}
+  KafkaSink(rd_kafka_t* producer, std::string topic, std::chrono::milliseconds timeout);
   ~KafkaSink() override;
 
   void submit(std::span<const core::Message> messages) override;
@@ -39,6 +39,9 @@ class KafkaSink final : public core::Sink {
 
   rd_kafka_t* producer_;
   std::string topic_;
+  // The producer's handle on the topic, looked up once: producing by name looks the topic up
+  // among all of the producer's topics for every record.
+  TopicHandle handle_;
   std::chrono::milliseconds timeout_;
   // Rounds not yet awaited, oldest first; the last one takes new records. Each round keeps
   // its address: delivery reports point at it.
