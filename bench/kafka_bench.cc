@@ -33,6 +33,7 @@ struct Setup {
   std::size_t batch = 0;  // records per receive; 0: qsplit's default for Kafka
   int warmup = 20000;     // records through before the clock starts
   std::string prefetch;   // queued.max.messages.kbytes of every consumer; empty: librdkafka's
+  bool overlap = true;    // qsplit receives the next batch while the last one's sends are out
 };
 
 // One path's run: records per second after the warm-up, and how long the warm-up took from
@@ -119,8 +120,35 @@ Rate plainCopy(KafkaBroker& broker, const Setup& s, const std::string& id, int f
   return watch.rate();
 }
 
-Rate forward(KafkaBroker& broker, const Setup& s, int sessions, bool exactly_once,
+// The Kafka adapter with each batch awaited and settled before the next is received, as
+// qsplit forwarded before 2026-11-27 (and still does on brokers without rounds).
+class OneBatchAtATime final : public qsplit::core::Broker {
+ public:
+  explicit OneBatchAtATime(KafkaBroker& inner) : inner_(inner) {}
+  qsplit::core::Admin& admin() override { return inner_.admin(); }
+  qsplit::Result<std::unique_ptr<qsplit::core::Source>> openSource(
+      const std::string& name, const std::string& group) override {
+    return inner_.openSource(name, group);
+  }
+  qsplit::Result<std::unique_ptr<qsplit::core::Sink>> openSink(const std::string& name) override {
+    return inner_.openSink(name);
+  }
+  qsplit::core::NameRules nameRules() const override { return inner_.nameRules(); }
+  std::size_t batchSize() const override { return inner_.batchSize(); }
+  qsplit::Result<std::unique_ptr<qsplit::core::TransactionalPipe>> openTransactionalPipe(
+      const std::string& name, const std::string& group, const std::string& instance) override {
+    return inner_.openTransactionalPipe(name, group, instance);
+  }
+
+ private:
+  KafkaBroker& inner_;
+};
+
+Rate forward(KafkaBroker& kafka, const Setup& s, int sessions, bool exactly_once,
              const std::string& id) {
+  OneBatchAtATime one_at_a_time(kafka);
+  qsplit::core::Broker& broker =
+      s.overlap ? static_cast<qsplit::core::Broker&>(kafka) : one_at_a_time;
   std::string fallback = "bench-fallback-" + id;
   check(broker.admin().createLike(s.original, fallback).has_value(), "create fallback");
   std::vector<qsplit::core::SessionRoute> routes;
@@ -182,7 +210,11 @@ int main(int argc, char** argv) {
   app.add_option("--sessions", counts, "session counts to run");
   std::size_t producers = qsplit::kafka::KafkaOptions{}.producers;
   app.add_option("--producers", producers, "producers qsplit spreads destination topics over");
+  bool one_at_a_time = false;
+  app.add_flag("--one-batch-at-a-time", one_at_a_time,
+               "qsplit awaits each batch before receiving the next (no overlap)");
   CLI11_PARSE(app, argc, argv);
+  s.overlap = !one_at_a_time;
   qsplit::kafka::Properties properties = {{"bootstrap.servers", s.bootstrap}, {"log_level", "3"}};
   for (const auto& [name, value] : prefetch(s)) properties[name] = value;
   auto broker = KafkaBroker::create({properties, std::chrono::milliseconds(30000), producers});

@@ -88,7 +88,8 @@ int PlainCopy::run(const std::function<bool(int)>& keep_going) {
   bool first = true;
   while (true) {
     std::vector<rd_kafka_message_t*> batch;
-    while (batch.size() < options_.batch) {
+    std::size_t bytes = 0;
+    while (batch.size() < options_.batch && bytes < options_.batch_bytes) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_, batch.empty() ? 100 : 0);
       if (!m) break;
       if (m->err) {
@@ -100,6 +101,7 @@ int PlainCopy::run(const std::function<bool(int)>& keep_going) {
         keep_going(0);
       }
       batch.push_back(m);
+      bytes += m->len + m->key_len;
     }
     if (batch.empty()) {
       if (!keep_going(copied)) return copied;

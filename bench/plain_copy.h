@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "brokers/kafka/kafka_broker.h"
+#include "brokers/kafka/kafka_source.h"
 
 namespace qsplit::bench {
 
@@ -25,6 +26,8 @@ struct CopyOptions {
   int fanout = 0;
   // Added to the consumer's settings (the benchmark's prefetch, the same as qsplit's).
   std::vector<std::pair<std::string, std::string>> consumer;
+  // Bodies and keys per batch at most, the limit of qsplit's receive.
+  std::size_t batch_bytes = kafka::KafkaSource::kMaxBatchBytes;
 };
 
 class PlainCopy {

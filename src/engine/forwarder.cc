@@ -77,7 +77,8 @@ void Forwarder::run() {
     }
     // With a batch still in flight, take only what is already here: a receive that waits
     // would hold that batch's acknowledgement (and anyone waiting for it) for its wait.
-    auto batch = source().receive(batch_size, pending_ ? std::chrono::milliseconds(0) : options_.wait);
+    auto wait = pending_ ? std::chrono::milliseconds(0) : options_.wait;
+    auto batch = source().receive(batch_size, wait);
     {
       // From here until publishDone, messages routed with `table` may be in flight. During
       // the receive none are (but a pending batch's), so a waiter need not sit out a long
@@ -90,8 +91,8 @@ void Forwarder::run() {
     auto table = router_.table();
     // A pending batch is settled before anything is routed with a newer table, so a waiter
     // for that table's generation knows nothing older is in flight.
-    if (pending_ && (!batch || batch->empty() || pending_->table->generation() != table->generation()))
-      finishPending();
+    bool newer = pending_ && pending_->table->generation() != table->generation();
+    if (!batch || batch->empty() || newer) finishPending();
     if (!batch) {
       log->warn("queue={} receive failed: {}", original_, batch.error().message());
       {

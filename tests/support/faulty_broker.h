@@ -73,7 +73,8 @@ class FaultyBroker : public core::Broker {
       auto end = rounds_.upper_bound(round);
       if (end == rounds_.begin()) return inner_->awaitRound(0);
       auto inner = inner_->awaitRound(std::prev(end)->second.first);
-      bool failed = std::any_of(rounds_.begin(), end, [](const auto& r) { return r.second.second; });
+      bool failed =
+          std::any_of(rounds_.begin(), end, [](const auto& r) { return r.second.second; });
       rounds_.erase(rounds_.begin(), end);
       if (failed) return fail(ErrorCode::kUnavailable, "injected send failure");
       return inner;

@@ -43,7 +43,10 @@ class KafkaBroker final : public core::Broker {
   // sessions its records spread over hundreds of partitions: bigger batches keep those
   // per-partition writes worth the broker's while (bench/results/kafka.md). A receive takes
   // only records already fetched, so a slow stream still forwards each record at once.
-  std::size_t batchSize() const override { return 5000; }
+  // Up to 20,000 records, and at most 16 MiB (KafkaSource::kMaxBatchBytes): with many
+  // sessions a batch's records spread over many partitions, and each partition's share is
+  // one produce request, so larger batches mean fuller requests.
+  std::size_t batchSize() const override { return 20000; }
   bool overlapsBatches() const override { return true; }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
       const std::string& name, const std::string& group, const std::string& instance) override;

@@ -90,7 +90,8 @@ TEST_F(ForwarderTest, OverlappedBatchesGiveBackWhatARefusingDestinationMayHaveMi
   ASSERT_TRUE(forwarder.start().has_value());
   std::vector<core::Message> produced;
   for (int i = 0; i < 40; ++i)
-    produced.push_back(testing::message({{"author", i % 2 ? "alice" : "bob"}, {"seq", std::to_string(i)}}));
+    produced.push_back(
+        testing::message({{"author", i % 2 ? "alice" : "bob"}, {"seq", std::to_string(i)}}));
   ASSERT_TRUE(std::move(broker_.openSink("clicks")).value()->send(produced).has_value());
   auto seqs = [&](const std::string& topic) {
     std::set<std::string> seen;
