@@ -40,12 +40,10 @@ class KafkaBroker final : public core::Broker {
   Result<std::unique_ptr<core::Sink>> openSink(const std::string& name) override;
   core::NameRules nameRules() const override { return core::kafkaNameRules(); }
   // Each batch costs a flush and a commit (or a transaction) whatever its size, and with many
-  // sessions its records spread over hundreds of partitions: bigger batches keep those
-  // per-partition writes worth the broker's while (bench/results/kafka.md). A receive takes
-  // only records already fetched, so a slow stream still forwards each record at once.
-  // Up to 20,000 records, and at most 16 MiB (KafkaSource::kMaxBatchBytes): with many
-  // sessions a batch's records spread over many partitions, and each partition's share is
-  // one produce request, so larger batches mean fuller requests.
+  // sessions its records spread over hundreds of partitions, each partition's share one
+  // produce request: bigger batches make fuller requests (bench/results/kafka.md). Up to
+  // 20,000 records and at most 16 MiB (KafkaSource::kMaxBatchBytes). A receive takes only
+  // records already fetched, so a slow stream still forwards each record at once.
   std::size_t batchSize() const override { return 20000; }
   bool overlapsBatches() const override { return true; }
   Result<std::unique_ptr<core::TransactionalPipe>> openTransactionalPipe(
