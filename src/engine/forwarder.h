@@ -72,7 +72,8 @@ class Forwarder {
 
   // Blocks until every message routed with a table older than `generation` has been sent
   // and settled, so a session's queue can be emptied and deleted safely. Returns at once
-  // while the forwarder waits in a receive: it has nothing in hand then.
+  // while the forwarder waits in a receive: it has nothing in hand then (a receive does not
+  // wait while a batch is still out).
   void waitForGeneration(uint64_t generation);
 
   ForwarderCounts counts() const;
