@@ -130,8 +130,8 @@ void Forwarder::forward(InFlight next) {
     refused = finish(*pending_, {});
     pending_.reset();
   }
-  // A destination that refused the last batch may have refused some of this one too, its
-  // error already reported: this batch counts as refused there as well.
+  // After a refusal this batch is not kept pending: awaitSends gives back its records for
+  // the destinations that refused the last one.
   if (broker_.overlapsBatches() && refused.empty()) {
     pending_ = std::move(next);
     return;
@@ -216,8 +216,8 @@ core::Sink* Forwarder::sinkAt(const core::RouteTable& table, uint32_t index) {
 }
 
 void Forwarder::start(InFlight& f) {
-  // Start the sends to every destination, then wait for each: the destinations' round
-  // trips overlap instead of adding up.
+  // Only starts the sends, to every destination, and awaitSends waits for them after: the
+  // destinations' round trips overlap instead of adding up.
   auto& batch = f.batch;
   const auto& groups = f.routed.groups;
   f.started.assign(groups.size(), {nullptr, 0});
