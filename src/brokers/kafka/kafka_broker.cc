@@ -55,9 +55,10 @@ Result<std::unique_ptr<core::Source>> KafkaBroker::openSource(const std::string&
 Result<std::unique_ptr<core::Sink>> KafkaBroker::openSink(const std::string& name) {
   QSPLIT_TRY(admin_->describe(name));
   QSPLIT_ASSIGN_OR_RETURN(rd_kafka_t * producer, producerFor(name));
+  auto sink = std::make_unique<KafkaSink>(producer, name, options_.timeout);
   // describe() looked the topic up on the first producer; another one needs a look of its own.
-  if (producer != producers_.front().get()) learnTopic(producer, name, options_.timeout);
-  return std::unique_ptr<core::Sink>(std::make_unique<KafkaSink>(producer, name, options_.timeout));
+  if (producer != producers_.front().get()) sink->lookUp();
+  return std::unique_ptr<core::Sink>(std::move(sink));
 }
 
 }  // namespace qsplit::kafka

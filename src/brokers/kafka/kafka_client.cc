@@ -1,6 +1,5 @@
 #include "brokers/kafka/kafka_client.h"
 
-#include <algorithm>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -121,15 +120,6 @@ Error kafkaError(rd_kafka_resp_err_t err, const std::string& what) {
     default:
       return Error(ErrorCode::kUnavailable, message);
   }
-}
-
-void learnTopic(rd_kafka_t* producer, const std::string& topic, std::chrono::milliseconds timeout) {
-  TopicHandle handle(rd_kafka_topic_new(producer, topic.c_str(), nullptr));
-  const rd_kafka_metadata_t* raw = nullptr;
-  auto wait = std::min(timeout, std::chrono::milliseconds(5000));
-  if (rd_kafka_metadata(producer, 0, handle.get(), &raw, static_cast<int>(wait.count())) ==
-      RD_KAFKA_RESP_ERR_NO_ERROR)
-    rd_kafka_metadata_destroy(raw);
 }
 
 }  // namespace qsplit::kafka

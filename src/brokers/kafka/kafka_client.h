@@ -25,12 +25,6 @@ Result<ConfHandle> makeConf(const Properties& properties);
 Result<ClientHandle> makeClient(rd_kafka_type_t type, ConfHandle conf);
 Result<ConsumerHandle> makeConsumer(ConfHandle conf);
 
-// A producer holds a topic's first records until it knows the topic's partitions: this looks
-// them up now, on the producer that will send, rather than at its first batch. Only a head
-// start, so it waits at most 5 s (or `timeout` if shorter): a failure here shows again,
-// named, when the records are sent.
-void learnTopic(rd_kafka_t* producer, const std::string& topic, std::chrono::milliseconds timeout);
-
 // Maps a librdkafka error to an ErrorCode: retriable transport problems -> kUnavailable,
 // missing topics -> kNotFound, and so on. `what` says what was being done.
 Error kafkaError(rd_kafka_resp_err_t err, const std::string& what);

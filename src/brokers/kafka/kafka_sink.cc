@@ -1,5 +1,6 @@
 #include "brokers/kafka/kafka_sink.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace qsplit::kafka {
@@ -26,6 +27,15 @@ Result<ClientHandle> makeProducer(Properties properties) {
 KafkaSink::KafkaSink(rd_kafka_t* producer, std::string topic, std::chrono::milliseconds timeout)
     : producer_(producer), topic_(std::move(topic)),
       handle_(rd_kafka_topic_new(producer, topic_.c_str(), nullptr)), timeout_(timeout) {}
+
+void KafkaSink::lookUp() {
+  if (!handle_) return;  // submit() names the error
+  const rd_kafka_metadata_t* raw = nullptr;
+  auto wait = std::min(timeout_, std::chrono::milliseconds(5000));
+  if (rd_kafka_metadata(producer_, 0, handle_.get(), &raw, static_cast<int>(wait.count())) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR)
+    rd_kafka_metadata_destroy(raw);
+}
 
 KafkaSink::~KafkaSink() {
   // Delivery reports point at this sink's rounds: none may arrive after they are gone.

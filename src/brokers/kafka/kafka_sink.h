@@ -20,6 +20,11 @@ class KafkaSink final : public core::Sink {
   KafkaSink(rd_kafka_t* producer, std::string topic, std::chrono::milliseconds timeout);
   ~KafkaSink() override;
 
+  // A producer holds a topic's first records until it knows the topic's partitions: this
+  // looks them up now rather than at the first batch. Only a head start, so it waits at most
+  // 5 s (or the timeout if shorter): a failure here shows again, named, at the first send.
+  void lookUp();
+
   void submit(std::span<const core::Message> messages) override;
   Result<void> await() override;
   uint64_t endRound() override;

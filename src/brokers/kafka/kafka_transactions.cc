@@ -50,8 +50,8 @@ Result<void> KafkaTransactionalPipe::check(rd_kafka_error_t* error, const std::s
 Result<core::Sink*> KafkaTransactionalPipe::sink(const std::string& destination) {
   auto& sink = sinks_[destination];
   if (!sink) {
-    learnTopic(producer_.get(), destination, timeout_);
     sink = std::make_unique<KafkaSink>(producer_.get(), destination, timeout_);
+    sink->lookUp();
   }
   return sink.get();
 }
