@@ -37,6 +37,9 @@ class Source {
   virtual Result<void> ack(std::span<const Message> messages) = 0;
   // The messages could not be forwarded: make them available again soon.
   virtual Result<void> release(std::span<const Message> messages) = 0;
+  // Hands back a received batch once it is acknowledged or released, so a later receive
+  // may reuse its messages' buffers. Optional for the caller; a source may ignore it.
+  virtual void recycle(std::vector<Message>&& batch) { (void)batch; }
 };
 
 // Produces to one queue or topic. Not thread-safe.

@@ -111,6 +111,7 @@ void Forwarder::run() {
         } else {
           start(next);
           commitOrAbort(next.batch, *table, next.routed, awaitSends(next, {}));
+          source().recycle(std::move(next.batch));
         }
       } else {
         forward(std::move(next));
@@ -230,7 +231,10 @@ void Forwarder::start(InFlight& f) {
   for (std::size_t g = 0; g < groups.size(); ++g) {
     const auto& [d, indices] = groups[g];
     out.clear();
-    for (std::size_t i : indices) out.push_back(--uses[i] ? batch[i] : std::move(batch[i]));
+    for (std::size_t i : indices) {
+      if (--uses[i]) out.push_back(batch[i]);
+      else out.push_back(std::move(batch[i]));
+    }
     auto& [sink, round] = f.started[g];
     sink = sinkAt(*f.table, d);
     if (sink) {
@@ -269,6 +273,7 @@ Forwarder::Sent Forwarder::awaitSends(InFlight& f, const std::vector<uint32_t>& 
 std::vector<uint32_t> Forwarder::finish(InFlight& f, const std::vector<uint32_t>& failed) {
   Sent sent = awaitSends(f, failed);
   settle(f.batch, *f.table, f.routed, sent);
+  source_->recycle(std::move(f.batch));
   return sent.refused;
 }
 
@@ -282,23 +287,25 @@ void Forwarder::dropSinks(const core::RouteTable& table, const std::vector<uint3
 void Forwarder::settle(std::vector<core::Message>& batch, const core::RouteTable& table,
                        const Routed& routed, const Sent& sent) {
   // Acknowledge only what every destination accepted; give the rest back to be retried.
+  // Mostly every destination accepted everything, and the batch is acknowledged as it is.
   std::vector<core::Message> to_ack, to_release;
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  for (std::size_t i = 0; i < batch.size() && !sent.refused.empty(); ++i) {
     bool all = true;
     for (uint32_t d : routed.decisions[i].destinations)
       all = all && std::find(sent.refused.begin(), sent.refused.end(), d) == sent.refused.end();
     (all ? to_ack : to_release).push_back(std::move(batch[i]));
   }
   auto log = logger("forwarder");
-  if (!to_ack.empty())
-    if (auto r = source_->ack(to_ack); !r)
+  std::span<const core::Message> acked = sent.refused.empty() ? batch : to_ack;
+  if (!acked.empty())
+    if (auto r = source_->ack(acked); !r)
       log->warn("queue={} acknowledging {} messages failed (they will be delivered again): {}",
-                original_, to_ack.size(), r.error().message());
+                original_, acked.size(), r.error().message());
   if (!to_release.empty())
     if (auto r = source_->release(to_release); !r)
       log->warn("queue={} releasing {} messages failed: {}", original_, to_release.size(),
                 r.error().message());
-  count(table, batch.size(), routed.unmatched, sent, to_ack.size(), to_release.size(), false);
+  count(table, batch.size(), routed.unmatched, sent, acked.size(), to_release.size(), false);
 }
 
 void Forwarder::commitOrAbort(std::vector<core::Message>& batch, const core::RouteTable& table,

@@ -22,22 +22,44 @@ void rebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
 
 core::Message fromKafka(const rd_kafka_message_t& record) {
   core::Message m;
-  if (record.payload) m.body.assign(static_cast<const char*>(record.payload), record.len);
-  if (record.key) m.key = std::string(static_cast<const char*>(record.key), record.key_len);
+  fromKafka(record, m);
+  return m;
+}
+
+void fromKafka(const rd_kafka_message_t& record, core::Message& m) {
+  auto text = [](const void* data, size_t size, std::string& out) {
+    out.assign(data ? static_cast<const char*>(data) : "", data ? size : 0);
+  };
+  text(record.payload, record.len, m.body);
+  if (!record.key) {
+    m.key.reset();
+  } else {
+    if (!m.key) m.key.emplace();
+    text(record.key, record.key_len, *m.key);
+  }
   m.partition = record.partition;
   m.offset = record.offset;
   rd_kafka_timestamp_type_t type;
   int64_t ts = rd_kafka_message_timestamp(&record, &type);
+  m.timestamp_ms.reset();
   if (type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) m.timestamp_ms = ts;
+  for (std::string* other : {&m.group_id, &m.deduplication_id, &m.id, &m.receipt}) other->clear();
+  m.filter_attributes.reset();
+  std::size_t count = 0;
   rd_kafka_headers_t* headers = nullptr;
   if (rd_kafka_message_headers(&record, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name;
     const void* value;
     size_t size;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == 0; ++i)
-      m.attributes.push_back({name, value ? std::string(static_cast<const char*>(value), size) : "", ""});
+    for (; rd_kafka_header_get_all(headers, count, &name, &value, &size) == 0; ++count) {
+      if (count == m.attributes.size()) m.attributes.emplace_back();
+      core::Attribute& a = m.attributes[count];
+      a.name.assign(name);
+      text(value, size, a.value);
+      a.type.clear();
+    }
   }
-  return m;
+  m.attributes.resize(count);
 }
 
 Result<std::unique_ptr<KafkaSource>> KafkaSource::create(const Properties& properties,
@@ -77,45 +99,67 @@ void KafkaSource::forget(const rd_kafka_topic_partition_list_t* partitions) {
 
 Result<std::vector<core::Message>> KafkaSource::receive(std::size_t max,
                                                         std::chrono::milliseconds wait) {
-  std::vector<core::Message> out;
-  std::size_t bytes = 0;
+  // Overwrites the last recycled batch's messages, if any, before adding new ones.
+  std::vector<core::Message> out = std::move(spare_);
+  spare_.clear();
+  std::size_t used = 0, bytes = 0;
   auto until = std::chrono::steady_clock::now() + wait;
-  while (out.size() < max && bytes < max_batch_bytes_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
-    // Once something arrived, take only what is already fetched.
-    int timeout = out.empty() ? static_cast<int>(std::max<int64_t>(left.count(), 0)) : 0;
+  while (used < max && bytes < max_batch_bytes_) {
+    // Once something arrived, take only what is already fetched (and read no clock for it).
+    int timeout = 0;
+    if (used == 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      timeout = static_cast<int>(std::max<int64_t>(left.count(), 0));
+    }
     MessageHandle record(rd_kafka_consumer_poll(consumer_.get(), timeout));
     if (!record) {
-      if (!out.empty() || left.count() <= 0) break;
+      if (used > 0 || timeout == 0) break;
       continue;
     }
     if (record->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
     if (record->err) {
-      if (!out.empty()) break;  // deliver what we have; the error comes again
+      if (used > 0) break;  // deliver what we have; the error comes again
       return fail(kafkaError(record->err, "reading topic '" + topic_ + "' as group '" + group_ + "'"));
     }
-    out.push_back(fromKafka(*record));
-    bytes += out.back().body.size() + (out.back().key ? out.back().key->size() : 0);
-    for (const auto& a : out.back().attributes) bytes += a.name.size() + a.value.size();
-    in_flight_[record->partition][record->offset] = false;
+    if (used == out.size()) out.emplace_back();
+    core::Message& m = out[used++];
+    fromKafka(*record, m);
+    bytes += m.body.size() + (m.key ? m.key->size() : 0);
+    for (const auto& a : m.attributes) bytes += a.name.size() + a.value.size();
+    // Offsets arrive in order; one at or before the last means the partition was rewound.
+    auto& offsets = in_flight_[record->partition];
+    if (!offsets.empty() && offsets.back().offset >= record->offset)
+      offsets.erase(from(offsets, record->offset), offsets.end());
+    offsets.push_back({record->offset, false});
     rewound_.erase(record->partition);  // a seek drops what was fetched before it
   }
+  out.resize(used);
   return out;
+}
+
+KafkaSource::Offsets::iterator KafkaSource::from(Offsets& offsets, int64_t offset) {
+  return std::lower_bound(offsets.begin(), offsets.end(), offset,
+                          [](const Delivered& d, int64_t o) { return d.offset < o; });
+}
+
+KafkaSource::Delivered* KafkaSource::find(Offsets& offsets, int64_t offset) {
+  auto it = from(offsets, offset);
+  return it != offsets.end() && it->offset == offset ? &*it : nullptr;
 }
 
 Result<void> KafkaSource::ack(std::span<const core::Message> messages) {
   for (const auto& m : messages) {
     auto partition = in_flight_.find(m.partition);
     if (partition == in_flight_.end()) continue;  // revoked meanwhile: the next owner re-reads it
-    auto offset = partition->second.find(m.offset);
-    if (offset != partition->second.end()) offset->second = true;
+    if (Delivered* d = find(partition->second, m.offset)) d->done = true;
   }
   PartitionsHandle commit(rd_kafka_topic_partition_list_new(static_cast<int>(in_flight_.size())));
   for (auto& [partition, offsets] : in_flight_) {
     int64_t next = -1;
-    while (!offsets.empty() && offsets.begin()->second) {
-      next = offsets.begin()->first + 1;
-      offsets.erase(offsets.begin());
+    while (!offsets.empty() && offsets.front().done) {
+      next = offsets.front().offset + 1;
+      offsets.pop_front();
     }
     if (next >= 0) rd_kafka_topic_partition_list_add(commit.get(), topic_.c_str(), partition)->offset = next;
   }
@@ -128,8 +172,12 @@ Result<void> KafkaSource::ack(std::span<const core::Message> messages) {
 void KafkaSource::settled(std::span<const core::Message> messages) {
   for (const auto& m : messages) {
     auto partition = in_flight_.find(m.partition);
-    if (partition != in_flight_.end()) partition->second.erase(m.offset);
+    if (partition == in_flight_.end()) continue;
+    if (Delivered* d = find(partition->second, m.offset)) d->done = true;
   }
+  // Their offsets are committed already: only forget them.
+  for (auto& [partition, offsets] : in_flight_)
+    while (!offsets.empty() && offsets.front().done) offsets.pop_front();
 }
 
 Result<void> KafkaSource::release(std::span<const core::Message> messages) {
@@ -150,7 +198,7 @@ Result<void> KafkaSource::release(std::span<const core::Message> messages) {
     rd_kafka_topic_partition_list_add(seek.get(), topic_.c_str(), partition)->offset = offset;
     // Everything from the rewind point on will be delivered again.
     auto& offsets = in_flight_[partition];
-    offsets.erase(offsets.lower_bound(offset), offsets.end());
+    offsets.erase(from(offsets, offset), offsets.end());
   }
   if (auto error = rd_kafka_seek_partitions(consumer_.get(), seek.get(), 5000)) {
     std::string message = rd_kafka_error_string(error);

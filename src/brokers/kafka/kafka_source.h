@@ -2,6 +2,7 @@
 // records (and every record before them in the partition) were acknowledged.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -28,6 +29,9 @@ class KafkaSource final : public core::Source {
   Result<std::vector<core::Message>> receive(std::size_t max, std::chrono::milliseconds wait) override;
   Result<void> ack(std::span<const core::Message> messages) override;
   Result<void> release(std::span<const core::Message> messages) override;
+  // Keeps the batch whose messages the next receive() overwrites: at 1 KiB, a batch is
+  // 16 MiB of buffers that would otherwise be freed and allocated again.
+  void recycle(std::vector<core::Message>&& batch) override { spare_ = std::move(batch); }
 
   // For transactions: the group's metadata (caller destroys it), and forgetting records
   // whose offsets a transaction committed.
@@ -48,14 +52,26 @@ class KafkaSource final : public core::Source {
   std::string group_;
   std::size_t max_batch_bytes_;
   ConsumerHandle consumer_;
-  // Per partition: delivered offsets not yet committed -> acknowledged yet?
-  std::map<int32_t, std::map<int64_t, bool>> in_flight_;
+  // A delivered record's offset, until it is committed: acknowledged (or settled) yet?
+  struct Delivered {
+    int64_t offset;
+    bool done;
+  };
+  using Offsets = std::deque<Delivered>;  // ascending
+  static Delivered* find(Offsets& offsets, int64_t offset);
+  static Offsets::iterator from(Offsets& offsets, int64_t offset);
+
+  // Per partition: the records delivered and not yet committed, in offset order.
+  std::map<int32_t, Offsets> in_flight_;
   // Per partition: where release() rewound it, until a record arrives from there again. A
   // later release (of a later batch) then rewinds no further forward than this.
   std::map<int32_t, int64_t> rewound_;
+  std::vector<core::Message> spare_;
 };
 
 // Converts one consumed record, keeping key, value, headers, partition, offset, timestamp.
 core::Message fromKafka(const rd_kafka_message_t& record);
+// The same into `m`, reusing its buffers; every field of `m` is overwritten.
+void fromKafka(const rd_kafka_message_t& record, core::Message& m);
 
 }  // namespace qsplit::kafka
