@@ -5,9 +5,11 @@
 // delivery, the same prefetch), measured in the same run on the same pre-loaded topic. Each
 // run reads the topic with a fresh consumer group. Each clock starts once the warm-up's
 // records are through (the first writes to new topics cost the broker more) and stops at
-// the last record; the rate counts the records in between.
+// the last record; the rate counts the records in between. The CPU time the process spent
+// per record in the same window is reported too: it varies less than the rates.
 #include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -36,12 +38,22 @@ struct Setup {
   bool overlap = true;    // qsplit receives the next batch while the last one's sends are out
 };
 
-// One path's run: records per second after the warm-up, and how long the warm-up took from
-// the first record.
+// One path's run: records per second after the warm-up, how long the warm-up took from
+// the first record, and the CPU time this process (its own threads and librdkafka's) spent
+// per record after the warm-up.
 struct Rate {
   double per_second = 0;
   double warmup_seconds = 0;
+  double cpu_microseconds = 0;
 };
+
+// CPU time of the whole process so far, in seconds.
+double processCpu() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 // Follows a path's count of records through, as it grows.
 class Stopwatch {
@@ -56,14 +68,17 @@ class Stopwatch {
     if (warm_count_ < 0 && done >= warmup_) {
       warm_count_ = done;
       warm_ = now;
+      warm_cpu_ = processCpu();
     }
+    if (done > last_count_) last_cpu_ = processCpu();
     last_count_ = done;
     last_ = now;
   }
   Rate rate() const {
     double took = std::chrono::duration<double>(last_ - warm_).count();
     double warmup = std::chrono::duration<double>(warm_ - first_).count();
-    return {(last_count_ - warm_count_) / took, warmup};
+    int records = last_count_ - warm_count_;
+    return {records / took, warmup, (last_cpu_ - warm_cpu_) * 1e6 / records};
   }
 
  private:
@@ -72,6 +87,7 @@ class Stopwatch {
   int warm_count_ = -1;
   int last_count_ = 0;
   Clock::time_point first_, warm_, last_;
+  double warm_cpu_ = 0, last_cpu_ = 0;
 };
 
 void check(bool ok, const std::string& what) {
@@ -185,9 +201,9 @@ Rate forward(KafkaBroker& kafka, const Setup& s, int sessions, bool exactly_once
   return watch.rate();
 }
 
-double median(std::vector<Rate> runs) {
+double median(const std::vector<Rate>& runs, double Rate::*field = &Rate::per_second) {
   std::vector<double> values;
-  for (const auto& r : runs) values.push_back(r.per_second);
+  for (const auto& r : runs) values.push_back(r.*field);
   std::sort(values.begin(), values.end());
   return values[values.size() / 2];
 }
@@ -231,6 +247,7 @@ int main(int argc, char** argv) {
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int n = 0;
   auto id = [&] { return run + "-" + std::to_string(n++); };
+  std::string cpu_rows;
   for (int sessions : counts) {
     // The four paths take turns, `repeat` times, and each reports its median: on a shared
     // machine a single run of one path can be off by half.
@@ -241,17 +258,33 @@ int main(int argc, char** argv) {
       alo.push_back(forward(**broker, s, sessions, false, id()));
       eo.push_back(forward(**broker, s, sessions, true, id()));
       std::fprintf(stderr,
-                   "%d sessions, run %d: copy %.0f (%.2f s), fan-out %.0f (%.2f s), "
-                   "at least once %.0f (%.2f s), exactly once %.0f (%.2f s)\n",
+                   "%d sessions, run %d: copy %.0f (%.2f s, %.2f us), fan-out %.0f (%.2f s, "
+                   "%.2f us), at least once %.0f (%.2f s, %.2f us), exactly once %.0f (%.2f s, "
+                   "%.2f us)\n",
                    sessions, r + 1, plain.back().per_second, plain.back().warmup_seconds,
-                   fan.back().per_second, fan.back().warmup_seconds, alo.back().per_second,
-                   alo.back().warmup_seconds, eo.back().per_second, eo.back().warmup_seconds);
+                   plain.back().cpu_microseconds, fan.back().per_second,
+                   fan.back().warmup_seconds, fan.back().cpu_microseconds, alo.back().per_second,
+                   alo.back().warmup_seconds, alo.back().cpu_microseconds, eo.back().per_second,
+                   eo.back().warmup_seconds, eo.back().cpu_microseconds);
     }
     double p = median(plain), f = median(fan), a = median(alo), e = median(eo);
     std::printf("| %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f |\n", sessions, p, f,
                 a, a / p, a / f, e, e / p, e / f);
     std::fflush(stdout);
+    double cp = median(plain, &Rate::cpu_microseconds), cf = median(fan, &Rate::cpu_microseconds);
+    double ca = median(alo, &Rate::cpu_microseconds), ce = median(eo, &Rate::cpu_microseconds);
+    char row[200];
+    std::snprintf(row, sizeof row, "| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", sessions,
+                  cp, cf, ca, ca / cp, ce, ce / cp);
+    cpu_rows += row;
   }
+  // The rates above depend on how the 2 cores are shared with the broker; the client's own
+  // CPU time per record does much less.
+  std::printf("\nThis process's CPU time per record (user and system, its threads and "
+              "librdkafka's), microseconds:\n\n");
+  std::printf("| sessions | plain copy | plain fan-out | qsplit at least once | ratio to copy | "
+              "qsplit exactly once | ratio to copy |\n");
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|\n%s", cpu_rows.c_str());
   (void)(*broker)->admin().remove(s.original);
   return 0;
 }
