@@ -28,13 +28,20 @@ echo "kube-apiserver: $QSPLIT_KUBECONFIG"
 # Four tests at a time on two cores: most of a test's time is spent waiting for brokers,
 # pods and processes (the load stays near 1 at -j2), so this halves the wall time.
 TEST_JOBS=${QSPLIT_TEST_JOBS:-4}
+# Runs the tests of build folder $1. Their temporary files go to $1/tmp, emptied first: a
+# run leaves nothing in /tmp, and the last run's files (the e2e tests' logs) stay to read.
+run_tests() {
+  rm -rf "$1/tmp"
+  mkdir -p "$1/tmp"
+  (cd "$1" && TMPDIR="$PWD/tmp" ctest --output-on-failure -j"$TEST_JOBS")
+}
 echo "== tests ($(date +%T))"
-(cd build && ctest --output-on-failure -j"$TEST_JOBS")
+run_tests build
 
 echo "== sanitizers (ASan + UBSan) ($(date +%T))"
 scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1" -DQSPLIT_SANITIZE=ON \
   -DQSPLIT_BENCH=OFF
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j"$TEST_JOBS")
+run_tests build-asan
 echo "== done ($(date +%T))"
