@@ -20,12 +20,6 @@ void rebalance(rd_kafka_t* consumer, rd_kafka_resp_err_t err,
 
 }  // namespace
 
-core::Message fromKafka(const rd_kafka_message_t& record) {
-  core::Message m;
-  fromKafka(record, m);
-  return m;
-}
-
 void fromKafka(const rd_kafka_message_t& record, core::Message& m) {
   auto text = [](const void* data, size_t size, std::string& out) {
     out.assign(data ? static_cast<const char*>(data) : "", data ? size : 0);

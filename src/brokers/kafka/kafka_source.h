@@ -69,9 +69,8 @@ class KafkaSource final : public core::Source {
   std::vector<core::Message> spare_;
 };
 
-// Converts one consumed record, keeping key, value, headers, partition, offset, timestamp.
-core::Message fromKafka(const rd_kafka_message_t& record);
-// The same into `m`, reusing its buffers; every field of `m` is overwritten.
+// Converts one consumed record into `m`, keeping key, value, headers, partition, offset and
+// timestamp. Every field of `m` is overwritten; its buffers are reused.
 void fromKafka(const rd_kafka_message_t& record, core::Message& m);
 
 }  // namespace qsplit::kafka
