@@ -16,7 +16,7 @@
 #include "brokers/sqs/sqs_broker.h"
 #include "common/log.h"
 #include "control/api/server.h"
-#include "control/daemon_config.h"
+#include "control/daemon/daemon_config.h"
 #include "control/local_workloads.h"
 #include "control/sessions.h"
 #include "control/kube_store.h"

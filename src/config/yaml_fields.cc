@@ -48,11 +48,51 @@ Result<std::optional<uint32_t>> YamlFields::optionalSeconds(const YAML::Node& pa
 
 Result<bool> YamlFields::flag(const YAML::Node& parent, const std::string& key,
                               const std::string& path) const {
+  QSPLIT_ASSIGN_OR_RETURN(auto value, optionalFlag(parent, key, path));
+  return value.value_or(false);
+}
+
+Result<std::optional<bool>> YamlFields::optionalFlag(const YAML::Node& parent,
+                                                     const std::string& key,
+                                                     const std::string& path) const {
   YAML::Node node = parent[key];
-  if (!node.IsDefined() || node.IsNull()) return false;
+  if (!node.IsDefined() || node.IsNull()) return std::optional<bool>();
   if (node.IsScalar() && (node.Scalar() == "true" || node.Scalar() == "false"))
-    return node.Scalar() == "true";
+    return std::optional<bool>(node.Scalar() == "true");
   return fail(error(joinPath(path, key), node, "expected true or false"));
+}
+
+Result<std::optional<uint64_t>> YamlFields::optionalCount(const YAML::Node& parent,
+                                                          const std::string& key,
+                                                          const std::string& path) const {
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return std::optional<uint64_t>();
+  const std::string& text = node.IsScalar() ? node.Scalar() : std::string();
+  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    return fail(error(joinPath(path, key), node, "expected a whole number >= 0"));
+  return std::optional<uint64_t>(std::stoull(text));
+}
+
+Result<std::optional<std::chrono::milliseconds>> YamlFields::optionalDuration(
+    const YAML::Node& parent, const std::string& key, const std::string& path) const {
+  using std::chrono::milliseconds;
+  YAML::Node node = parent[key];
+  if (!node.IsDefined() || node.IsNull()) return std::optional<milliseconds>();
+  const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+  auto unit_at = text.find_first_not_of("0123456789.");
+  std::string number = text.substr(0, unit_at);
+  std::string unit = unit_at == std::string::npos ? "s" : text.substr(unit_at);
+  static const std::map<std::string, double> kMillis = {
+      {"ms", 1}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}};
+  auto scale = kMillis.find(unit);
+  bool valid = !number.empty() && number.size() <= 12 && number.find('.') == number.rfind('.') &&
+               number != "." && scale != kMillis.end();
+  if (!valid)
+    return fail(error(joinPath(path, key), node,
+                      "expected a duration: seconds as a number, or with a unit (500ms, 30s, 2m, "
+                      "1h); got '" + text + "'"));
+  return std::optional<milliseconds>(
+      milliseconds(static_cast<int64_t>(std::stod(number) * scale->second + 0.5)));
 }
 
 Result<std::map<std::string, std::string>> YamlFields::stringMap(const YAML::Node& parent,

@@ -3,6 +3,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -35,6 +36,15 @@ class YamlFields {
   Result<std::optional<uint32_t>> optionalSeconds(const YAML::Node& parent, const std::string& key,
                                                   const std::string& path) const;
   Result<bool> flag(const YAML::Node& parent, const std::string& key, const std::string& path) const;
+  Result<std::optional<bool>> optionalFlag(const YAML::Node& parent, const std::string& key,
+                                           const std::string& path) const;
+  // A whole number >= 0.
+  Result<std::optional<uint64_t>> optionalCount(const YAML::Node& parent, const std::string& key,
+                                                const std::string& path) const;
+  // Seconds as a number (`30`, `0.5`), or a number with a unit: `500ms`, `30s`, `2m`, `1h`.
+  Result<std::optional<std::chrono::milliseconds>> optionalDuration(const YAML::Node& parent,
+                                                                    const std::string& key,
+                                                                    const std::string& path) const;
   Result<std::map<std::string, std::string>> stringMap(const YAML::Node& parent,
                                                        const std::string& key,
                                                        const std::string& path) const;

@@ -1,4 +1,4 @@
-#include "control/daemon_config.h"
+#include "control/daemon/daemon_config.h"
 
 #include <gtest/gtest.h>
 
@@ -64,7 +64,9 @@ sessions:
 TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {
   auto typo = loadDaemonConfig(writeConfig("resources: r\nsqss: {}\n"), envOf({}));
   ASSERT_FALSE(typo);
-  EXPECT_NE(typo.error().message().find("sqss: unknown field (line 2)"), std::string::npos);
+  EXPECT_NE(typo.error().message().find(": sqss: unknown field; expected one of data_dir,"),
+            std::string::npos) << typo.error().message();
+  EXPECT_NE(typo.error().message().find("(line 2"), std::string::npos);
   auto ttl = loadDaemonConfig(writeConfig("sessions:\n  unused_ttl: 2\n"), envOf({}));
   ASSERT_FALSE(ttl);
   EXPECT_NE(ttl.error().message().find("sessions.unused_ttl: at least 6 seconds"), std::string::npos);
@@ -81,6 +83,64 @@ TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {
   auto both = loadDaemonConfig(writeConfig("sqs: {}\nmemory: {queues: [a]}\n"), envOf({}));
   ASSERT_FALSE(both);
   EXPECT_NE(both.error().message().find("memory:"), std::string::npos);
+}
+
+// A typo below the top level is refused too, naming its whole path and its line: before, it
+// started qsplitd silently with the defaults (`sqs.endpiont` sent it to real AWS).
+TEST(DaemonConfig, UnknownFieldsAtAnyDepthAreRefusedWithTheirPathAndLine) {
+  struct Case {
+    std::string text, path;
+    int line;
+  };
+  for (const auto& [text, path, line] : std::vector<Case>{
+           {"resources: r\nsessions:\n  unused_ttl: 8\n  unusd_ttl: 3\n", "sessions.unusd_ttl", 4},
+           {"sqs:\n  endpiont: http://127.0.0.1:9324\n", "sqs.endpiont", 2},
+           {"kafka: {enabled: true, bootstrap: x}\n", "kafka.bootstrap", 1},
+           {"kubernetes:\n  store: file\n  leader: false\n", "kubernetes.leader", 3},
+           {"splitting:\n  linger: 20\n", "splitting.linger", 2},
+           {"tls: {cert: a, key: b, ca: c}\n", "tls.ca", 1},
+           {"memory: {queue: [a]}\nsqs: {enabled: false}\n", "memory.queue", 1},
+           {"rabbitmq: {enable: true}\n", "rabbitmq.enable", 1}}) {
+    auto file = writeConfig(text);
+    auto c = loadDaemonConfig(file, envOf({}));
+    ASSERT_FALSE(c) << text;
+    const std::string& m = c.error().message();
+    EXPECT_NE(m.find(file + ": " + path + ": unknown field; expected one of "), std::string::npos) << m;
+    EXPECT_NE(m.find("(line " + std::to_string(line) + ","), std::string::npos) << m;
+  }
+}
+
+TEST(DaemonConfig, DurationsTakeSecondsOrAUnit) {
+  auto c = loadDaemonConfig(writeConfig(R"(splitting: {linger_timeout: 20s}
+sessions: {setup_deadline: 2m, unused_ttl: 6500ms, max_time: 1h}
+kubernetes: {lease_duration: 7.5}
+)"), envOf({}));
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->linger_timeout, std::chrono::seconds(20));
+  EXPECT_EQ(c->limits.setup_deadline, std::chrono::minutes(2));
+  EXPECT_EQ(c->limits.unused_ttl, std::chrono::milliseconds(6500));
+  EXPECT_EQ(*c->limits.max_time, std::chrono::hours(1));
+  EXPECT_EQ(c->lease_duration, std::chrono::milliseconds(7500));
+  auto none = loadDaemonConfig(writeConfig("sessions: {max_time: 0}\n"), envOf({}));
+  ASSERT_TRUE(none) << none.error().message();
+  EXPECT_FALSE(none->limits.max_time.has_value());  // 0: no limit
+
+  for (const std::string bad : {"20 s", "soon", "-3", "1d", "1.2.3s", "[20]"}) {
+    auto file = writeConfig("splitting:\n  linger_timeout: " + bad + "\n");
+    auto r = loadDaemonConfig(file, envOf({}));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message().find(file + ": splitting.linger_timeout: expected a duration"),
+              std::string::npos) << r.error().message();
+    EXPECT_NE(r.error().message().find("(line 2"), std::string::npos) << r.error().message();
+  }
+  auto pollers = loadDaemonConfig(writeConfig("sqs: {pollers: many}\n"), envOf({}));
+  ASSERT_FALSE(pollers);
+  EXPECT_NE(pollers.error().message().find("sqs.pollers: expected a whole number >= 0"),
+            std::string::npos) << pollers.error().message();
+  auto flag = loadDaemonConfig(writeConfig("kafka: {enabled: yes please}\n"), envOf({}));
+  ASSERT_FALSE(flag);
+  EXPECT_NE(flag.error().message().find("kafka.enabled: expected true or false"), std::string::npos)
+      << flag.error().message();
 }
 
 }  // namespace
