@@ -63,6 +63,22 @@ def eventually(check, timeout=60, what="the condition"):
         time.sleep(0.2)
 
 
+def assert_at_least_once(test, got, wanted):
+    """Checks a delivery that is at least once (SQS standard queues, AMQP acknowledgements):
+    a message may arrive twice, and an SQS server may even hand one message to two concurrent
+    ReceiveMessage calls (moto does under load), so a second copy is counted, not failed.
+    `got` maps each body to every consumer that received a copy of it, `wanted` each body to
+    the one consumer the rules name. Fails when a message reached nobody or a copy reached
+    another consumer; prints and returns the number of duplicates."""
+    lost = sorted(b for b in wanted if not got.get(b))
+    misrouted = {b: got[b] for b, want in wanted.items() if got.get(b) and set(got[b]) != {want}}
+    test.assertEqual((lost, misrouted), ([], {}), "lost, and misrouted (body: who received it)")
+    duplicates = sum(len(got[b]) - 1 for b in wanted)
+    print(f"{test.id()}: {len(wanted)} messages, none lost or misrouted, {duplicates} duplicates",
+          file=sys.stderr)
+    return duplicates
+
+
 def unique(prefix):
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -292,6 +308,21 @@ def read_jsonl(path):
             if line.endswith("\n"):
                 out.append(json.loads(line))
     return out
+
+
+def copies(directory, names):
+    """body -> [(consumer, record)], one pair per copy received, from the NAME.jsonl files
+    that tests/support/queue_consumer.py (or a client like it) wrote in `directory`."""
+    got = {}
+    for who in names:
+        for m in read_jsonl(os.path.join(directory, who + ".jsonl")):
+            got.setdefault(m["body"], []).append((who, m))
+    return got
+
+
+def receivers(directory, names):
+    """body -> every consumer that received a copy of it (once per copy)."""
+    return {body: [who for who, _ in pairs] for body, pairs in copies(directory, names).items()}
 
 
 def tempdir(name):

@@ -224,11 +224,7 @@ kubernetes:
         return bodies
 
     def receivers(self, names):
-        got = {}
-        for who in names:
-            for m in h.read_jsonl(os.path.join(self.dir, who + ".jsonl")):
-                got.setdefault(m["body"], []).append(who)
-        return got
+        return h.receivers(self.dir, names)
 
     def records(self):
         """The kinds of the store's QsplitRecords, as kubectl lists them."""
@@ -277,10 +273,9 @@ kubernetes:
         bodies = self.produce(["alice", "bob", "carol"] * 10)
         names = ["alice", "bob", "pod"]
         h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
-        got = self.receivers(names)
-        for b in bodies:
-            want = {"alice": "alice", "bob": "bob"}.get(b.split("-")[-1], "pod")
-            self.assertEqual(got[b], [want], b)
+        h.assert_at_least_once(self, self.receivers(names),
+                               {b: {"alice": "alice", "bob": "bob"}.get(b.split("-")[-1], "pod")
+                                for b in bodies})
 
         # Each session is a QsplitSession users can read and delete with kubectl; deleting
         # bob's ends his session as if he had ended it (his `qsplit run` stops its command).
@@ -380,9 +375,8 @@ kubernetes:
         self.daemon.start()
         names = ["alice", "pod"]
         h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
-        got = self.receivers(names)
-        for b in bodies:
-            self.assertEqual(set(got[b]), {"alice" if b.endswith("alice") else "pod"}, b)
+        h.assert_at_least_once(self, self.receivers(names),
+                               {b: "alice" if b.endswith("alice") else "pod" for b in bodies})
         alice.send_signal(signal.SIGINT)
         self.assertEqual(alice.wait(timeout=60), 0)
         h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
@@ -550,8 +544,8 @@ spec:
         bodies = self.produce(["alice", "erin"] * 5)
         names = ["alice", "pod"]
         h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
-        for b in bodies:
-            self.assertEqual(set(self.receivers(names)[b]), {"alice" if b.endswith("alice") else "pod"}, b)
+        h.assert_at_least_once(self, self.receivers(names),
+                               {b: "alice" if b.endswith("alice") else "pod" for b in bodies})
         status, _ = standby.request("DELETE", f"/api/v1/sessions/{session}")
         self.assertEqual(status, 200)
         h.eventually(lambda: not standby.queues(), 90, "the split to end")
@@ -573,9 +567,8 @@ spec:
         bodies = self.produce(["alice", "erin"] * 20)
         names = ["alice", "pod"]
         h.eventually(lambda: all(b in self.receivers(names) for b in bodies), 90, "every message")
-        got = self.receivers(names)
-        for b in bodies:
-            self.assertEqual(got[b], ["alice" if b.endswith("alice") else "pod"], b)
+        h.assert_at_least_once(self, self.receivers(names),
+                               {b: "alice" if b.endswith("alice") else "pod" for b in bodies})
 
         def read(daemon):
             _, text = daemon.get("/metrics", raw=True)

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "brokers/sqs/sqs_messages.h"
+#include "common/log.h"
 
 namespace qsplit::sqs {
 
@@ -42,9 +43,13 @@ Result<void> SqsSink::await() {
   };
   for (auto& [entries, pending] : in_flight_) {
     auto answer = client_.finish(pending);
-    // A failed attempt is retried whole, with the client's backoff.
-    if (!answer && SqsClient::retryable(answer.error()))
+    // A failed attempt is retried whole, with the client's backoff. The server may have
+    // stored the batch before the failure, so this is where a copy may be sent twice.
+    if (!answer && SqsClient::retryable(answer.error())) {
+      logger("sqs")->warn("queue={} sending {} messages again (they may arrive twice): {}", name_,
+                          entries.size(), answer.error().message());
       answer = client_.call("SendMessageBatch", request(entries));
+    }
     note(settle(std::move(answer), entries));
   }
   in_flight_.clear();

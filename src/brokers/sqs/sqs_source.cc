@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <set>
+
 #include "brokers/sqs/sqs_messages.h"
 #include "common/log.h"
 
@@ -87,6 +89,7 @@ Result<void> SqsSource::startPolls(std::size_t max, std::chrono::milliseconds wa
 
 Result<std::vector<core::Message>> SqsSource::collect(std::vector<SqsClient::Pending>& polls) {
   std::vector<core::Message> out;
+  std::set<std::string> ids;
   std::optional<Error> first_error;
   for (auto& p : polls) {
     auto answer = client_.finish(p);
@@ -94,8 +97,18 @@ Result<std::vector<core::Message>> SqsSource::collect(std::vector<SqsClient::Pen
       if (!first_error) first_error = answer.error().withContext("receiving from " + name_);
       continue;
     }
-    if (auto it = answer->find("Messages"); it != answer->end() && it->is_array())
-      for (const auto& m : *it) out.push_back(fromSqs(m));
+    auto it = answer->find("Messages");
+    if (it == answer->end() || !it->is_array()) continue;
+    for (const auto& m : *it) {
+      out.push_back(fromSqs(m));
+      // Both copies go on: which receipt deletes the message differs between servers (AWS
+      // takes only the newest, ElasticMQ refuses the older, moto takes either), so dropping
+      // one could leave the message in the queue. Said, so that a duplicate has a cause.
+      if (!ids.insert(out.back().id).second)
+        logger("sqs")->warn("queue={} the server returned message {} to two concurrent "
+                            "ReceiveMessage calls: it is forwarded twice (at least once)",
+                            name_, out.back().id);
+    }
   }
   polls.clear();
   // Messages received by the calls that succeeded are returned: failing would leave them
