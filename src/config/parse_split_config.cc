@@ -68,18 +68,42 @@ Result<SplitQueueSpec> parseQueue(const YAML::Node& node, const std::string& pat
   return queue;
 }
 
+}  // namespace
+
+Error ttlNotYet(const YamlFields& f, const YAML::Node& spec, const std::string& path,
+                const std::string& key) {
+  return f.error(path, spec[key],
+                 "not supported yet: qsplit does not keep a split alive after its last session "
+                 "ends, so a session started within the TTL would restart the workload; remove "
+                 "the field or set 0");
+}
+
+namespace {
+
 Result<RestartSpec> parseRestart(const YAML::Node& node, const YamlFields& f) {
   const std::string path = "spec.restart";
   QSPLIT_TRY(f.onlyKnownKeys(node, path, {"strategy", "timeout", "waitForPods"}));
   RestartSpec restart;
   QSPLIT_ASSIGN_OR_RETURN(restart.strategy, f.optionalString(node, "strategy", path));
-  if (restart.strategy && *restart.strategy != "standard" && *restart.strategy != "isolatePods")
-    return fail(f.error(path + ".strategy", node["strategy"], "expected standard or isolatePods"));
+  // isolatePods is in the reference's schema without a word on what it does, so qsplit can't
+  // honour it; refusing says so, where accepting it would silently do something else.
+  if (restart.strategy && *restart.strategy == "isolatePods")
+    return fail(f.error(path + ".strategy", node["strategy"],
+                        "isolatePods is not supported (the reference does not document what it "
+                        "does); qsplit rolls the workload out as `standard` does: leave the field "
+                        "out or set standard"));
+  if (restart.strategy && *restart.strategy != "standard")
+    return fail(f.error(path + ".strategy", node["strategy"], "expected standard"));
   QSPLIT_ASSIGN_OR_RETURN(restart.timeout, f.optionalSeconds(node, "timeout", path));
   QSPLIT_ASSIGN_OR_RETURN(restart.wait_for_pods, f.optionalString(node, "waitForPods", path));
   if (restart.wait_for_pods && *restart.wait_for_pods != "all" &&
       restart.wait_for_pods->find_first_not_of("0123456789") != std::string::npos)
     return fail(f.error(path + ".waitForPods", node["waitForPods"], "expected a number or \"all\""));
+  // What qsplit does today: a restart is done when one pod of the patched template is Ready.
+  if (restart.wait_for_pods && *restart.wait_for_pods != "1")
+    return fail(f.error(path + ".waitForPods", node["waitForPods"],
+                        "not supported yet: qsplit waits until one pod of the patched template "
+                        "is Ready; leave the field out or set 1"));
   return restart;
 }
 
@@ -104,6 +128,7 @@ Result<SplitConfig> parseSplitConfig(const YAML::Node& spec, const YamlFields& f
   QSPLIT_ASSIGN_OR_RETURN(config.client_configs, f.stringMap(spec, "clientConfigs", "spec"));
   QSPLIT_ASSIGN_OR_RETURN(config.drain_timeout, f.optionalSeconds(spec, "drainTimeout", "spec"));
   QSPLIT_ASSIGN_OR_RETURN(config.ttl, f.optionalSeconds(spec, "ttl", "spec"));
+  if (config.ttl && *config.ttl > 0) return fail(ttlNotYet(f, spec, "spec.ttl", "ttl"));
   QSPLIT_ASSIGN_OR_RETURN(YAML::Node restart, f.map(spec, "restart", "spec", true));
   if (restart.IsDefined() && !restart.IsNull()) {
     QSPLIT_ASSIGN_OR_RETURN(auto parsed, parseRestart(restart, f));

@@ -60,11 +60,21 @@ struct QueueConsumer {
   std::string target() const { return workload_type + "/" + name; }  // "Deployment/NAME"
 };
 
+// How long a fallback drains after the last session ends. A MirrordSplitConfig's
+// `drainTimeout` sets it (seconds; 0 restores at once; absent there: no limit, the drain lasts
+// while the fallback holds messages). The legacy resources have no such field, and their
+// queues drain for qsplitd's linger timeout (`set` false).
+struct DrainLimit {
+  bool set = false;
+  std::optional<uint32_t> seconds;  // none, when set: no limit
+};
+
 struct WorkloadQueueRegistry {
   ObjectMeta meta;
   std::vector<RegistryQueue> queues;  // sorted by id
   QueueConsumer consumer;
   std::optional<uint32_t> workload_restart_timeout;  // seconds; default 120
+  DrainLimit drain;
 
   const RegistryQueue* findQueue(const std::string& id) const;
 };
@@ -91,6 +101,7 @@ struct KafkaTopicsConsumer {
   std::string consumer_kind;
   std::string consumer_name;
   std::optional<uint32_t> consumer_restart_timeout;  // seconds; default 60
+  DrainLimit drain;
   std::optional<uint32_t> split_ttl;
   std::vector<KafkaTopic> topics;
 

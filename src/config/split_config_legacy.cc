@@ -102,12 +102,14 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   registry.meta = c.meta;
   registry.consumer = {c.target_ref.name, std::nullopt, c.target_ref.kind};
   if (c.restart && c.restart->timeout) registry.workload_restart_timeout = c.restart->timeout;
+  registry.drain = {true, c.drain_timeout};
   KafkaTopicsConsumer consumer;
   consumer.meta = c.meta;
   consumer.consumer_api_version = c.target_ref.api_version;
   consumer.consumer_kind = c.target_ref.kind;
   consumer.consumer_name = c.target_ref.name;
   if (c.restart && c.restart->timeout) consumer.consumer_restart_timeout = c.restart->timeout;
+  consumer.drain = {true, c.drain_timeout};
   consumer.split_ttl = c.ttl;
   std::optional<std::vector<std::string>> sqs_containers;
   for (const auto& q : c.queues) {

@@ -61,6 +61,11 @@ Result<void> SessionManager::putSplit(const Split& split, core::SplitState state
       {"restart_timeout_ms",
        std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()},
       {"sns", split.sns}, {"s3_event", split.s3_event}};
+  if (split.linger)  // absent: qsplitd's linger timeout; null: no limit
+    j["linger_ms"] = *split.linger == core::kNoDrainLimit
+                         ? nlohmann::json()
+                         : nlohmann::json(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              *split.linger).count());
   if (!split.routes.empty()) j["routes"] = nlohmann::json::parse(split.routes);
   return store_.put(kSplitKind, key, j.dump());
 }
@@ -117,10 +122,12 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->workload = workload;
   split->places = plan.original.places;
   split->restart_timeout = plan.restart_timeout;
+  split->linger = plan.linger;
   split->sns = plan.sns;
   split->s3_event = plan.s3_event;
   split->patcher = workloads_.patcher(workload, split->places, split->restart_timeout);
   engine::SplitOptions options = options_.split;
+  if (plan.linger) options.linger_timeout = *plan.linger;
   options.share_routes = [this, s = split.get()](const engine::SharedRoutes& routes) {
     return shareRoutes(*s, routes);
   };

@@ -24,6 +24,7 @@ struct SessionManager::Split {
   std::string workload;
   std::vector<config::SqsNamePlace> places;
   Duration restart_timeout;
+  std::optional<Duration> linger;  // as in its Plan
   bool sns = false;       // SQS bodies are SNS notifications: filters match their attributes
   bool s3_event = false;  // SQS bodies are S3 events: filters see the objects' user metadata
   std::unique_ptr<core::WorkloadPatcher> patcher;
@@ -44,6 +45,7 @@ struct SessionManager::Plan {
   config::SqsOriginal original;
   std::map<std::string, std::string> tags;
   Duration restart_timeout{};
+  std::optional<Duration> linger;  // the queue's drain limit; none: qsplitd's linger timeout
   bool sns = false;
   bool s3_event = false;
   core::Filter filter;

@@ -50,8 +50,7 @@ Result<std::vector<SplitAction>> Lifecycle::sessionEnded(std::size_t remaining, 
                 std::string("a session ended while the queue is ") + splitStateName(state_) +
                     ", not splitting");
   if (remaining > 0) return std::vector<SplitAction>{};
-  state_ = SplitState::kDraining;
-  deadline_ = now + linger_timeout_;
+  startDrain(now);
   return std::vector<SplitAction>{SplitAction::kStopForwarding};
 }
 
@@ -67,7 +66,12 @@ std::vector<SplitAction> Lifecycle::drainCheck(uint64_t fallback_backlog, TimePo
 void Lifecycle::resume(SplitState state, TimePoint now) {
   state_ = state;
   deadline_.reset();
-  if (state == SplitState::kDraining) deadline_ = now + linger_timeout_;
+  if (state == SplitState::kDraining) startDrain(now);
+}
+
+void Lifecycle::startDrain(TimePoint now) {
+  state_ = SplitState::kDraining;
+  deadline_ = linger_timeout_ == kNoDrainLimit ? TimePoint::max() : now + linger_timeout_;
 }
 
 }  // namespace qsplit::core

@@ -31,6 +31,10 @@ enum class SplitAction {
 
 const char* splitActionName(SplitAction action);
 
+// A linger timeout without a limit: the drain lasts while the fallback holds messages
+// (MirrordSplitConfig without drainTimeout).
+inline constexpr Duration kNoDrainLimit = Duration::max();
+
 // Not thread-safe: one owner drives it.
 class Lifecycle {
  public:
@@ -60,6 +64,8 @@ class Lifecycle {
   bool finished() const { return state_ == SplitState::kRestored; }
 
  private:
+  void startDrain(TimePoint now);
+
   Duration linger_timeout_;
   SplitState state_ = SplitState::kIdle;
   std::optional<TimePoint> deadline_;

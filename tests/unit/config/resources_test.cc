@@ -43,7 +43,7 @@ TEST(Resources, ReadsSplitConfigV1) {
   const auto& c = set->split_configs[0];
   EXPECT_EQ(c.target_ref.name, "meme-app");
   EXPECT_EQ(c.drain_timeout, 30u);
-  EXPECT_EQ(c.restart->wait_for_pods, "all");
+  EXPECT_EQ(c.restart->wait_for_pods, "1");
   EXPECT_EQ(c.queues.at(1).app_config.at("queue").at(0).env_like, "^MEME_.*_QUEUE$");
   EXPECT_EQ(c.client_configs.at("kafka"), "base-config");
 }
@@ -139,6 +139,35 @@ TEST(Resources, SplitConfigErrorsNameTheField) {
   EXPECT_NE(errorOf(head + "  queues: []\n  drainTimeout: soon\n")
                 .find("spec.drainTimeout: expected a whole number of seconds"),
             std::string::npos);
+}
+
+// No field is read and then ignored: what qsplit does not honour yet is refused, naming the
+// field and what qsplit does instead; the values that mean what qsplit does are accepted.
+TEST(Resources, SettingsQsplitDoesNotHonourYetAreRefusedNamingTheField) {
+  std::string head =
+      "apiVersion: queues.mirrord.metalbear.co/v1\nkind: MirrordSplitConfig\n"
+      "metadata: {name: s}\nspec:\n  targetRef: {apiVersion: apps/v1, kind: Deployment, name: a}\n"
+      "  queues: []\n";
+  EXPECT_NE(errorOf(head + "  ttl: 30\n").find("bad.yaml: MirrordSplitConfig s: spec.ttl: not supported yet"),
+            std::string::npos) << errorOf(head + "  ttl: 30\n");
+  EXPECT_NE(errorOf(head + "  restart: {strategy: isolatePods}\n")
+                .find("spec.restart.strategy: isolatePods is not supported"),
+            std::string::npos);
+  EXPECT_NE(errorOf(head + "  restart: {waitForPods: all}\n")
+                .find("spec.restart.waitForPods: not supported yet: qsplit waits until one pod"),
+            std::string::npos);
+  EXPECT_NE(errorOf(head + "  restart: {waitForPods: 3}\n").find("spec.restart.waitForPods"),
+            std::string::npos);
+  for (const char* fine : {"  ttl: 0\n", "  restart: {strategy: standard, waitForPods: 1}\n"}) {
+    auto set = parseResources(head + fine, "good.yaml");
+    EXPECT_TRUE(set.has_value()) << fine << set.error().message();
+  }
+  std::string consumer =
+      "apiVersion: queues.mirrord.metalbear.co/v1alpha\nkind: MirrordKafkaTopicsConsumer\n"
+      "metadata: {name: c}\nspec:\n  consumerApiVersion: apps/v1\n  consumerKind: Deployment\n"
+      "  consumerName: app\n  splitTtl: 60\n  topics: []\n";
+  EXPECT_NE(errorOf(consumer).find("MirrordKafkaTopicsConsumer c: spec.splitTtl: not supported yet"),
+            std::string::npos) << errorOf(consumer);
 }
 
 TEST(Resources, SecretWithBadBase64IsAnError) {

@@ -74,6 +74,61 @@ TEST_F(SessionsTest, ATargetDescribedOnlyByAMirrordSplitConfigIsSplit) {
   EXPECT_TRUE(temporaries().empty());
 }
 
+// drainTimeout of a MirrordSplitConfig: absent, the workload keeps the fallback while it
+// holds messages, however long (also across a restart of qsplitd); 0 restores at once; N
+// seconds caps the drain. Whatever is left then goes back to the original.
+TEST_F(SessionsTest, AMirrordSplitConfigsDrainTimeoutBoundsTheDrain) {
+  auto useConfig = [&](const std::string& drain) {
+    std::string text = std::string(kSplitConfig).replace(
+        std::string(kSplitConfig).find("  restart:"), 0, drain);
+    resources_ = std::make_shared<const config::ResourceSet>(
+        std::move(config::parseResources(text, "split.yaml")).value());
+  };
+  auto endWithOneForTheWorkload = [&] {
+    auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+    EXPECT_TRUE(session) << session.error().message();
+    std::string fallback = manager_->queues().at(0).split.fallback;
+    produce("bob", "for-the-workload");
+    EXPECT_TRUE(testing::eventually([&] { auto n = broker_.admin().backlog(fallback, ""); return n && *n == 1; }));
+    EXPECT_TRUE(manager_->end(alice_, session->id, "test"));
+    manager_->tick();
+    return fallback;
+  };
+  auto patched = [&] { return workloads_->view("deployment/app")->env.at("ORDERS") != "orders"; };
+
+  useConfig("");  // no drainTimeout: no limit (qsplitd's linger here is 0)
+  std::string fallback = endWithOneForTheWorkload();
+  clock_.advance(std::chrono::hours(2));
+  manager_->tick();
+  EXPECT_TRUE(patched());
+  boot();  // a restart keeps the limit it had
+  ASSERT_TRUE(manager_->resume());
+  manager_->tick();
+  clock_.advance(std::chrono::hours(2));
+  manager_->tick();
+  ASSERT_EQ(manager_->queues().size(), 1u);
+  EXPECT_EQ(manager_->queues()[0].split.state, core::SplitState::kDraining);
+  EXPECT_EQ(drain(fallback), std::vector<std::string>{"for-the-workload"});  // the workload reads it
+  ASSERT_TRUE(testing::eventually([&] { manager_->tick(); return manager_->queues().empty(); }));
+
+  useConfig("  drainTimeout: 0\n");
+  endWithOneForTheWorkload();
+  EXPECT_TRUE(manager_->queues().empty());  // restored at the first tick, the message in hand
+  EXPECT_FALSE(patched());
+  EXPECT_EQ(drain("orders"), std::vector<std::string>{"for-the-workload"});
+
+  useConfig("  drainTimeout: 30\n");
+  endWithOneForTheWorkload();
+  clock_.advance(std::chrono::seconds(29));
+  manager_->tick();
+  EXPECT_TRUE(patched());
+  clock_.advance(std::chrono::seconds(2));
+  ASSERT_TRUE(testing::eventually([&] { manager_->tick(); return manager_->queues().empty(); }));
+  EXPECT_FALSE(patched());
+  EXPECT_EQ(drain("orders"), std::vector<std::string>{"for-the-workload"});
+  EXPECT_EQ(temporaries(), std::vector<std::string>{});
+}
+
 TEST_F(SessionsTest, ABadStartLeavesNothingBehind) {
   auto unknown = manager_->start(alice_, "", userConfig("payments", "^a$"));
   ASSERT_FALSE(unknown);
