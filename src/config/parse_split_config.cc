@@ -99,11 +99,8 @@ Result<RestartSpec> parseRestart(const YAML::Node& node, const YamlFields& f) {
   if (restart.wait_for_pods && *restart.wait_for_pods != "all" &&
       restart.wait_for_pods->find_first_not_of("0123456789") != std::string::npos)
     return fail(f.error(path + ".waitForPods", node["waitForPods"], "expected a number or \"all\""));
-  // What qsplit does today: a restart is done when one pod of the patched template is Ready.
-  if (restart.wait_for_pods && *restart.wait_for_pods != "1")
-    return fail(f.error(path + ".waitForPods", node["waitForPods"],
-                        "not supported yet: qsplit waits until one pod of the patched template "
-                        "is Ready; leave the field out or set 1"));
+  if (restart.wait_for_pods && restart.wait_for_pods->size() > 9)
+    return fail(f.error(path + ".waitForPods", node["waitForPods"], "too many pods"));
   return restart;
 }
 

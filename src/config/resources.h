@@ -60,6 +60,9 @@ struct QueueConsumer {
   std::string target() const { return workload_type + "/" + name; }  // "Deployment/NAME"
 };
 
+// restart.waitForPods: "all" (every replica).
+inline constexpr uint32_t kAllPods = UINT32_MAX;
+
 // How long a fallback drains after the last session ends. A MirrordSplitConfig's
 // `drainTimeout` sets it (seconds; 0 restores at once; absent there: no limit, the drain lasts
 // while the fallback holds messages). The legacy resources have no such field, and their
@@ -74,6 +77,7 @@ struct WorkloadQueueRegistry {
   std::vector<RegistryQueue> queues;  // sorted by id
   QueueConsumer consumer;
   std::optional<uint32_t> workload_restart_timeout;  // seconds; default 120
+  uint32_t wait_for_pods = 1;  // ready pods of the patched template that end a restart
   DrainLimit drain;
 
   const RegistryQueue* findQueue(const std::string& id) const;
@@ -101,6 +105,7 @@ struct KafkaTopicsConsumer {
   std::string consumer_kind;
   std::string consumer_name;
   std::optional<uint32_t> consumer_restart_timeout;  // seconds; default 60
+  uint32_t wait_for_pods = 1;  // as in WorkloadQueueRegistry
   DrainLimit drain;
   std::optional<uint32_t> split_ttl;
   std::vector<KafkaTopic> topics;

@@ -103,6 +103,11 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   registry.consumer = {c.target_ref.name, std::nullopt, c.target_ref.kind};
   if (c.restart && c.restart->timeout) registry.workload_restart_timeout = c.restart->timeout;
   registry.drain = {true, c.drain_timeout};
+  uint32_t pods = 1;
+  if (c.restart && c.restart->wait_for_pods)
+    pods = *c.restart->wait_for_pods == "all" ? kAllPods
+                                              : static_cast<uint32_t>(std::stoul(*c.restart->wait_for_pods));
+  registry.wait_for_pods = pods;
   KafkaTopicsConsumer consumer;
   consumer.meta = c.meta;
   consumer.consumer_api_version = c.target_ref.api_version;
@@ -110,6 +115,7 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   consumer.consumer_name = c.target_ref.name;
   if (c.restart && c.restart->timeout) consumer.consumer_restart_timeout = c.restart->timeout;
   consumer.drain = {true, c.drain_timeout};
+  consumer.wait_for_pods = pods;
   consumer.split_ttl = c.ttl;
   std::optional<std::vector<std::string>> sqs_containers;
   for (const auto& q : c.queues) {

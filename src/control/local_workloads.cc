@@ -114,8 +114,8 @@ Result<config::ContainerEnv> LocalWorkloads::env(const std::string& name) {
 }
 
 std::unique_ptr<core::WorkloadPatcher> LocalWorkloads::patcher(
-    const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) {
-  return std::make_unique<PlacesPatcher<LocalWorkloads>>(*this, workload, std::move(places), timeout);
+    const std::string& workload, std::vector<config::SqsNamePlace> places, Readiness ready) {
+  return std::make_unique<PlacesPatcher<LocalWorkloads>>(*this, workload, std::move(places), ready);
 }
 
 Result<WorkloadView> LocalWorkloads::view(const std::string& name) const {
@@ -167,7 +167,7 @@ Result<void> LocalWorkloads::awaitReady(std::unique_lock<std::mutex>& lock, cons
                                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
 }
 
-Result<void> LocalWorkloads::patch(const std::string& name, WorkloadPatch patch, Duration timeout) {
+Result<void> LocalWorkloads::patch(const std::string& name, WorkloadPatch patch, Readiness ready) {
   std::unique_lock lock(mutex_);
   auto it = workloads_.find(name);
   if (it == workloads_.end() || !running(it->second)) return fail(notRegistered(name));
@@ -178,11 +178,11 @@ Result<void> LocalWorkloads::patch(const std::string& name, WorkloadPatch patch,
   uint64_t generation = ++w.generation;
   QSPLIT_TRY(save(name, w));
   changed_.notify_all();
-  return awaitReady(lock, name, generation, timeout);
+  return awaitReady(lock, name, generation, ready.timeout);
 }
 
 Result<void> LocalWorkloads::restore(const std::string& name, const std::string& original,
-                                     Duration timeout) {
+                                     Readiness ready) {
   std::unique_lock lock(mutex_);
   auto it = workloads_.find(name);
   if (it == workloads_.end()) return ok();
@@ -193,7 +193,7 @@ Result<void> LocalWorkloads::restore(const std::string& name, const std::string&
   logger("workloads")->info("workload={} restoring {}", name, original);
   changed_.notify_all();
   if (!running(w)) return ok();  // nothing runs to restart; it starts restored
-  return awaitReady(lock, name, generation, timeout);
+  return awaitReady(lock, name, generation, ready.timeout);
 }
 
 void LocalWorkloads::close() {

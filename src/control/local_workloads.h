@@ -52,7 +52,7 @@ class LocalWorkloads final : public Workloads {
   Result<config::ContainerEnv> env(const std::string& name) override;
   std::unique_ptr<core::WorkloadPatcher> patcher(const std::string& workload,
                                                  std::vector<config::SqsNamePlace> places,
-                                                 Duration timeout) override;
+                                                 Readiness ready) override;
   Result<WorkloadView> view(const std::string& name) const;
   // Blocks until the generation passes `after` or `max_wait` passes; counts as a sign of life.
   Result<WorkloadView> waitChange(const std::string& name, uint64_t after, Duration max_wait);
@@ -61,8 +61,9 @@ class LocalWorkloads final : public Workloads {
 
   // Applies (or removes) a patch and waits up to `timeout` until the command restarted with
   // it. Restoring a workload whose `qsplit exec` is gone does not wait.
-  Result<void> patch(const std::string& name, WorkloadPatch patch, Duration timeout);
-  Result<void> restore(const std::string& name, const std::string& original, Duration timeout);
+  // `ready.pods` is met by the one process `qsplit exec` runs: it is all of the workload.
+  Result<void> patch(const std::string& name, WorkloadPatch patch, Readiness ready);
+  Result<void> restore(const std::string& name, const std::string& original, Readiness ready);
 
   std::vector<WorkloadView> list() const;
   // Ends every long poll now and any later one at once (qsplitd is stopping).

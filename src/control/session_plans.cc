@@ -146,6 +146,7 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
       p.s3_event = queue_config.s3_event;
       p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
       p.linger = lingerOf(registry.drain);
+      p.wait_for_pods = registry.wait_for_pods;
       if (split) p.filter = split->filter, p.mode = split->mode;
       plans.push_back(std::move(p));
     }
@@ -170,6 +171,7 @@ Result<void> SessionManager::planKafka(const config::ResourceSet& resources,
     QSPLIT_ASSIGN_OR_RETURN(Plan p, kafkaPlan(resources, consumer.target(), t.id, env));
     p.restart_timeout = std::chrono::seconds(consumer.consumer_restart_timeout.value_or(60));
     p.linger = lingerOf(consumer.drain);
+    p.wait_for_pods = consumer.wait_for_pods;
     if (const auto* split = user.find(t.id, config::QueueType::kKafka))
       p.filter = split->filter, p.mode = split->mode;
     plans.push_back(std::move(p));
@@ -209,6 +211,7 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
     p.original = std::move(original);
     p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
     p.linger = lingerOf(registry.drain);
+    p.wait_for_pods = registry.wait_for_pods;
     plans.push_back(std::move(p));
   }
   return plans;

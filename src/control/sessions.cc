@@ -60,7 +60,7 @@ Result<void> SessionManager::putSplit(const Split& split, core::SplitState state
       {"state", core::splitStateName(state)}, {"places", placesToJson(split.places)},
       {"restart_timeout_ms",
        std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()},
-      {"sns", split.sns}, {"s3_event", split.s3_event}};
+      {"wait_for_pods", split.wait_for_pods}, {"sns", split.sns}, {"s3_event", split.s3_event}};
   if (split.linger)  // absent: qsplitd's linger timeout; null: no limit
     j["linger_ms"] = *split.linger == core::kNoDrainLimit
                          ? nlohmann::json()
@@ -123,9 +123,11 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->places = plan.original.places;
   split->restart_timeout = plan.restart_timeout;
   split->linger = plan.linger;
+  split->wait_for_pods = plan.wait_for_pods;
   split->sns = plan.sns;
   split->s3_event = plan.s3_event;
-  split->patcher = workloads_.patcher(workload, split->places, split->restart_timeout);
+  split->patcher = workloads_.patcher(workload, split->places,
+                                      Readiness(split->restart_timeout, split->wait_for_pods));
   engine::SplitOptions options = options_.split;
   if (plan.linger) options.linger_timeout = *plan.linger;
   options.share_routes = [this, s = split.get()](const engine::SharedRoutes& routes) {

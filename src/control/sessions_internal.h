@@ -24,6 +24,7 @@ struct SessionManager::Split {
   std::string workload;
   std::vector<config::SqsNamePlace> places;
   Duration restart_timeout;
+  uint32_t wait_for_pods = 1;      // as in its Plan
   std::optional<Duration> linger;  // as in its Plan
   bool sns = false;       // SQS bodies are SNS notifications: filters match their attributes
   bool s3_event = false;  // SQS bodies are S3 events: filters see the objects' user metadata
@@ -45,6 +46,7 @@ struct SessionManager::Plan {
   config::SqsOriginal original;
   std::map<std::string, std::string> tags;
   Duration restart_timeout{};
+  uint32_t wait_for_pods = 1;      // ready pods that end a restart (config::kAllPods: all)
   std::optional<Duration> linger;  // the queue's drain limit; none: qsplitd's linger timeout
   bool sns = false;
   bool s3_event = false;

@@ -111,6 +111,7 @@ Result<SessionManager::StoredSplit> SessionManager::parseStoredSplit(const std::
     plan.original.name = j.at("original");
     QSPLIT_ASSIGN_OR_RETURN(plan.original.places, placesFromJson(j.at("places")));
     plan.restart_timeout = std::chrono::milliseconds(j.at("restart_timeout_ms").get<int64_t>());
+    plan.wait_for_pods = j.value("wait_for_pods", 1u);
     if (auto linger = j.find("linger_ms"); linger != j.end())
       plan.linger = linger->is_null() ? core::kNoDrainLimit
                                       : Duration(std::chrono::milliseconds(linger->get<int64_t>()));

@@ -15,6 +15,17 @@
 
 namespace qsplit::control {
 
+// When a restart of a workload is done: `pods` pods of its new template are Ready (kAllPods:
+// every replica it has; never more than it has), waited for up to `timeout`.
+inline constexpr uint32_t kAllPods = config::kAllPods;
+struct Readiness {
+  template <class Rep, class Period>
+  Readiness(std::chrono::duration<Rep, Period> timeout, uint32_t pods = 1)  // NOLINT: implicit
+      : timeout(timeout), pods(pods) {}
+  Duration timeout;
+  uint32_t pods;
+};
+
 struct WorkloadPatch {
   std::string original;     // the queue the workload reads when unpatched
   std::string replacement;  // the fallback queue it reads while split
@@ -33,30 +44,30 @@ class Workloads {
   virtual Result<config::ContainerEnv> env(const std::string& workload) = 0;
   // The engine's patcher for one original queue of `workload`, read at `places`.
   virtual std::unique_ptr<core::WorkloadPatcher> patcher(
-      const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) = 0;
+      const std::string& workload, std::vector<config::SqsNamePlace> places, Readiness ready) = 0;
 };
 
 // The engine's WorkloadPatcher for one original queue of one workload of `W` (which has
-// patch(name, WorkloadPatch, timeout) and restore(name, original, timeout)).
+// patch(name, WorkloadPatch, Readiness) and restore(name, original, Readiness)).
 template <class W>
 class PlacesPatcher final : public core::WorkloadPatcher {
  public:
   PlacesPatcher(W& workloads, std::string workload, std::vector<config::SqsNamePlace> places,
-                Duration timeout)
+                Readiness ready)
       : workloads_(workloads), workload_(std::move(workload)), places_(std::move(places)),
-        timeout_(timeout) {}
+        ready_(ready) {}
   Result<void> patch(const std::string& original, const std::string& replacement) override {
-    return workloads_.patch(workload_, {original, replacement, places_}, timeout_);
+    return workloads_.patch(workload_, {original, replacement, places_}, ready_);
   }
   Result<void> restore(const std::string& original) override {
-    return workloads_.restore(workload_, original, timeout_);
+    return workloads_.restore(workload_, original, ready_);
   }
 
  private:
   W& workloads_;
   std::string workload_;
   std::vector<config::SqsNamePlace> places_;
-  Duration timeout_;
+  Readiness ready_;
 };
 
 }  // namespace qsplit::control

@@ -118,8 +118,8 @@ Result<config::ContainerEnv> KubeWorkloads::env(const std::string& workload) {
 }
 
 std::unique_ptr<core::WorkloadPatcher> KubeWorkloads::patcher(
-    const std::string& workload, std::vector<config::SqsNamePlace> places, Duration timeout) {
-  return std::make_unique<PlacesPatcher<KubeWorkloads>>(*this, workload, std::move(places), timeout);
+    const std::string& workload, std::vector<config::SqsNamePlace> places, Readiness ready) {
+  return std::make_unique<PlacesPatcher<KubeWorkloads>>(*this, workload, std::move(places), ready);
 }
 
 Result<std::optional<int64_t>> KubeWorkloads::update(
@@ -144,7 +144,7 @@ Result<std::optional<int64_t>> KubeWorkloads::update(
   }
 }
 
-Result<bool> KubeWorkloads::podOfTemplateReady(const json& object, std::string* seen) {
+Result<KubeWorkloads::TemplatePods> KubeWorkloads::podsOfTemplate(const json& object) {
   const json labels = object["spec"].value("selector", json::object()).value("matchLabels", json::object());
   std::string selector;
   for (const auto& [key, value] : labels.items())
@@ -152,23 +152,25 @@ Result<bool> KubeWorkloads::podOfTemplateReady(const json& object, std::string* 
   QSPLIT_ASSIGN_OR_RETURN(auto pods, client_.get("/api/v1/namespaces/" + namespace_ +
                                                  "/pods?labelSelector=" + selector));
   const json& want = object["spec"]["template"]["spec"]["containers"];
-  int of_template = 0;
+  TemplatePods seen;
   for (const auto& pod : pods["items"]) {
     if (pod["metadata"].contains("deletionTimestamp") || !sameEnv(pod["spec"]["containers"], want))
       continue;
-    ++of_template;
+    ++seen.of_template;
     const json conditions = pod.value("status", json::object()).value("conditions", json::array());
     for (const auto& c : conditions)
-      if (c.value("type", "") == "Ready" && c.value("status", "") == "True") return true;
+      if (c.value("type", "") == "Ready" && c.value("status", "") == "True") {
+        ++seen.ready;
+        break;
+      }
   }
-  *seen = std::to_string(of_template) + " pods with the template's variables, none ready";
-  return false;
+  return seen;
 }
 
 Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t generation,
-                                         Duration timeout) {
+                                         Readiness ready) {
   QSPLIT_ASSIGN_OR_RETURN(auto where, locate(workload));
-  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto deadline = std::chrono::steady_clock::now() + ready.timeout;
   while (true) {
     QSPLIT_ASSIGN_OR_RETURN(auto object, client_.get(where.path));
     if (where.template_path != where.path) {
@@ -179,31 +181,38 @@ Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t ge
       if (!object["spec"].contains("selector")) object["spec"]["selector"] = holder["spec"]["selector"];
     }
     const json& spec = object["spec"];
-    if (spec.contains("replicas") && number(spec, "replicas") == 0) return ok();
-    std::string pods;
-    auto ready = podOfTemplateReady(object, &pods);
-    if (!ready) return fail(ready.error().withContext("workload " + workload + ": its pods"));
-    if (*ready) return ok();
+    int64_t replicas = spec.contains("replicas") ? number(spec, "replicas") : 1;
+    int64_t want = std::min<int64_t>(replicas, ready.pods);  // kAllPods: every replica
+    if (want <= 0) return ok();
+    auto pods = podsOfTemplate(object);
+    if (!pods) return fail(pods.error().withContext("workload " + workload + ": its pods"));
+    if (pods->ready >= want) return ok();
     const json status = object.value("status", json::object());
-    std::string last = pods + "; status: observedGeneration " +
+    std::string last = std::to_string(pods->of_template) + " pods with the template's variables, " +
+                       (pods->ready == 0 ? std::string("none") : std::to_string(pods->ready)) +
+                       " ready" + (want > 1 ? " of the " + std::to_string(want) + " waited for" : "") +
+                       "; status: observedGeneration " +
                        std::to_string(number(status, "observedGeneration")) + " of " +
                        std::to_string(generation) + ", updatedReplicas " +
                        std::to_string(number(status, "updatedReplicas")) + ", readyReplicas " +
                        std::to_string(number(status, "readyReplicas"));
     if (stopping_ && *stopping_)
-      return fail(ErrorCode::kCancelled, "workload " + workload + ": qsplitd is stopping before a "
-                                         "pod of the patched template was ready (" + last + ")");
+      return fail(ErrorCode::kCancelled, "workload " + workload + ": qsplitd is stopping before "
+                                         "the pods of the patched template were ready (" + last + ")");
     if (std::chrono::steady_clock::now() >= deadline)
       return fail(ErrorCode::kTimeout,
-                  "workload " + workload + ": no pod of the patched template became ready within " +
-                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                  "workload " + workload + ": " +
+                      (pods->ready == 0 ? std::string("no pod")
+                                        : "not " + std::to_string(want) + " pods") +
+                      " of the patched template became ready within " +
+                      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(ready.timeout).count()) +
                       " s (" + last + ")");
     std::this_thread::sleep_for(kRolloutPoll);
   }
 }
 
 Result<void> KubeWorkloads::patch(const std::string& workload, WorkloadPatch patch,
-                                  Duration timeout) {
+                                  Readiness ready) {
   QSPLIT_ASSIGN_OR_RETURN(auto generation, update(workload, [&](json& object, const config::ContainerEnv& env) {
     return patchTemplate(object, env, patch.places, patch.original, patch.replacement);
   }));
@@ -211,11 +220,11 @@ Result<void> KubeWorkloads::patch(const std::string& workload, WorkloadPatch pat
                             patch.original, patch.replacement,
                             generation ? std::to_string(*generation) : "unchanged");
   if (!generation) return ok();
-  return awaitRollout(workload, *generation, timeout);
+  return awaitRollout(workload, *generation, ready);
 }
 
 Result<void> KubeWorkloads::restore(const std::string& workload, const std::string& original,
-                                    Duration timeout) {
+                                    Readiness ready) {
   auto generation = update(workload, [&](json& object, const config::ContainerEnv& env) {
     return restoreTemplate(object, env, original);
   });
@@ -226,7 +235,7 @@ Result<void> KubeWorkloads::restore(const std::string& workload, const std::stri
   if (!generation) return fail(generation.error());
   logger("workloads")->info("workload={} queue={} restored", workload, original);
   if (!*generation) return ok();
-  return awaitRollout(workload, **generation, timeout);
+  return awaitRollout(workload, **generation, ready);
 }
 
 Result<void> KubeWorkloads::keepPatchesTo(const std::set<std::string>& live_queues) {

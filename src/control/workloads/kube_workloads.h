@@ -31,12 +31,12 @@ class KubeWorkloads final : public Workloads {
   Result<config::ContainerEnv> env(const std::string& workload) override;
   std::unique_ptr<core::WorkloadPatcher> patcher(const std::string& workload,
                                                  std::vector<config::SqsNamePlace> places,
-                                                 Duration timeout) override;
+                                                 Readiness ready) override;
 
-  // Points `places` at `replacement` and waits up to `timeout` until at least one pod of
-  // the new template is ready (no wait when the workload has no replicas).
-  Result<void> patch(const std::string& workload, WorkloadPatch patch, Duration timeout);
-  Result<void> restore(const std::string& workload, const std::string& original, Duration timeout);
+  // Points `places` at `replacement` and waits up to `ready.timeout` until `ready.pods` pods
+  // of the new template are Ready (at most the workload's replicas; no wait with none).
+  Result<void> patch(const std::string& workload, WorkloadPatch patch, Readiness ready);
+  Result<void> restore(const std::string& workload, const std::string& original, Readiness ready);
 
   const std::string& namespace_name() const { return namespace_; }
 
@@ -57,11 +57,15 @@ class KubeWorkloads final : public Workloads {
   Result<std::optional<int64_t>> update(
       const std::string& workload,
       const std::function<Result<bool>(nlohmann::json&, const config::ContainerEnv&)>& change);
-  // Waits until a ready pod runs the workload's current template (below), or `timeout`.
-  Result<void> awaitRollout(const std::string& workload, int64_t generation, Duration timeout);
-  // Whether a ready pod of the workload's selector has its template's env in every container
-  // (so it reads what the template now names); else says what it saw in `seen`.
-  Result<bool> podOfTemplateReady(const nlohmann::json& object, std::string* seen);
+  // Waits until `ready.pods` ready pods run the workload's current template (below), or
+  // `ready.timeout`.
+  Result<void> awaitRollout(const std::string& workload, int64_t generation, Readiness ready);
+  struct TemplatePods {
+    int of_template = 0;  // pods of the selector with the template's env in every container
+    int ready = 0;        // those of them that are Ready
+  };
+  // The pods of the workload's selector that read what its template now names.
+  Result<TemplatePods> podsOfTemplate(const nlohmann::json& object);
 
   kube::KubeClient& client_;
   std::string namespace_;

@@ -43,7 +43,7 @@ TEST(Resources, ReadsSplitConfigV1) {
   const auto& c = set->split_configs[0];
   EXPECT_EQ(c.target_ref.name, "meme-app");
   EXPECT_EQ(c.drain_timeout, 30u);
-  EXPECT_EQ(c.restart->wait_for_pods, "1");
+  EXPECT_EQ(c.restart->wait_for_pods, "all");
   EXPECT_EQ(c.queues.at(1).app_config.at("queue").at(0).env_like, "^MEME_.*_QUEUE$");
   EXPECT_EQ(c.client_configs.at("kafka"), "base-config");
 }
@@ -153,12 +153,10 @@ TEST(Resources, SettingsQsplitDoesNotHonourYetAreRefusedNamingTheField) {
   EXPECT_NE(errorOf(head + "  restart: {strategy: isolatePods}\n")
                 .find("spec.restart.strategy: isolatePods is not supported"),
             std::string::npos);
-  EXPECT_NE(errorOf(head + "  restart: {waitForPods: all}\n")
-                .find("spec.restart.waitForPods: not supported yet: qsplit waits until one pod"),
+  EXPECT_NE(errorOf(head + "  restart: {waitForPods: some}\n")
+                .find("spec.restart.waitForPods: expected a number or \"all\""),
             std::string::npos);
-  EXPECT_NE(errorOf(head + "  restart: {waitForPods: 3}\n").find("spec.restart.waitForPods"),
-            std::string::npos);
-  for (const char* fine : {"  ttl: 0\n", "  restart: {strategy: standard, waitForPods: 1}\n"}) {
+  for (const char* fine : {"  ttl: 0\n", "  restart: {strategy: standard, waitForPods: 3}\n"}) {
     auto set = parseResources(head + fine, "good.yaml");
     EXPECT_TRUE(set.has_value()) << fine << set.error().message();
   }
