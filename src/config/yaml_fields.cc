@@ -36,14 +36,23 @@ Result<std::optional<std::string>> YamlFields::optionalString(const YAML::Node& 
 Result<std::optional<uint32_t>> YamlFields::optionalSeconds(const YAML::Node& parent,
                                                             const std::string& key,
                                                             const std::string& path) const {
+  QSPLIT_ASSIGN_OR_RETURN(auto n, wholeNumber(parent, key, path, 9, "a whole number of seconds"));
+  if (!n) return std::optional<uint32_t>();
+  return std::optional<uint32_t>(static_cast<uint32_t>(*n));
+}
+
+Result<std::optional<uint64_t>> YamlFields::wholeNumber(const YAML::Node& parent,
+                                                        const std::string& key,
+                                                        const std::string& path,
+                                                        std::size_t max_digits,
+                                                        const std::string& what) const {
   YAML::Node node = parent[key];
-  if (!node.IsDefined() || node.IsNull()) return std::optional<uint32_t>();
+  if (!node.IsDefined() || node.IsNull()) return std::optional<uint64_t>();
   const std::string& text = node.IsScalar() ? node.Scalar() : std::string();
-  bool digits = !text.empty() && text.size() <= 9 &&
-                text.find_first_not_of("0123456789") == std::string::npos;
-  if (!digits)
-    return fail(error(joinPath(path, key), node, "expected a whole number of seconds"));
-  return std::optional<uint32_t>(static_cast<uint32_t>(std::stoul(text)));
+  if (text.empty() || text.size() > max_digits ||
+      text.find_first_not_of("0123456789") != std::string::npos)
+    return fail(error(joinPath(path, key), node, "expected " + what));
+  return std::optional<uint64_t>(std::stoull(text));
 }
 
 Result<bool> YamlFields::flag(const YAML::Node& parent, const std::string& key,
@@ -65,12 +74,7 @@ Result<std::optional<bool>> YamlFields::optionalFlag(const YAML::Node& parent,
 Result<std::optional<uint64_t>> YamlFields::optionalCount(const YAML::Node& parent,
                                                           const std::string& key,
                                                           const std::string& path) const {
-  YAML::Node node = parent[key];
-  if (!node.IsDefined() || node.IsNull()) return std::optional<uint64_t>();
-  const std::string& text = node.IsScalar() ? node.Scalar() : std::string();
-  if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
-    return fail(error(joinPath(path, key), node, "expected a whole number >= 0"));
-  return std::optional<uint64_t>(std::stoull(text));
+  return wholeNumber(parent, key, path, 18, "a whole number >= 0");
 }
 
 Result<std::optional<std::chrono::milliseconds>> YamlFields::optionalDuration(

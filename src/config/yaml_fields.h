@@ -64,6 +64,10 @@ class YamlFields {
                                const std::string& path, bool optional,
                                YAML::NodeType::value type) const;
   Result<std::string> scalar(const YAML::Node& node, const std::string& path) const;
+  // Digits only, at most `max_digits`; else "expected <what>".
+  Result<std::optional<uint64_t>> wholeNumber(const YAML::Node& parent, const std::string& key,
+                                              const std::string& path, std::size_t max_digits,
+                                              const std::string& what) const;
   std::string where_;
 };
 
