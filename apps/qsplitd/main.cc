@@ -17,7 +17,7 @@
 #include "common/log.h"
 #include "control/api/server.h"
 #include "control/daemon/daemon_config.h"
-#include "control/local_workloads.h"
+#include "control/workloads/local_workloads.h"
 #include "control/sessions.h"
 #include "control/kube_store.h"
 #include "control/sqlite_store.h"

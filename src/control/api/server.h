@@ -13,7 +13,7 @@
 
 #include "common/result.h"
 #include "control/api/tokens.h"
-#include "control/local_workloads.h"
+#include "control/workloads/local_workloads.h"
 #include "control/sessions.h"
 
 namespace qsplit::control::api {

@@ -9,7 +9,7 @@
 
 #include "brokers/memory/memory_broker.h"
 #include "brokers/sqs/sns_body.h"
-#include "control/local_workloads.h"
+#include "control/workloads/local_workloads.h"
 #include "control/sessions.h"
 #include "control/sqlite_store.h"
 #include "support/eventually.h"

@@ -1,4 +1,4 @@
-#include "control/local_workloads.h"
+#include "control/workloads/local_workloads.h"
 #include "control/sqlite_store.h"
 
 #include <gtest/gtest.h>
