@@ -13,7 +13,7 @@
 
 #include "brokers/memory/memory_broker.h"
 #include "common/log.h"
-#include "control/local_workloads.h"
+#include "control/workloads/local_workloads.h"
 #include "control/sqlite_store.h"
 #include "control/sessions.h"
 
