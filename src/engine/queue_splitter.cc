@@ -222,8 +222,9 @@ Result<void> QueueSplitter::tick() {
   auto actions = next.drainCheck(backlog, clock_.now());
   if (actions.empty()) return ok();
   if (backlog > 0)
-    logger("splitter")->warn("queue={} linger timeout passed with {} messages in {}; moving them "
-                             "back to the original", original_, backlog, fallback_);
+    logger("splitter")->warn("queue={} its drain limit (drainTimeout, else the linger timeout) "
+                             "passed with {} messages in {}; moving them back to the original",
+                             original_, backlog, fallback_);
   QSPLIT_TRY(runDrainActions(actions));
   lifecycle_ = next;
   fallback_.clear();
