@@ -95,12 +95,15 @@ Result<RestartSpec> parseRestart(const YAML::Node& node, const YamlFields& f) {
   if (restart.strategy && *restart.strategy != "standard")
     return fail(f.error(path + ".strategy", node["strategy"], "expected standard"));
   QSPLIT_ASSIGN_OR_RETURN(restart.timeout, f.optionalSeconds(node, "timeout", path));
-  QSPLIT_ASSIGN_OR_RETURN(restart.wait_for_pods, f.optionalString(node, "waitForPods", path));
-  if (restart.wait_for_pods && *restart.wait_for_pods != "all" &&
-      restart.wait_for_pods->find_first_not_of("0123456789") != std::string::npos)
-    return fail(f.error(path + ".waitForPods", node["waitForPods"], "expected a number or \"all\""));
-  if (restart.wait_for_pods && restart.wait_for_pods->size() > 9)
-    return fail(f.error(path + ".waitForPods", node["waitForPods"], "too many pods"));
+  QSPLIT_ASSIGN_OR_RETURN(auto pods, f.optionalString(node, "waitForPods", path));
+  if (pods && *pods == "all") {
+    restart.wait_for_pods = kAllPods;
+  } else if (pods) {
+    auto count = f.optionalCount(node, "waitForPods", path);
+    if (!count || **count >= kAllPods)
+      return fail(f.error(path + ".waitForPods", node["waitForPods"], "expected a number or \"all\""));
+    restart.wait_for_pods = static_cast<uint32_t>(**count);
+  }
   return restart;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "core/lifecycle.h"
 
 namespace qsplit::config {
 
@@ -63,22 +64,17 @@ struct QueueConsumer {
 // restart.waitForPods: "all" (every replica).
 inline constexpr uint32_t kAllPods = UINT32_MAX;
 
-// How long a fallback drains after the last session ends. A MirrordSplitConfig's
-// `drainTimeout` sets it (seconds; 0 restores at once; absent there: no limit, the drain lasts
-// while the fallback holds messages). The legacy resources have no such field, and their
-// queues drain for qsplitd's linger timeout (`set` false).
-struct DrainLimit {
-  bool set = false;
-  std::optional<uint32_t> seconds;  // none, when set: no limit
-};
-
 struct WorkloadQueueRegistry {
   ObjectMeta meta;
   std::vector<RegistryQueue> queues;  // sorted by id
   QueueConsumer consumer;
   std::optional<uint32_t> workload_restart_timeout;  // seconds; default 120
   uint32_t wait_for_pods = 1;  // ready pods of the patched template that end a restart
-  DrainLimit drain;
+  // How long a fallback drains after the last session ends, as a MirrordSplitConfig's
+  // `drainTimeout` says (0: restore at once; core::kNoDrainLimit: while the fallback holds
+  // messages, its meaning when absent there). None: the legacy resources have no such field,
+  // and qsplitd's linger timeout applies.
+  std::optional<Duration> drain_limit;
 
   const RegistryQueue* findQueue(const std::string& id) const;
 };
@@ -105,8 +101,8 @@ struct KafkaTopicsConsumer {
   std::string consumer_kind;
   std::string consumer_name;
   std::optional<uint32_t> consumer_restart_timeout;  // seconds; default 60
-  uint32_t wait_for_pods = 1;  // as in WorkloadQueueRegistry
-  DrainLimit drain;
+  uint32_t wait_for_pods = 1;          // as in WorkloadQueueRegistry
+  std::optional<Duration> drain_limit;  // as in WorkloadQueueRegistry
   std::optional<uint32_t> split_ttl;
   std::vector<KafkaTopic> topics;
 
@@ -164,7 +160,7 @@ struct TargetRef {
 struct RestartSpec {
   std::optional<std::string> strategy;
   std::optional<uint32_t> timeout;
-  std::optional<std::string> wait_for_pods;  // a number or "all"
+  std::optional<uint32_t> wait_for_pods;  // a number, or kAllPods for "all"
 };
 
 struct SplitConfig {

@@ -102,11 +102,10 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   registry.meta = c.meta;
   registry.consumer = {c.target_ref.name, std::nullopt, c.target_ref.kind};
   if (c.restart && c.restart->timeout) registry.workload_restart_timeout = c.restart->timeout;
-  registry.drain = {true, c.drain_timeout};
-  uint32_t pods = 1;
-  if (c.restart && c.restart->wait_for_pods)
-    pods = *c.restart->wait_for_pods == "all" ? kAllPods
-                                              : static_cast<uint32_t>(std::stoul(*c.restart->wait_for_pods));
+  Duration drain_limit = c.drain_timeout ? Duration(std::chrono::seconds(*c.drain_timeout))
+                                         : core::kNoDrainLimit;
+  registry.drain_limit = drain_limit;
+  uint32_t pods = c.restart && c.restart->wait_for_pods ? *c.restart->wait_for_pods : 1;
   registry.wait_for_pods = pods;
   KafkaTopicsConsumer consumer;
   consumer.meta = c.meta;
@@ -114,7 +113,7 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   consumer.consumer_kind = c.target_ref.kind;
   consumer.consumer_name = c.target_ref.name;
   if (c.restart && c.restart->timeout) consumer.consumer_restart_timeout = c.restart->timeout;
-  consumer.drain = {true, c.drain_timeout};
+  consumer.drain_limit = drain_limit;
   consumer.wait_for_pods = pods;
   consumer.split_ttl = c.ttl;
   std::optional<std::vector<std::string>> sqs_containers;

@@ -10,13 +10,6 @@
 namespace qsplit::control {
 namespace {
 
-// A queue's drain limit from its resource; none: qsplitd's linger timeout.
-std::optional<Duration> lingerOf(const config::DrainLimit& drain) {
-  if (!drain.set) return std::nullopt;
-  if (!drain.seconds) return core::kNoDrainLimit;
-  return Duration(std::chrono::seconds(*drain.seconds));
-}
-
 std::optional<config::QueueType> registryType(const std::string& queue_type) {
   if (queue_type == "SQS") return config::QueueType::kSqs;
   if (queue_type == "RMQ") return config::QueueType::kRmq;
@@ -145,7 +138,7 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
       p.sns = queue_config.sns;
       p.s3_event = queue_config.s3_event;
       p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
-      p.linger = lingerOf(registry.drain);
+      p.linger = registry.drain_limit;
       p.wait_for_pods = registry.wait_for_pods;
       if (split) p.filter = split->filter, p.mode = split->mode;
       plans.push_back(std::move(p));
@@ -170,7 +163,7 @@ Result<void> SessionManager::planKafka(const config::ResourceSet& resources,
   for (const auto& t : consumer.topics) {
     QSPLIT_ASSIGN_OR_RETURN(Plan p, kafkaPlan(resources, consumer.target(), t.id, env));
     p.restart_timeout = std::chrono::seconds(consumer.consumer_restart_timeout.value_or(60));
-    p.linger = lingerOf(consumer.drain);
+    p.linger = consumer.drain_limit;
     p.wait_for_pods = consumer.wait_for_pods;
     if (const auto* split = user.find(t.id, config::QueueType::kKafka))
       p.filter = split->filter, p.mode = split->mode;
@@ -210,7 +203,7 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
     p.journal = "RMQ:" + q.cluster_properties;
     p.original = std::move(original);
     p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
-    p.linger = lingerOf(registry.drain);
+    p.linger = registry.drain_limit;
     p.wait_for_pods = registry.wait_for_pods;
     plans.push_back(std::move(p));
   }

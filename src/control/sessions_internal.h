@@ -47,7 +47,7 @@ struct SessionManager::Plan {
   std::map<std::string, std::string> tags;
   Duration restart_timeout{};
   uint32_t wait_for_pods = 1;      // ready pods that end a restart (config::kAllPods: all)
-  std::optional<Duration> linger;  // the queue's drain limit; none: qsplitd's linger timeout
+  std::optional<Duration> linger;  // the resource's drain limit; none: qsplitd's linger timeout
   bool sns = false;
   bool s3_event = false;
   core::Filter filter;

@@ -104,7 +104,7 @@ Result<std::vector<core::Message>> SqsSource::collect(std::vector<SqsClient::Pen
       // Both copies go on: which receipt deletes the message differs between servers (AWS
       // takes only the newest, ElasticMQ refuses the older, moto takes either), so dropping
       // one could leave the message in the queue. Said, so that a duplicate has a cause.
-      if (!ids.insert(out.back().id).second)
+      if (polls.size() > 1 && !ids.insert(out.back().id).second)
         logger("sqs")->warn("queue={} the server returned message {} to two concurrent "
                             "ReceiveMessage calls: it is forwarded twice (at least once)",
                             name_, out.back().id);

@@ -43,7 +43,7 @@ TEST(Resources, ReadsSplitConfigV1) {
   const auto& c = set->split_configs[0];
   EXPECT_EQ(c.target_ref.name, "meme-app");
   EXPECT_EQ(c.drain_timeout, 30u);
-  EXPECT_EQ(c.restart->wait_for_pods, "all");
+  EXPECT_EQ(c.restart->wait_for_pods, kAllPods);
   EXPECT_EQ(c.queues.at(1).app_config.at("queue").at(0).env_like, "^MEME_.*_QUEUE$");
   EXPECT_EQ(c.client_configs.at("kafka"), "base-config");
 }

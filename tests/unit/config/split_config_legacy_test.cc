@@ -27,8 +27,7 @@ TEST(SplitConfigLegacy, TheDocumentedMappingBackToTheLegacyResources) {
   EXPECT_EQ(legacy->registry->consumer.workload_type, "Deployment");
   EXPECT_EQ(legacy->registry->workload_restart_timeout, 90u);
   EXPECT_EQ(legacy->registry->wait_for_pods, kAllPods);  // restart.waitForPods: all
-  EXPECT_TRUE(legacy->registry->drain.set);
-  EXPECT_EQ(legacy->registry->drain.seconds, 30u);
+  EXPECT_EQ(legacy->registry->drain_limit, std::chrono::seconds(30));
   ASSERT_EQ(legacy->registry->queues.size(), 1u);
   const RegistryQueue& q = legacy->registry->queues[0];
   EXPECT_EQ(q.id, "meme-queue");
@@ -38,7 +37,7 @@ TEST(SplitConfigLegacy, TheDocumentedMappingBackToTheLegacyResources) {
   ASSERT_TRUE(legacy->consumer);
   EXPECT_EQ(legacy->consumer->consumer_restart_timeout, 90u);
   EXPECT_EQ(legacy->consumer->wait_for_pods, kAllPods);
-  EXPECT_EQ(legacy->consumer->drain.seconds, 30u);
+  EXPECT_EQ(legacy->consumer->drain_limit, std::chrono::seconds(30));
   ASSERT_EQ(legacy->consumer->topics.size(), 1u);
   const KafkaTopic& t = legacy->consumer->topics[0];
   EXPECT_EQ(t.client_config, "base-config");  // from spec.clientConfigs.kafka
