@@ -61,6 +61,8 @@ Result<void> SessionManager::putSplit(const Split& split, core::SplitState state
       {"restart_timeout_ms",
        std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()},
       {"wait_for_pods", split.wait_for_pods}, {"sns", split.sns}, {"s3_event", split.s3_event}};
+  if (split.restoring && state == core::SplitState::kDraining) j["state"] = "restoring";
+  if (!split.started_by.empty()) j["started_by"] = split.started_by;
   if (split.linger)  // absent: qsplitd's linger timeout; null: no limit
     j["linger_ms"] = *split.linger == core::kNoDrainLimit
                          ? nlohmann::json()
@@ -126,8 +128,6 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->wait_for_pods = plan.wait_for_pods;
   split->sns = plan.sns;
   split->s3_event = plan.s3_event;
-  split->patcher = workloads_.patcher(workload, split->places,
-                                      Readiness(split->restart_timeout, split->wait_for_pods));
   engine::SplitOptions options = options_.split;
   if (plan.linger) options.linger_timeout = *plan.linger;
   options.share_routes = [this, s = split.get()](const engine::SharedRoutes& routes) {
@@ -140,9 +140,8 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   QSPLIT_ASSIGN_OR_RETURN(options.forwarder.view, bodyView(plan));
   if (options_.sqs_tags && plan.type == config::QueueType::kSqs)
     options_.sqs_tags(plan.original.name, plan.tags);
-  split->splitter = std::make_unique<engine::QueueSplitter>(
-      *plan.broker, *split->patcher, clock_, random_, split->original,
-      std::move(options));
+  split->splitter = std::make_unique<engine::QueueSplitter>(*plan.broker, clock_, random_,
+                                                            split->original, std::move(options));
   return (splits_[key] = std::move(split)).get();
 }
 
@@ -184,25 +183,19 @@ Result<Session> SessionManager::startUnlogged(const Caller& caller, const std::s
     sessions_[s.id] = s;
   }
   auto log = logger("sessions");
-  config::ContainerEnv session_env = env;
-  for (const auto& p : plans) {
-    auto split = splitFor(p, workload);
-    Result<std::string> queue = split ? (*split)->splitter->startSession(s.id, p.filter, p.mode)
-                                      : Result<std::string>(fail(split.error()));
-    if (!queue) {
-      log->error("session={} could not start on {}: {}", s.id, p.original.name,
-                 queue.error().message());
-      {
-        std::lock_guard lock(mutex_);
-        sessions_[s.id].queues = s.queues;
-      }
-      (void)endLocked(s.id, "start failed");
-      return fail(queue.error());
+  auto started = startQueues(s, workload, plans);
+  if (!started) {
+    {
+      std::lock_guard lock(mutex_);
+      sessions_[s.id].queues = s.queues;  // what began: ended as the owner would end them
     }
-    s.queues.push_back({p.queue_id, p.type, p.original.name, *queue, p.mode});
-    s.env.insert(p.shared_env.begin(), p.shared_env.end());
-    applyPlaces(session_env, p.original.places, *queue);
-    (void)saveSplit(**split);
+    (void)endLocked(s.id, "start failed");
+    return fail(started.error());
+  }
+  config::ContainerEnv session_env = env;
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    s.env.insert(plans[i].shared_env.begin(), plans[i].shared_env.end());
+    applyPlaces(session_env, plans[i].original.places, s.queues[i].temporary);
   }
   for (const auto& [container, vars] : session_env)
     for (const auto& [name, value] : vars)
@@ -215,6 +208,13 @@ Result<Session> SessionManager::startUnlogged(const Caller& caller, const std::s
     std::lock_guard lock(mutex_);
     sessions_[s.id] = s;
   }
+  // The start happened: the splits it created are this session's no longer (a restart now
+  // resumes them with it).
+  for (Split* split : *started)
+    if (split->started_by == s.id) {
+      split->started_by.clear();
+      (void)saveSplit(*split);
+    }
   log->info("session={} owner={} target={} ready: {} queues", s.id, s.owner, s.target,
             s.queues.size());
   return s;
@@ -415,9 +415,8 @@ void SessionManager::tick() {
     std::lock_guard lock(mutex_);
     for (auto& [key, split] : splits_) splits.push_back(split.get());
   }
+  restoreWhenDrained();
   for (Split* split : splits) {
-    if (auto r = split->splitter->tick(); !r)
-      log->warn("queue={} drain: {}", split->original, r.error().message());
     auto status = split->splitter->status();
     split->rate = static_cast<double>(status.counts.read - split->last_read);
     split->last_read = status.counts.read;

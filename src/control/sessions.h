@@ -170,6 +170,14 @@ class SessionManager {
   Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload,
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);
+  // Starts session `s` on every plan's queue, with one change of the workload for the
+  // queues not split yet (workload_transitions.cc). On success s.queues has one queue per
+  // plan; on an error everything prepared is undone, and s.queues holds those that began.
+  Result<std::vector<Split*>> startQueues(Session& s, const std::string& workload,
+                                          const std::vector<Plan>& plans);
+  // Restores each workload whose draining queues may all be restored, with one change.
+  void restoreWhenDrained();
+  void restoreWorkload(const std::string& workload, const std::vector<Split*>& splits);
   Result<std::function<void(std::vector<core::Message>&)>> bodyView(const Plan& plan);
   std::vector<std::string> propertyNamespaces(const config::WorkloadQueueRegistry& registry) const;
   // The current resources, plus the legacy form of the workload's MirrordSplitConfig when

@@ -28,7 +28,10 @@ struct SessionManager::Split {
   std::optional<Duration> linger;  // as in its Plan
   bool sns = false;       // SQS bodies are SNS notifications: filters match their attributes
   bool s3_event = false;  // SQS bodies are S3 events: filters see the objects' user metadata
-  std::unique_ptr<core::WorkloadPatcher> patcher;
+  // Set while the session start that created the split has not finished: a restart finds
+  // the split in a start that did not happen, and undoes it with the rest of that start.
+  std::string started_by;
+  bool restoring = false;  // the drain is over and the workload's restore is under way
   std::unique_ptr<engine::QueueSplitter> splitter;
   std::string routes;  // the table as last shared (JSON), stored with the split
   uint64_t last_read = 0;
@@ -61,8 +64,9 @@ struct SessionManager::Plan {
 struct SessionManager::StoredSplit {
   Plan plan;
   std::string fallback;
-  std::string state;
+  std::string state;  // a lifecycle state's name, or "restoring"
   std::string workload;
+  std::string started_by;
 };
 
 std::string splitKey(config::QueueType type, const std::string& original);

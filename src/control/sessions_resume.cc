@@ -1,6 +1,7 @@
 // SessionManager::resume: taking over after a restart or a kill -9.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -72,7 +73,16 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
   std::set<std::string> fallbacks;  // of every stored split, resumed or not
   for (const auto& r : records) {
     QSPLIT_ASSIGN_OR_RETURN(auto stored, parseStoredSplit(r.key, r.json));
-    auto& [plan, fallback, state, workload] = stored;
+    auto& [plan, fallback, state, workload, started_by] = stored;
+    if (!started_by.empty() &&
+        std::none_of(sessions.begin(), sessions.end(), [&](const Session& s) { return s.id == started_by; })) {
+      // Created by a start that did not finish: undone with the rest of it (the fallback is
+      // reclaimed, its messages back in the original, and the workload's patch withdrawn).
+      log->warn("queue={} was split by session {}, whose start did not finish; undoing it",
+                plan.original.name, started_by);
+      QSPLIT_TRY(store_.remove(kSplitKind, r.key));
+      continue;
+    }
     fallbacks.insert(fallback);
     if (auto found = brokerFor(plan, workload); !found) {
       log->error("queue={} was split before the restart and cannot resume now ({}); its queues "
@@ -91,10 +101,18 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
       }
     }
     QSPLIT_ASSIGN_OR_RETURN(Split * split, splitFor(plan, workload));
-    auto resumed_state = routes.empty() || state == "draining" ? core::SplitState::kDraining
-                                                               : core::SplitState::kSplitting;
-    if (auto done = split->splitter->resume(fallback, std::move(routes), resumed_state); !done)
+    bool restoring = state == "restoring";
+    auto resumed_state = routes.empty() || state == "draining" || restoring
+                             ? core::SplitState::kDraining
+                             : core::SplitState::kSplitting;
+    if (auto done = split->splitter->resume(fallback, std::move(routes), resumed_state); !done) {
       log->error("queue={} could not resume: {}", plan.original.name, done.error().message());
+      continue;
+    }
+    if (restoring) {  // the workload's restore was under way: finished, not drained again
+      split->splitter->endDrainNow();
+      split->restoring = true;
+    }
   }
   return fallbacks;
 }
@@ -120,6 +138,7 @@ Result<SessionManager::StoredSplit> SessionManager::parseStoredSplit(const std::
     s.fallback = j.at("fallback");
     s.state = j.at("state");
     s.workload = j.at("workload");
+    s.started_by = j.value("started_by", "");
   } catch (const nlohmann::json::exception& e) {
     return fail(ErrorCode::kInternal, "the stored split " + key + ": " + e.what());
   }

@@ -32,42 +32,32 @@ struct WorkloadPatch {
   std::vector<config::SqsNamePlace> places;
 };
 
+// One transition of a workload: every queue it starts reading a fallback of, and every
+// original it reads again, written at once (one restart of `qsplit exec`'s command, one write
+// of the pod template and so one rollout), whatever broker each queue is on.
+struct WorkloadChange {
+  std::vector<WorkloadPatch> patches;
+  std::vector<std::string> restores;  // originals whose patch is withdrawn
+  bool empty() const { return patches.empty() && restores.empty(); }
+};
+
 class Workloads {
  public:
   virtual ~Workloads() = default;
   // After a restart: reads what was patched before it.
   virtual Result<void> load() = 0;
-  // Undoes every patch whose replacement is not in `live_queues` (its split did not survive).
+  // Undoes every patch whose replacement is not in `live_queues` (its split did not survive),
+  // in one change per workload.
   virtual Result<void> keepPatchesTo(const std::set<std::string>& live_queues) = 0;
   // The workload's unpatched environment ("deployment/NAME"), as the registry resolution
   // reads it. Errors name the workload and why it cannot be read.
   virtual Result<config::ContainerEnv> env(const std::string& workload) = 0;
-  // The engine's patcher for one original queue of `workload`, read at `places`.
-  virtual std::unique_ptr<core::WorkloadPatcher> patcher(
-      const std::string& workload, std::vector<config::SqsNamePlace> places, Readiness ready) = 0;
-};
-
-// The engine's WorkloadPatcher for one original queue of one workload of `W` (which has
-// patch(name, WorkloadPatch, Readiness) and restore(name, original, Readiness)).
-template <class W>
-class PlacesPatcher final : public core::WorkloadPatcher {
- public:
-  PlacesPatcher(W& workloads, std::string workload, std::vector<config::SqsNamePlace> places,
-                Readiness ready)
-      : workloads_(workloads), workload_(std::move(workload)), places_(std::move(places)),
-        ready_(ready) {}
-  Result<void> patch(const std::string& original, const std::string& replacement) override {
-    return workloads_.patch(workload_, {original, replacement, places_}, ready_);
-  }
-  Result<void> restore(const std::string& original) override {
-    return workloads_.restore(workload_, original, ready_);
-  }
-
- private:
-  W& workloads_;
-  std::string workload_;
-  std::vector<config::SqsNamePlace> places_;
-  Readiness ready_;
+  // Applies `change` in one write and waits (blocking) until the workload restarted with it,
+  // as `ready` says. A change that finds nothing to do restarts nothing and returns at once.
+  // On an error the change may still have been written (only its restart late): undo it by
+  // the opposite change.
+  virtual Result<void> change(const std::string& workload, const WorkloadChange& change,
+                              Readiness ready) = 0;
 };
 
 }  // namespace qsplit::control

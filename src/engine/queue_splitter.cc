@@ -16,7 +16,13 @@ std::shared_ptr<const core::RouteTable> emptyTable() {
 
 QueueSplitter::QueueSplitter(core::Broker& broker, core::WorkloadPatcher& workload, Clock& clock,
                              Random& random, std::string original, SplitOptions options)
-    : broker_(broker), workload_(workload), clock_(clock), random_(random),
+    : QueueSplitter(broker, clock, random, std::move(original), std::move(options)) {
+  workload_ = &workload;
+}
+
+QueueSplitter::QueueSplitter(core::Broker& broker, Clock& clock, Random& random,
+                             std::string original, SplitOptions options)
+    : broker_(broker), workload_(nullptr), clock_(clock), random_(random),
       original_(std::move(original)), options_(std::move(options)),
       journal_(options_.journal ? options_.journal : &own_journal_),
       lifecycle_(options_.linger_timeout), routes_id_(random_.digits(12)), router_(emptyTable()),
@@ -65,65 +71,90 @@ Result<void> QueueSplitter::shareRoutes(bool forwarding,
 
 Result<std::string> QueueSplitter::startSession(const std::string& session_id, core::Filter filter,
                                                 core::QueueMode mode) {
+  if (!workload_)
+    return fail(ErrorCode::kInternal, "the split of " + original_ + " is started in phases");
+  QSPLIT_ASSIGN_OR_RETURN(auto prepared, prepareSession(session_id, std::move(filter), mode));
+  if (!prepared.patch_to.empty()) {
+    // Patched before forwarding starts: the workload never competes with the forwarder
+    // for a message meant for a session; messages wait in the original meanwhile.
+    if (auto r = workload_->patch(original_, prepared.patch_to); !r) {
+      (void)workload_->restore(original_);  // even a failed patch may be written: undo it
+      abandonSession(session_id);
+      return fail(r.error().withContext("patching the workload"));
+    }
+  }
+  if (auto begun = beginSession(session_id); !begun) {
+    if (!prepared.patch_to.empty()) (void)workload_->restore(original_);
+    abandonSession(session_id);
+    return fail(begun.error());
+  }
+  return prepared.queue;
+}
+
+Result<PreparedSession> QueueSplitter::prepareSession(const std::string& session_id,
+                                                      core::Filter filter, core::QueueMode mode) {
   std::lock_guard lock(mutex_);
-  auto log = logger("splitter");
+  if (pending_)
+    return fail(ErrorCode::kFailedPrecondition, "session " + pending_->session_id +
+                                                    " is still starting on " + original_);
   for (const auto& s : sessions_)
     if (s.session_id == session_id)
       return fail(ErrorCode::kAlreadyExists, "session " + session_id + " already splits " + original_);
   QSPLIT_ASSIGN_OR_RETURN(core::QueueInfo info, broker_.admin().describe(original_));
   kind_ = info.kind;
   QSPLIT_ASSIGN_OR_RETURN(std::string queue, createTemporary(false));
-
-  core::Lifecycle next = lifecycle_;
-  auto actions = next.sessionStarted();
-  sessions_.push_back({session_id, std::move(filter), mode, queue});
-  if (auto done = runStartActions(actions); !done) {
-    sessions_.pop_back();
-    (void)removeTemporary(queue);
-    log->error("queue={} session={} could not start: {}", original_, session_id,
-               done.error().message());
-    return fail(done.error());
+  Pending pending{session_id, lifecycle_, {}};
+  pending.actions = pending.next.sessionStarted();
+  PreparedSession prepared{queue, ""};
+  if (std::count(pending.actions.begin(), pending.actions.end(), core::SplitAction::kCreateFallback)) {
+    auto name = createTemporary(true);
+    if (!name) {
+      (void)removeTemporary(queue);
+      return fail(name.error());
+    }
+    fallback_ = prepared.patch_to = *name;
   }
-  lifecycle_ = next;
+  sessions_.push_back({session_id, std::move(filter), mode, queue});
+  pending_ = std::move(pending);
+  return prepared;
+}
+
+void QueueSplitter::abandonSession(const std::string& session_id) {
+  std::lock_guard lock(mutex_);
+  if (!pending_ || pending_->session_id != session_id) return;
+  (void)removeTemporary(sessions_.back().destination);
+  sessions_.pop_back();
+  if (std::count(pending_->actions.begin(), pending_->actions.end(), core::SplitAction::kCreateFallback)) {
+    (void)removeTemporary(fallback_);
+    fallback_.clear();
+  }
+  pending_.reset();
+}
+
+Result<void> QueueSplitter::beginSession(const std::string& session_id) {
+  std::lock_guard lock(mutex_);
+  auto log = logger("splitter");
+  if (!pending_ || pending_->session_id != session_id)
+    return fail(ErrorCode::kFailedPrecondition,
+                "session " + session_id + " was not prepared on " + original_);
+  publishTable();
+  if (std::count(pending_->actions.begin(), pending_->actions.end(), core::SplitAction::kStartForwarding)) {
+    // A failure leaves the session prepared, for abandonSession.
+    if (auto r = forwarder_.start(); !r) {
+      log->error("queue={} session={} could not start: {}", original_, session_id, r.error().message());
+      return fail(r.error());
+    }
+  }
+  lifecycle_ = pending_->next;
+  pending_.reset();
+  cut_short_logged_ = false;
   // Other replicas route to the session once they confirm; until then their share of the
   // matching messages goes to the fallback, so a failure here is no reason to refuse.
   if (auto shared = shareRoutes(true, options_.move_patience); !shared)
     log->warn("queue={} session={} started, but not every replica routes to it yet: {}",
               original_, session_id, shared.error().message());
-  log->info("queue={} session={} started: queue {} mode {}", original_, session_id, queue,
-            core::queueModeName(mode));
-  return queue;
-}
-
-Result<void> QueueSplitter::runStartActions(const std::vector<core::SplitAction>& actions) {
-  bool created_fallback = false;
-  bool patched = false;
-  auto undo = [&](const Error& error) -> Result<void> {
-    if (patched) (void)workload_.restore(original_);
-    if (created_fallback) {
-      (void)removeTemporary(fallback_);
-      fallback_.clear();
-    }
-    return fail(error);
-  };
-  for (auto action : actions) {
-    if (action == core::SplitAction::kCreateFallback) {
-      auto name = createTemporary(true);
-      if (!name) return undo(name.error());
-      fallback_ = *name;
-      created_fallback = true;
-    } else if (action == core::SplitAction::kPatchWorkload) {
-      // Patched before forwarding starts: the workload never competes with the forwarder
-      // for a message meant for a session; messages wait in the original meanwhile.
-      patched = true;  // even a failed patch may be written (only its rollout late): undo it
-      if (auto r = workload_.patch(original_, fallback_); !r)
-        return undo(r.error().withContext("patching the workload"));
-    } else if (action == core::SplitAction::kStartForwarding) {
-      publishTable();
-      if (auto r = forwarder_.start(); !r) return undo(r.error());
-    }
-  }
-  if (actions.empty()) publishTable();  // a later session: only the table changes
+  log->info("queue={} session={} started: queue {} mode {}", original_, session_id,
+            sessions_.back().destination, core::queueModeName(sessions_.back().mode));
   return ok();
 }
 
@@ -212,31 +243,53 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
 }
 
 Result<void> QueueSplitter::tick() {
+  if (!workload_) return fail(ErrorCode::kInternal, "the split of " + original_ + " is restored in phases");
+  QSPLIT_ASSIGN_OR_RETURN(bool done, mayRestore());
+  if (!done) return ok();
+  QSPLIT_TRY(workload_->restore(original_));
+  return finishRestore();
+}
+
+Result<bool> QueueSplitter::mayRestore() {
   std::lock_guard lock(mutex_);
-  if (lifecycle_.state() != core::SplitState::kDraining) return ok();
+  if (lifecycle_.state() != core::SplitState::kDraining) return false;
   // No replica may still forward into the fallback once it is found empty and deleted (one
   // that forwarded when qsplitd restarted mid-drain, say): confirmed before it is counted.
   QSPLIT_TRY(shareRoutes(false, std::chrono::milliseconds(0)));  // the next tick looks again
   QSPLIT_ASSIGN_OR_RETURN(uint64_t backlog, broker_.admin().backlog(fallback_, groupOn(fallback_)));
   core::Lifecycle next = lifecycle_;
-  auto actions = next.drainCheck(backlog, clock_.now());
-  if (actions.empty()) return ok();
-  if (backlog > 0)
+  if (next.drainCheck(backlog, clock_.now()).empty()) return false;
+  if (backlog > 0 && !cut_short_logged_)
     logger("splitter")->warn("queue={} its drain limit (drainTimeout, else the linger timeout) "
                              "passed with {} messages in {}; moving them back to the original",
                              original_, backlog, fallback_);
+  cut_short_logged_ = true;
+  return true;
+}
+
+Result<void> QueueSplitter::finishRestore() {
+  std::lock_guard lock(mutex_);
+  if (lifecycle_.state() != core::SplitState::kDraining)
+    return fail(ErrorCode::kFailedPrecondition, "restoring " + original_ + ", which is " +
+                                                    core::splitStateName(lifecycle_.state()));
+  core::Lifecycle next = lifecycle_;
+  auto actions = next.drainCheck(0, clock_.now());  // the drain is over: mayRestore said so
+  std::erase(actions, core::SplitAction::kRestoreWorkload);  // done by the caller
   QSPLIT_TRY(runDrainActions(actions));
   lifecycle_ = next;
   fallback_.clear();
   return ok();
 }
 
+void QueueSplitter::endDrainNow() {
+  std::lock_guard lock(mutex_);
+  lifecycle_.endDrainNow();
+}
+
 Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>& actions) {
   auto log = logger("splitter");
   for (auto action : actions) {
-    if (action == core::SplitAction::kRestoreWorkload) {
-      QSPLIT_TRY(workload_.restore(original_));
-    } else if (action == core::SplitAction::kReturnLeftovers) {
+    if (action == core::SplitAction::kReturnLeftovers) {
       QSPLIT_ASSIGN_OR_RETURN(auto moved, moveAll(broker_, fallback_, groupOn(fallback_), original_,
                                                   options_.move_patience));
       returned_ += moved.moved;

@@ -76,11 +76,24 @@ struct SplitStatus {
   uint64_t returned = 0;  // messages given back from ended sessions and leftovers
 };
 
+// What prepareSession() made: the session's queue, and for the split's first session the
+// fallback the workload must read before beginSession() (empty: the workload stays as it is).
+struct PreparedSession {
+  std::string queue;
+  std::string patch_to;
+};
+
 // Thread-safe: start, end and tick may come from different threads.
 class QueueSplitter {
  public:
+  // A split alone: startSession() and tick() patch and restore `workload` themselves.
   QueueSplitter(core::Broker& broker, core::WorkloadPatcher& workload, Clock& clock,
                 Random& random, std::string original, SplitOptions options);
+  // A split whose owner changes the workload, once for several splits: it calls the phases
+  // (prepareSession, then the patch, then beginSession; mayRestore, the restore, finishRestore)
+  // and never startSession() or tick(), which refuse.
+  QueueSplitter(core::Broker& broker, Clock& clock, Random& random, std::string original,
+                SplitOptions options);
   ~QueueSplitter();
 
   // Creates the session's temporary queue (and, for the first session, the fallback and
@@ -88,6 +101,16 @@ class QueueSplitter {
   // error nothing is left behind and other sessions are untouched.
   Result<std::string> startSession(const std::string& session_id, core::Filter filter,
                                    core::QueueMode mode);
+
+  // startSession() in phases. prepareSession creates the session's queue and, for the
+  // split's first session, the fallback (PreparedSession::patch_to); nothing routes to them
+  // yet. beginSession then starts routing (and for the first session forwarding), once the
+  // workload reads patch_to. abandonSession instead undoes what prepareSession made. One
+  // session at a time is prepared.
+  Result<PreparedSession> prepareSession(const std::string& session_id, core::Filter filter,
+                                         core::QueueMode mode);
+  Result<void> beginSession(const std::string& session_id);
+  void abandonSession(const std::string& session_id);
 
   // Stops routing to the session, gives its unread messages back (to the original queue
   // to be routed again; to the fallback for topics, keeping partition order) and deletes
@@ -104,6 +127,14 @@ class QueueSplitter {
   // timeout passed, moves any leftovers back to the original, deletes the fallback.
   Result<void> tick();
 
+  // tick() in phases: whether the drain is over (the fallback is empty or the drain limit
+  // passed), and then, once the workload reads the original again, the leftovers' return and
+  // the fallback's removal.
+  Result<bool> mayRestore();
+  Result<void> finishRestore();
+  // A resumed drain that was restoring when qsplitd stopped: its limit ends now.
+  void endDrainNow();
+
   core::SplitState state() const;
   SplitStatus status() const;
   // The consumer group that reads temporary queue or topic `name` (SplitOptions::streams).
@@ -115,12 +146,11 @@ class QueueSplitter {
   Result<std::string> createTemporary(bool fallback);
   Result<void> removeTemporary(const std::string& name);
   void publishTable();
-  Result<void> runStartActions(const std::vector<core::SplitAction>& actions);
   Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);
   Result<void> shareRoutes(bool forwarding, std::optional<std::chrono::milliseconds> confirm);
 
   core::Broker& broker_;
-  core::WorkloadPatcher& workload_;
+  core::WorkloadPatcher* workload_;  // none: the owner changes the workload
   Clock& clock_;
   Random& random_;
   const std::string original_;
@@ -136,6 +166,14 @@ class QueueSplitter {
   uint64_t generation_ = 0;
   const std::string routes_id_;  // random: with generation_, SharedRoutes::token
   uint64_t returned_ = 0;
+  // Between prepareSession and beginSession: the lifecycle it moves to, and its actions.
+  struct Pending {
+    std::string session_id;
+    core::Lifecycle next;
+    std::vector<core::SplitAction> actions;
+  };
+  std::optional<Pending> pending_;
+  bool cut_short_logged_ = false;
   core::Router router_;
   Forwarder forwarder_;
 };

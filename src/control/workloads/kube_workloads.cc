@@ -117,11 +117,6 @@ Result<config::ContainerEnv> KubeWorkloads::env(const std::string& workload) {
   return env;
 }
 
-std::unique_ptr<core::WorkloadPatcher> KubeWorkloads::patcher(
-    const std::string& workload, std::vector<config::SqsNamePlace> places, Readiness ready) {
-  return std::make_unique<PlacesPatcher<KubeWorkloads>>(*this, workload, std::move(places), ready);
-}
-
 Result<std::optional<int64_t>> KubeWorkloads::update(
     const std::string& workload,
     const std::function<Result<bool>(json&, const config::ContainerEnv&)>& change) {
@@ -211,29 +206,33 @@ Result<void> KubeWorkloads::awaitRollout(const std::string& workload, int64_t ge
   }
 }
 
-Result<void> KubeWorkloads::patch(const std::string& workload, WorkloadPatch patch,
-                                  Readiness ready) {
-  QSPLIT_ASSIGN_OR_RETURN(auto generation, update(workload, [&](json& object, const config::ContainerEnv& env) {
-    return patchTemplate(object, env, patch.places, patch.original, patch.replacement);
-  }));
-  logger("workloads")->info("workload={} queue={} patched to {} (generation {})", workload,
-                            patch.original, patch.replacement,
-                            generation ? std::to_string(*generation) : "unchanged");
-  if (!generation) return ok();
-  return awaitRollout(workload, *generation, ready);
-}
-
-Result<void> KubeWorkloads::restore(const std::string& workload, const std::string& original,
-                                    Readiness ready) {
-  auto generation = update(workload, [&](json& object, const config::ContainerEnv& env) {
-    return restoreTemplate(object, env, original);
+Result<void> KubeWorkloads::change(const std::string& workload, const WorkloadChange& change,
+                                   Readiness ready) {
+  auto generation = update(workload, [&](json& object, const config::ContainerEnv& env) -> Result<bool> {
+    bool changed = false;
+    auto read = configMaps();
+    // Each step reads the template's variables as the step before left them.
+    auto now = [&]() { return changed ? podTemplateEnv(object, read) : Result<config::ContainerEnv>(env); };
+    for (const auto& original : change.restores) {
+      QSPLIT_ASSIGN_OR_RETURN(auto vars, now());
+      QSPLIT_ASSIGN_OR_RETURN(bool restored, restoreTemplate(object, vars, original));
+      changed = changed || restored;
+    }
+    for (const auto& p : change.patches) {
+      QSPLIT_ASSIGN_OR_RETURN(auto vars, now());
+      QSPLIT_ASSIGN_OR_RETURN(bool patched, patchTemplate(object, vars, p.places, p.original, p.replacement));
+      changed = changed || patched;
+    }
+    return changed;
   });
-  if (!generation && generation.error().code() == ErrorCode::kNotFound) {
-    logger("workloads")->warn("workload={} is gone; nothing to restore for {}", workload, original);
+  if (!generation && generation.error().code() == ErrorCode::kNotFound && change.patches.empty()) {
+    logger("workloads")->warn("workload={} is gone; nothing to restore", workload);
     return ok();
   }
   if (!generation) return fail(generation.error());
-  logger("workloads")->info("workload={} queue={} restored", workload, original);
+  logger("workloads")->info("workload={} {} queues patched, {} restored (generation {})", workload,
+                            change.patches.size(), change.restores.size(),
+                            *generation ? std::to_string(**generation) : "unchanged");
   if (!*generation) return ok();
   return awaitRollout(workload, **generation, ready);
 }
@@ -246,14 +245,17 @@ Result<void> KubeWorkloads::keepPatchesTo(const std::set<std::string>& live_queu
     if (!list) return fail(list.error());
     for (const auto& item : (*list)["items"]) {
       std::string workload = std::string(k.name) + "/" + item["metadata"].value("name", "");
+      WorkloadChange undo;
       for (const auto& [original, replacement] : recordedPatches(item)) {
         if (live_queues.count(replacement)) continue;
         logger("workloads")->warn("workload={} queue={}: its split did not survive; restoring",
                                   workload, original);
-        auto restored = restore(workload, original, Duration::zero());
-        // kTimeout: the template is restored and its pods follow later; nothing waits here.
-        if (!restored && restored.error().code() != ErrorCode::kTimeout) return restored;
+        undo.restores.push_back(original);
       }
+      if (undo.empty()) continue;
+      auto restored = change(workload, undo, Duration::zero());
+      // kTimeout: the template is restored and its pods follow later; nothing waits here.
+      if (!restored && restored.error().code() != ErrorCode::kTimeout) return restored;
     }
   }
   return ok();

@@ -29,14 +29,12 @@ class KubeWorkloads final : public Workloads {
   Result<void> load() override { return ok(); }  // the cluster holds the patches
   Result<void> keepPatchesTo(const std::set<std::string>& live_queues) override;
   Result<config::ContainerEnv> env(const std::string& workload) override;
-  std::unique_ptr<core::WorkloadPatcher> patcher(const std::string& workload,
-                                                 std::vector<config::SqsNamePlace> places,
-                                                 Readiness ready) override;
-
-  // Points `places` at `replacement` and waits up to `ready.timeout` until `ready.pods` pods
-  // of the new template are Ready (at most the workload's replicas; no wait with none).
-  Result<void> patch(const std::string& workload, WorkloadPatch patch, Readiness ready);
-  Result<void> restore(const std::string& workload, const std::string& original, Readiness ready);
+  // Writes every patch and restore into the pod template with one update (one new
+  // generation, one rollout) and waits up to `ready.timeout` until `ready.pods` pods of the
+  // new template are Ready (at most the workload's replicas; no wait with none). Restoring a
+  // workload that is gone is done.
+  Result<void> change(const std::string& workload, const WorkloadChange& change,
+                      Readiness ready) override;
 
   const std::string& namespace_name() const { return namespace_; }
 

@@ -113,11 +113,6 @@ Result<config::ContainerEnv> LocalWorkloads::env(const std::string& name) {
   return config::ContainerEnv{{it->second.container, it->second.env}};
 }
 
-std::unique_ptr<core::WorkloadPatcher> LocalWorkloads::patcher(
-    const std::string& workload, std::vector<config::SqsNamePlace> places, Readiness ready) {
-  return std::make_unique<PlacesPatcher<LocalWorkloads>>(*this, workload, std::move(places), ready);
-}
-
 Result<WorkloadView> LocalWorkloads::view(const std::string& name) const {
   std::lock_guard lock(mutex_);
   auto it = workloads_.find(name);
@@ -167,32 +162,35 @@ Result<void> LocalWorkloads::awaitReady(std::unique_lock<std::mutex>& lock, cons
                                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s");
 }
 
-Result<void> LocalWorkloads::patch(const std::string& name, WorkloadPatch patch, Readiness ready) {
+Result<void> LocalWorkloads::change(const std::string& name, const WorkloadChange& change,
+                                    Readiness ready) {
   std::unique_lock lock(mutex_);
   auto it = workloads_.find(name);
-  if (it == workloads_.end() || !running(it->second)) return fail(notRegistered(name));
+  if (it == workloads_.end() || (!change.patches.empty() && !running(it->second))) {
+    if (change.patches.empty()) return ok();  // nothing to restore
+    return fail(notRegistered(name));
+  }
   Workload& w = it->second;
-  std::erase_if(w.patches, [&](const auto& p) { return p.original == patch.original; });
-  logger("workloads")->info("workload={} patching {} -> {}", name, patch.original, patch.replacement);
-  w.patches.push_back(std::move(patch));
+  auto log = logger("workloads");
+  std::size_t changed = 0;
+  for (const auto& original : change.restores) {
+    auto n = std::erase_if(w.patches, [&](const auto& p) { return p.original == original; });
+    if (n > 0) log->info("workload={} restoring {}", name, original);
+    changed += n;
+  }
+  for (const auto& patch : change.patches) {
+    std::erase_if(w.patches, [&](const auto& p) { return p.original == patch.original; });
+    log->info("workload={} patching {} -> {}", name, patch.original, patch.replacement);
+    w.patches.push_back(patch);
+    ++changed;
+  }
+  if (changed == 0) return ok();
   uint64_t generation = ++w.generation;
   QSPLIT_TRY(save(name, w));
+  log->info("workload={} generation {}: {} queues patched, {} restored", name, generation,
+            change.patches.size(), change.restores.size());
   changed_.notify_all();
-  return awaitReady(lock, name, generation, ready.timeout);
-}
-
-Result<void> LocalWorkloads::restore(const std::string& name, const std::string& original,
-                                     Readiness ready) {
-  std::unique_lock lock(mutex_);
-  auto it = workloads_.find(name);
-  if (it == workloads_.end()) return ok();
-  Workload& w = it->second;
-  if (!std::erase_if(w.patches, [&](const auto& p) { return p.original == original; })) return ok();
-  uint64_t generation = ++w.generation;
-  QSPLIT_TRY(save(name, w));
-  logger("workloads")->info("workload={} restoring {}", name, original);
-  changed_.notify_all();
-  if (!running(w)) return ok();  // nothing runs to restart; it starts restored
+  if (!running(w)) return ok();  // only restores: nothing runs to restart, it starts restored
   return awaitReady(lock, name, generation, ready.timeout);
 }
 

@@ -50,20 +50,17 @@ class LocalWorkloads final : public Workloads {
   // The unpatched environment, as the registry resolution reads it; kFailedPrecondition if
   // `qsplit exec` never registered it.
   Result<config::ContainerEnv> env(const std::string& name) override;
-  std::unique_ptr<core::WorkloadPatcher> patcher(const std::string& workload,
-                                                 std::vector<config::SqsNamePlace> places,
-                                                 Readiness ready) override;
+  // Applies every patch and restore with one new generation and waits up to `ready.timeout`
+  // until the command restarted with it; `ready.pods` is met by the one process `qsplit exec`
+  // runs (it is all of the workload). A patch needs `qsplit exec` running; a change that only
+  // restores, of a workload whose `qsplit exec` is gone, does not wait.
+  Result<void> change(const std::string& name, const WorkloadChange& change,
+                      Readiness ready) override;
   Result<WorkloadView> view(const std::string& name) const;
   // Blocks until the generation passes `after` or `max_wait` passes; counts as a sign of life.
   Result<WorkloadView> waitChange(const std::string& name, uint64_t after, Duration max_wait);
   // The command now runs with `generation`'s environment.
   Result<void> ready(const std::string& name, uint64_t generation);
-
-  // Applies (or removes) a patch and waits up to `timeout` until the command restarted with
-  // it. Restoring a workload whose `qsplit exec` is gone does not wait.
-  // `ready.pods` is met by the one process `qsplit exec` runs: it is all of the workload.
-  Result<void> patch(const std::string& name, WorkloadPatch patch, Readiness ready);
-  Result<void> restore(const std::string& name, const std::string& original, Readiness ready);
 
   std::vector<WorkloadView> list() const;
   // Ends every long poll now and any later one at once (qsplitd is stopping).

@@ -34,8 +34,8 @@ class KubeWorkloadsTest : public testing::KubeFixture {
   }
 
   static json podSpec(const std::string& queue) {
-    return {{"containers", json::array({{{"name", "main"}, {"image", "meme-app"},
-                                         {"env", json::array({{{"name", "ORDERS"}, {"value", queue}}})}}})}};
+    json env = json::array({{{"name", "ORDERS"}, {"value", queue}}, {{"name", "PAYMENTS"}, {"value", "payments"}}});
+    return {{"containers", json::array({{{"name", "main"}, {"image", "meme-app"}, {"env", env}}})}};
   }
 
   // A pod of the template that reads `queue`, as the rollout of a patch makes it.
@@ -54,7 +54,14 @@ class KubeWorkloadsTest : public testing::KubeFixture {
   }
 
   Result<void> patchTo(const std::string& fallback, Readiness ready) {
-    return workloads_->patch("deployment/app", {"orders", fallback, {places_}}, ready);
+    return workloads_->change("deployment/app", {{{"orders", fallback, {places_}}}, {}}, ready);
+  }
+  Result<void> restore() { return workloads_->change("deployment/app", {{}, {"orders"}}, Readiness(0s, 0)); }
+
+  json deployment() {
+    auto d = client_->get("/apis/apps/v1/namespaces/" + ns_ + "/deployments/app");
+    EXPECT_TRUE(d.has_value());
+    return d ? *d : json::object();
   }
 
   std::string templateQueue() {
@@ -82,25 +89,46 @@ TEST_F(KubeWorkloadsTest, APatchIsDoneWhenWaitForPodsPodsOfItsTemplateAreReady) 
   EXPECT_EQ(templateQueue(), "tmp-a");  // the template is written; undoing it is the caller's
 
   // One is what the default waits for, and three are capped at the 2 replicas.
-  ASSERT_TRUE(workloads_->restore("deployment/app", "orders", Readiness(0s, 0)));
+  ASSERT_TRUE(restore());
   EXPECT_EQ(templateQueue(), "orders");
   auto one = patchTo("tmp-a", Readiness(20s, 1));
   EXPECT_TRUE(one) << one.error().message();
-  ASSERT_TRUE(workloads_->restore("deployment/app", "orders", Readiness(0s, 0)));
+  ASSERT_TRUE(restore());
   markReady("app-b");
   auto every = patchTo("tmp-a", Readiness(20s, kAllPods));
   EXPECT_TRUE(every) << every.error().message();
-  ASSERT_TRUE(workloads_->restore("deployment/app", "orders", Readiness(0s, 0)));
+  ASSERT_TRUE(restore());
   auto three = patchTo("tmp-a", Readiness(20s, 3));
   EXPECT_TRUE(three) << three.error().message();
 
   // Pods of another template do not count, however many are Ready.
-  ASSERT_TRUE(workloads_->restore("deployment/app", "orders", Readiness(0s, 0)));
+  ASSERT_TRUE(restore());
   auto other = patchTo("tmp-b", Readiness(1s, 1));
   ASSERT_FALSE(other);
   EXPECT_NE(other.error().message().find("no pod of the patched template became ready within 1 s "
                                          "(0 pods with the template's variables, none ready"),
             std::string::npos) << other.error().message();
+}
+
+TEST_F(KubeWorkloadsTest, OneChangeOfTwoQueuesIsOneGenerationAndIsUndoneExactly) {
+  json before = deployment();
+  config::SqsNamePlace payments{.container = "main", .variable = "PAYMENTS", .json_key = {}};
+  WorkloadChange both{{{"orders", "tmp-o", {places_}}, {"payments", "tmp-p", {payments}}}, {}};
+  ASSERT_TRUE(workloads_->change("deployment/app", both, Readiness(0s, 0)));
+  json patched = deployment();
+  EXPECT_EQ(patched["metadata"]["generation"], before["metadata"]["generation"].get<int64_t>() + 1);
+  json env = patched["spec"]["template"]["spec"]["containers"][0]["env"];
+  EXPECT_EQ(env[0].value("value", ""), "tmp-o");
+  EXPECT_EQ(env[1].value("value", ""), "tmp-p");
+
+  ASSERT_TRUE(workloads_->change("deployment/app", {{}, {"orders", "payments"}}, Readiness(0s, 0)));
+  json restored = deployment();
+  EXPECT_EQ(restored["metadata"]["generation"], before["metadata"]["generation"].get<int64_t>() + 2);
+  EXPECT_EQ(restored["spec"]["template"], before["spec"]["template"]);
+  EXPECT_FALSE(restored["metadata"].value("labels", json::object()).contains(kPatchedLabel));
+  // Nothing left to restore: no write, no generation.
+  ASSERT_TRUE(workloads_->change("deployment/app", {{}, {"orders"}}, Readiness(0s, 0)));
+  EXPECT_EQ(deployment()["metadata"]["generation"], restored["metadata"]["generation"]);
 }
 
 }  // namespace

@@ -80,6 +80,9 @@ class SessionsTest : public ::testing::Test {
     workloads_ = std::make_unique<LocalWorkloads>(*store_, SystemClock::instance());
     manager_ = std::make_unique<SessionManager>(*store_, *workloads_, [this] { return resources_; },
                                                 clock_, SecureRandom::instance(), options(replica_));
+    // What the workload had before the restart (resume() reads it again): `qsplit exec`
+    // registers again with its patches kept.
+    EXPECT_TRUE(workloads_->load());
     exec_ = std::make_unique<ExecStandIn>(*workloads_);
   }
 
@@ -123,6 +126,8 @@ class SessionsTest : public ::testing::Test {
       return manager_->queues().empty();
     });
   }
+
+  uint64_t generation() { return workloads_->view("deployment/app")->generation; }
 
   std::vector<std::string> temporaries() {
     std::vector<std::string> out;
