@@ -29,6 +29,7 @@
 #include "registry_status.h"
 #include "resources_watch.h"
 #include "session_resources.h"
+#include "stop_watch.h"
 
 namespace {
 
@@ -37,27 +38,9 @@ using namespace qsplit;
 std::atomic<bool> g_stop{false};
 extern "C" void onSignal(int) { g_stop = true; }
 
-// Closes the local workloads as soon as a signal sets g_stop, even while the main loop is
-// inside a restore that waits for `qsplit exec` to restart its command (which, stopped
-// first, never will): the restore ends cancelled and resumes at the next start.
-class CloseOnStop {
- public:
-  explicit CloseOnStop(control::LocalWorkloads& workloads)
-      : thread_([this, &workloads] {
-          while (!g_stop && !done_) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-          if (g_stop) workloads.close();
-        }) {}
-  ~CloseOnStop() {
-    done_ = true;
-    thread_.join();
-  }
-  CloseOnStop(const CloseOnStop&) = delete;
-  CloseOnStop& operator=(const CloseOnStop&) = delete;
-
- private:
-  std::atomic<bool> done_{false};
-  std::thread thread_;
-};
+// How long a stop may take before qsplitd exits anyway (stop_watch.h): well inside the 30 s
+// Kubernetes gives a pod.
+constexpr auto kStopGrace = std::chrono::seconds(10);
 
 struct Flags {
   std::string config, listen, data_dir, resources, tokens, log_level, port_file;
@@ -164,6 +147,7 @@ Result<std::unique_ptr<control::Store>> openStore(const control::DaemonConfig& c
 
 int run(const Flags& flags) {
   auto log = logger("qsplitd");
+  daemon::StopWatch stop_watch(g_stop, kStopGrace);  // first: it outlives all below
   auto loaded = control::loadDaemonConfig(flags.config, control::processEnv());
   if (!loaded) return fmt::print(stderr, "qsplitd: {}\n", loaded.error().message()), 2;
   control::DaemonConfig config = std::move(loaded).value();
@@ -224,12 +208,15 @@ int run(const Flags& flags) {
     options.lease = config.lease_duration;
   }
   control::LocalWorkloads workloads(**store, SystemClock::instance());
-  CloseOnStop close_on_stop(workloads);
+  // Closing the local workloads ends a restore that waits for `qsplit exec` to restart its
+  // command (which, stopped first, never will): it ends cancelled and resumes at the next start.
+  auto close_workloads = stop_watch.onStop([&workloads] { workloads.close(); });
   control::Workloads& deployed = sources->kube_workloads
                                      ? static_cast<control::Workloads&>(*sources->kube_workloads)
                                      : workloads;
   control::SessionManager sessions(**store, deployed, [s = &*sources] { return s->current(); },
                                    SystemClock::instance(), SecureRandom::instance(), options);
+  auto stop_sessions = stop_watch.onStop([&sessions] { sessions.stop(); });
   std::atomic<bool> ready{false};
   auto server = control::api::ApiServer::create(
       {config.listen_host, config.listen_port, config.tls_cert, config.tls_key},

@@ -55,8 +55,6 @@ Result<KafkaTopicsConsumer> parseTopicsConsumer(const YAML::Node& spec, const Ya
   QSPLIT_ASSIGN_OR_RETURN(consumer.consumer_restart_timeout,
                           f.optionalSeconds(spec, "consumerRestartTimeout", "spec"));
   QSPLIT_ASSIGN_OR_RETURN(consumer.split_ttl, f.optionalSeconds(spec, "splitTtl", "spec"));
-  if (consumer.split_ttl && *consumer.split_ttl > 0)
-    return fail(ttlNotYet(f, spec, "spec.splitTtl", "splitTtl"));
   QSPLIT_ASSIGN_OR_RETURN(YAML::Node topics, f.list(spec, "topics", "spec"));
   for (std::size_t i = 0; i < topics.size(); ++i) {
     std::string path = "spec.topics[" + std::to_string(i) + "]";

@@ -70,13 +70,6 @@ Result<SplitQueueSpec> parseQueue(const YAML::Node& node, const std::string& pat
 
 }  // namespace
 
-Error ttlNotYet(const YamlFields& f, const YAML::Node& spec, const std::string& path,
-                const std::string& key) {
-  return f.error(path, spec[key],
-                 "not supported yet: qsplit does not keep a split alive after its last session "
-                 "ends, so a session started within the TTL would restart the workload; remove "
-                 "the field or set 0");
-}
 
 namespace {
 
@@ -128,7 +121,6 @@ Result<SplitConfig> parseSplitConfig(const YAML::Node& spec, const YamlFields& f
   QSPLIT_ASSIGN_OR_RETURN(config.client_configs, f.stringMap(spec, "clientConfigs", "spec"));
   QSPLIT_ASSIGN_OR_RETURN(config.drain_timeout, f.optionalSeconds(spec, "drainTimeout", "spec"));
   QSPLIT_ASSIGN_OR_RETURN(config.ttl, f.optionalSeconds(spec, "ttl", "spec"));
-  if (config.ttl && *config.ttl > 0) return fail(ttlNotYet(f, spec, "spec.ttl", "ttl"));
   QSPLIT_ASSIGN_OR_RETURN(YAML::Node restart, f.map(spec, "restart", "spec", true));
   if (restart.IsDefined() && !restart.IsNull()) {
     QSPLIT_ASSIGN_OR_RETURN(auto parsed, parseRestart(restart, f));

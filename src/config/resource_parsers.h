@@ -16,11 +16,6 @@ Result<Secret> parseSecret(const YAML::Node& doc, const YamlFields& f);
 Result<ConfigMap> parseConfigMap(const YAML::Node& doc, const YamlFields& f);
 Result<PropertyList> parsePropertyList(const YAML::Node& spec, const YamlFields& f);
 
-// The refusal of a split TTL (MirrordSplitConfig `ttl`, MirrordKafkaTopicsConsumer
-// `splitTtl`) above 0, which qsplit does not honour yet.
-Error ttlNotYet(const YamlFields& f, const YAML::Node& spec, const std::string& path,
-                const std::string& key);
-
 // Compiles `pattern` with RE2 to check it, for fields that hold a regex.
 Result<void> checkRegex(const YamlFields& f, const YAML::Node& node, const std::string& path,
                         const std::string& pattern);

@@ -75,6 +75,9 @@ struct WorkloadQueueRegistry {
   // messages, its meaning when absent there). None: the legacy resources have no such field,
   // and qsplitd's linger timeout applies.
   std::optional<Duration> drain_limit;
+  // How long a split stays as it is after its last session ends, for the next session to
+  // reuse with no restart (a MirrordSplitConfig's `ttl`); zero: none.
+  Duration idle_ttl{};
 
   const RegistryQueue* findQueue(const std::string& id) const;
 };
@@ -103,7 +106,7 @@ struct KafkaTopicsConsumer {
   std::optional<uint32_t> consumer_restart_timeout;  // seconds; default 60
   uint32_t wait_for_pods = 1;          // as in WorkloadQueueRegistry
   std::optional<Duration> drain_limit;  // as in WorkloadQueueRegistry
-  std::optional<uint32_t> split_ttl;
+  std::optional<uint32_t> split_ttl;  // seconds: as WorkloadQueueRegistry::idle_ttl
   std::vector<KafkaTopic> topics;
 
   const KafkaTopic* findTopic(const std::string& id) const;

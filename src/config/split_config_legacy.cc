@@ -107,6 +107,7 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   registry.drain_limit = drain_limit;
   uint32_t pods = c.restart && c.restart->wait_for_pods ? *c.restart->wait_for_pods : 1;
   registry.wait_for_pods = pods;
+  registry.idle_ttl = std::chrono::seconds(c.ttl.value_or(0));
   KafkaTopicsConsumer consumer;
   consumer.meta = c.meta;
   consumer.consumer_api_version = c.target_ref.api_version;

@@ -139,6 +139,7 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
       p.s3_event = queue_config.s3_event;
       p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
       p.linger = registry.drain_limit;
+      p.ttl = registry.idle_ttl;
       p.wait_for_pods = registry.wait_for_pods;
       if (split) p.filter = split->filter, p.mode = split->mode;
       plans.push_back(std::move(p));
@@ -164,6 +165,7 @@ Result<void> SessionManager::planKafka(const config::ResourceSet& resources,
     QSPLIT_ASSIGN_OR_RETURN(Plan p, kafkaPlan(resources, consumer.target(), t.id, env));
     p.restart_timeout = std::chrono::seconds(consumer.consumer_restart_timeout.value_or(60));
     p.linger = consumer.drain_limit;
+    p.ttl = std::chrono::seconds(consumer.split_ttl.value_or(0));
     p.wait_for_pods = consumer.wait_for_pods;
     if (const auto* split = user.find(t.id, config::QueueType::kKafka))
       p.filter = split->filter, p.mode = split->mode;
@@ -204,6 +206,7 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
     p.original = std::move(original);
     p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
     p.linger = registry.drain_limit;
+    p.ttl = registry.idle_ttl;
     p.wait_for_pods = registry.wait_for_pods;
     plans.push_back(std::move(p));
   }

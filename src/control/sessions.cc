@@ -17,6 +17,11 @@ namespace {
 
 constexpr char kSessionKind[] = "session";
 
+Error stoppingNow() {
+  return Error(ErrorCode::kUnavailable, "qsplitd is stopping; try again once it is back "
+                                        "(sessions stay stored and resume)");
+}
+
 int64_t unixMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch()).count();
@@ -62,6 +67,8 @@ Result<void> SessionManager::putSplit(const Split& split, core::SplitState state
        std::chrono::duration_cast<std::chrono::milliseconds>(split.restart_timeout).count()},
       {"wait_for_pods", split.wait_for_pods}, {"sns", split.sns}, {"s3_event", split.s3_event}};
   if (split.restoring && state == core::SplitState::kDraining) j["state"] = "restoring";
+  if (split.ttl > Duration::zero())
+    j["ttl_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(split.ttl).count();
   if (!split.started_by.empty()) j["started_by"] = split.started_by;
   if (split.linger)  // absent: qsplitd's linger timeout; null: no limit
     j["linger_ms"] = *split.linger == core::kNoDrainLimit
@@ -125,15 +132,18 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   split->places = plan.original.places;
   split->restart_timeout = plan.restart_timeout;
   split->linger = plan.linger;
+  split->ttl = plan.ttl;
   split->wait_for_pods = plan.wait_for_pods;
   split->sns = plan.sns;
   split->s3_event = plan.s3_event;
   engine::SplitOptions options = options_.split;
   if (plan.linger) options.linger_timeout = *plan.linger;
+  options.idle_ttl = plan.ttl;
   options.share_routes = [this, s = split.get()](const engine::SharedRoutes& routes) {
     return shareRoutes(*s, routes);
   };
   options.journal = &store_.journal(plan.journal);
+  options.stopping = &stopping_;
   options.group = plan.group;
   options.streams = plan.streams;
   if (plan.type == config::QueueType::kKafka && options_.kafka_names) options.names = *options_.kafka_names;
@@ -155,6 +165,7 @@ Result<Session> SessionManager::start(const Caller& caller, const std::string& t
 
 Result<Session> SessionManager::startUnlogged(const Caller& caller, const std::string& target,
                                               const std::string& config_json) {
+  if (stopping_) return fail(stoppingNow());
   QSPLIT_ASSIGN_OR_RETURN(auto user, config::parseUserConfig(config_json, "mirrord.json"));
   std::optional<config::Target> parsed = user.target;
   if (!target.empty()) {
@@ -221,6 +232,7 @@ Result<Session> SessionManager::startUnlogged(const Caller& caller, const std::s
 }
 
 Result<Session> SessionManager::heartbeat(const Caller& caller, const std::string& id) {
+  if (stopping_) return fail(stoppingNow());
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return fail(ErrorCode::kNotFound, "session " + id + " does not exist");
@@ -234,6 +246,7 @@ Result<Session> SessionManager::heartbeat(const Caller& caller, const std::strin
 
 Result<void> SessionManager::end(const Caller& caller, const std::string& id,
                                  const std::string& reason) {
+  if (stopping_) return fail(stoppingNow());
   {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(id);
@@ -258,6 +271,10 @@ Result<void> SessionManager::endLocked(const std::string& id, const std::string&
   auto log = logger("sessions");
   std::optional<Error> first_error;
   for (const auto& q : s.queues) {
+    if (stopping_) {
+      log->warn("session={} qsplitd is stopping: its end goes on when it starts again", id);
+      return fail(stoppingNow());  // the session stays stored, with what is left of it
+    }
     Split* split = nullptr;
     {
       std::lock_guard lock(mutex_);
@@ -396,6 +413,7 @@ std::optional<std::string> SessionManager::expired(const Session& s, TimePoint n
 }
 
 void SessionManager::tick() {
+  if (stopping_) return;
   auto log = logger("sessions");
   if (replicas_) replicas_->observe();
   std::vector<std::pair<std::string, std::string>> ending;
@@ -406,6 +424,7 @@ void SessionManager::tick() {
   }
   std::lock_guard lifecycle(lifecycle_mutex_);
   for (const auto& [id, why] : ending) {
+    if (stopping_) return;
     log->warn("session={} expired ({}); ending it as its owner would", id, why);
     (void)endLocked(id, why);
   }
@@ -415,6 +434,11 @@ void SessionManager::tick() {
     std::lock_guard lock(mutex_);
     for (auto& [key, split] : splits_) splits.push_back(split.get());
   }
+  if (stopping_) return;
+  for (Split* split : splits)
+    if (auto r = split->splitter->tickIdle(); !r)
+      log->warn("queue={} its ttl passed, and not every replica stopped forwarding yet: {}",
+                split->original, r.error().message());
   restoreWhenDrained();
   for (Split* split : splits) {
     auto status = split->splitter->status();

@@ -4,6 +4,7 @@
 // a restarted qsplitd resumes every live session and reclaims whatever no session owns.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -143,6 +144,11 @@ class SessionManager {
   // Once a second: ends expired sessions, advances drains, updates rates.
   void tick();
 
+  // qsplitd is stopping: from now on starts, heartbeats and ends are refused (kUnavailable),
+  // a tick does nothing, and an end or a drain under way stops between two steps, leaving
+  // what is unfinished stored for the next start. Safe from any thread.
+  void stop() { stopping_ = true; }
+
   // While another replica leads: forwards every stored split by the leader's routes
   // (follower.h) until stopFollowing(), which taking the lead calls before resume().
   void follow();
@@ -205,6 +211,7 @@ class SessionManager {
   Random& random_;
   ManagerOptions options_;
 
+  std::atomic<bool> stopping_{false};
   std::mutex lifecycle_mutex_;  // start, end, tick, resume: one at a time
   mutable std::mutex mutex_;    // guards the maps below
   std::map<std::string, Session> sessions_;

@@ -26,6 +26,7 @@ struct SessionManager::Split {
   Duration restart_timeout;
   uint32_t wait_for_pods = 1;      // as in its Plan
   std::optional<Duration> linger;  // as in its Plan
+  Duration ttl{};                  // as in its Plan
   bool sns = false;       // SQS bodies are SNS notifications: filters match their attributes
   bool s3_event = false;  // SQS bodies are S3 events: filters see the objects' user metadata
   // Set while the session start that created the split has not finished: a restart finds
@@ -51,6 +52,7 @@ struct SessionManager::Plan {
   Duration restart_timeout{};
   uint32_t wait_for_pods = 1;      // ready pods that end a restart (config::kAllPods: all)
   std::optional<Duration> linger;  // the resource's drain limit; none: qsplitd's linger timeout
+  Duration ttl{};  // the resource's ttl (splitTtl): the split outlives its last session so long
   bool sns = false;
   bool s3_event = false;
   core::Filter filter;

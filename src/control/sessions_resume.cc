@@ -102,7 +102,9 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
     }
     QSPLIT_ASSIGN_OR_RETURN(Split * split, splitFor(plan, workload));
     bool restoring = state == "restoring";
-    auto resumed_state = routes.empty() || state == "draining" || restoring
+    // A split with no session left resumes its ttl window, if it has one, else drains.
+    bool idle = routes.empty() && state == "splitting" && plan.ttl > Duration::zero();
+    auto resumed_state = (routes.empty() && !idle) || state == "draining" || restoring
                              ? core::SplitState::kDraining
                              : core::SplitState::kSplitting;
     if (auto done = split->splitter->resume(fallback, std::move(routes), resumed_state); !done) {
@@ -133,6 +135,7 @@ Result<SessionManager::StoredSplit> SessionManager::parseStoredSplit(const std::
     if (auto linger = j.find("linger_ms"); linger != j.end())
       plan.linger = linger->is_null() ? core::kNoDrainLimit
                                       : Duration(std::chrono::milliseconds(linger->get<int64_t>()));
+    plan.ttl = std::chrono::milliseconds(j.value("ttl_ms", int64_t{0}));
     plan.sns = j.value("sns", false);
     plan.s3_event = j.value("s3_event", false);
     s.fallback = j.at("fallback");

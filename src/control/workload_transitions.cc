@@ -92,6 +92,7 @@ void SessionManager::restoreWhenDrained() {
         draining[split->workload].push_back(split.get());
   }
   for (auto& [workload, splits] : draining) {
+    if (stopping_) return;
     bool all = true;
     for (Split* split : splits) {
       if (split->restoring) continue;

@@ -39,6 +39,7 @@ std::vector<SplitAction> Lifecycle::sessionStarted() {
       deadline_.reset();
       return {SplitAction::kStartForwarding};
     case SplitState::kSplitting:
+      idle_until_.reset();  // within the idle TTL: the split is reused as it is
       return {};
   }
   return {};
@@ -50,8 +51,19 @@ Result<std::vector<SplitAction>> Lifecycle::sessionEnded(std::size_t remaining, 
                 std::string("a session ended while the queue is ") + splitStateName(state_) +
                     ", not splitting");
   if (remaining > 0) return std::vector<SplitAction>{};
+  if (idle_ttl_ > Duration::zero()) {
+    idle_until_ = now + idle_ttl_;
+    return std::vector<SplitAction>{};
+  }
   startDrain(now);
   return std::vector<SplitAction>{SplitAction::kStopForwarding};
+}
+
+std::vector<SplitAction> Lifecycle::idleCheck(TimePoint now) {
+  if (state_ != SplitState::kSplitting || !idle_until_ || now < *idle_until_) return {};
+  idle_until_.reset();
+  startDrain(now);
+  return {SplitAction::kStopForwarding};
 }
 
 std::vector<SplitAction> Lifecycle::drainCheck(uint64_t fallback_backlog, TimePoint now) {
@@ -66,6 +78,7 @@ std::vector<SplitAction> Lifecycle::drainCheck(uint64_t fallback_backlog, TimePo
 void Lifecycle::resume(SplitState state, TimePoint now) {
   state_ = state;
   deadline_.reset();
+  idle_until_.reset();
   if (state == SplitState::kDraining) startDrain(now);
 }
 

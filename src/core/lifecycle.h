@@ -38,7 +38,10 @@ inline constexpr Duration kNoDrainLimit = Duration::max();
 // Not thread-safe: one owner drives it.
 class Lifecycle {
  public:
-  explicit Lifecycle(Duration linger_timeout) : linger_timeout_(linger_timeout) {}
+  // `idle_ttl`: how long the split stays as it is (splitting, forwarding everything to the
+  // fallback) after its last session ends; zero: it drains at once.
+  explicit Lifecycle(Duration linger_timeout, Duration idle_ttl = {})
+      : linger_timeout_(linger_timeout), idle_ttl_(idle_ttl) {}
 
   SplitState state() const { return state_; }
   std::optional<TimePoint> drainDeadline() const { return deadline_; }
@@ -49,8 +52,13 @@ class Lifecycle {
   std::vector<SplitAction> sessionStarted();
 
   // A session ended and `remaining` sessions are left. The last one moves to draining
-  // and stops forwarding; messages still arriving wait in the original queue.
+  // and stops forwarding; messages still arriving wait in the original queue. With an idle
+  // TTL it starts the TTL instead: the split goes on with no session until idleCheck().
   Result<std::vector<SplitAction>> sessionEnded(std::size_t remaining, TimePoint now);
+
+  // While splitting with no session: once the idle TTL passed, drain (stop forwarding).
+  std::vector<SplitAction> idleCheck(TimePoint now);
+  bool idle() const { return idle_until_.has_value(); }
 
   // While draining: once the fallback is empty, or the linger timeout has passed, restore
   // the workload, move any leftovers back to the original (never dropped) and delete it.
@@ -72,6 +80,8 @@ class Lifecycle {
   void startDrain(TimePoint now);
 
   Duration linger_timeout_;
+  Duration idle_ttl_;
+  std::optional<TimePoint> idle_until_;
   SplitState state_ = SplitState::kIdle;
   std::optional<TimePoint> deadline_;
 };

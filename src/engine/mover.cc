@@ -8,13 +8,17 @@
 namespace qsplit::engine {
 
 Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, std::string group,
-                           const std::string& to, std::chrono::milliseconds patience) {
+                           const std::string& to, std::chrono::milliseconds patience,
+                           const std::atomic<bool>* stop) {
   QSPLIT_ASSIGN_OR_RETURN(auto source, broker.openSource(from, group));
   QSPLIT_ASSIGN_OR_RETURN(auto sink, broker.openSink(to));
   MoveResult result;
   auto until = std::chrono::steady_clock::now() + patience;
   bool told = false;
   while (true) {
+    if (stop && *stop)
+      return fail(ErrorCode::kCancelled, "qsplitd is stopping: moving " + from + " to " + to +
+                                             " goes on when it starts again");
     auto received = source->receive(500, std::chrono::milliseconds(100));
     if (!received) {
       // Passing, as a rule: waited for.

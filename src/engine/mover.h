@@ -3,6 +3,7 @@
 // to return the fallback's leftovers to the original.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -25,9 +26,11 @@ struct MoveResult {
 // kFailedPrecondition, for a topic a member of `group` of another protocol that has not
 // timed out yet (Kafka Streams does not leave on close), goes on at once as a new group
 // given `group`'s committed offsets (Admin::groupLike); where the broker has no groups, it
-// fails. Messages keep body, attributes, key and partition.
+// fails. Messages keep body, attributes, key and partition. Once `*stop` is true (qsplitd is
+// stopping) it ends between two batches with kCancelled: what is left stays in `from`.
 Result<MoveResult> moveAll(core::Broker& broker, const std::string& from, std::string group,
                            const std::string& to,
-                           std::chrono::milliseconds patience = std::chrono::seconds(60));
+                           std::chrono::milliseconds patience = std::chrono::seconds(60),
+                           const std::atomic<bool>* stop = nullptr);
 
 }  // namespace qsplit::engine

@@ -25,7 +25,7 @@ QueueSplitter::QueueSplitter(core::Broker& broker, Clock& clock, Random& random,
     : broker_(broker), workload_(nullptr), clock_(clock), random_(random),
       original_(std::move(original)), options_(std::move(options)),
       journal_(options_.journal ? options_.journal : &own_journal_),
-      lifecycle_(options_.linger_timeout), routes_id_(random_.digits(12)), router_(emptyTable()),
+      lifecycle_(options_.linger_timeout, options_.idle_ttl), routes_id_(random_.digits(12)), router_(emptyTable()),
       forwarder_(broker_, original_, options_.group, router_, options_.forwarder,
                  options_.observer) {}
 
@@ -171,7 +171,8 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   publishTable();
   forwarder_.waitForGeneration(generation_);  // nothing routed to `queue` is still in flight
   // Nor at another replica: until each confirms, the queue may still receive messages.
-  auto shared = shareRoutes(!sessions_.empty(), options_.move_patience);
+  auto shared = shareRoutes(!sessions_.empty() || options_.idle_ttl > Duration::zero(),
+                            options_.move_patience);
 
   auto actions = lifecycle_.sessionEnded(sessions_.size(), clock_.now());
   if (!actions) return fail(actions.error());
@@ -196,7 +197,7 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
     if (auto removed = removeTemporary(queue); !removed) return fail(removed.error());
     return ok();
   }
-  auto moved = moveAll(broker_, queue, groupOn(queue), back, options_.move_patience);
+  auto moved = moveAll(broker_, queue, groupOn(queue), back, options_.move_patience, options_.stopping);
   if (!moved) {
     log->error("queue={} session={} could not give back unread messages, keeping {}: {}",
                original_, session_id, queue, moved.error().message());
@@ -230,11 +231,14 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
   fallback_ = std::move(fallback);
   sessions_ = std::move(sessions);
   lifecycle_.resume(state, clock_.now());
+  if (state == core::SplitState::kSplitting && sessions_.empty())
+    (void)lifecycle_.sessionEnded(0, clock_.now());  // the idle TTL again, or the drain
+  if (lifecycle_.state() == core::SplitState::kDraining) state = core::SplitState::kDraining;
   publishTable();
   if (state == core::SplitState::kSplitting) QSPLIT_TRY(forwarder_.start());
   // Other replicas route by the same table already (the one stored); a failure to store it
   // again only delays its new token until the next change.
-  bool forwarding = state == core::SplitState::kSplitting && !sessions_.empty();
+  bool forwarding = state == core::SplitState::kSplitting;
   if (auto shared = shareRoutes(forwarding, std::nullopt); !shared)
     logger("splitter")->warn("queue={} sharing its routes: {}", original_, shared.error().message());
   logger("splitter")->info("queue={} resumed {} with fallback {} and {} sessions", original_,
@@ -242,8 +246,19 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
   return ok();
 }
 
+Result<void> QueueSplitter::tickIdle() {
+  std::lock_guard lock(mutex_);
+  auto actions = lifecycle_.idleCheck(clock_.now());
+  if (actions.empty()) return ok();
+  forwarder_.stop();
+  logger("splitter")->info("queue={} no session started within its ttl: draining", original_);
+  // Other replicas stop forwarding too before the fallback is counted (mayRestore).
+  return shareRoutes(false, options_.move_patience);
+}
+
 Result<void> QueueSplitter::tick() {
   if (!workload_) return fail(ErrorCode::kInternal, "the split of " + original_ + " is restored in phases");
+  QSPLIT_TRY(tickIdle());
   QSPLIT_ASSIGN_OR_RETURN(bool done, mayRestore());
   if (!done) return ok();
   QSPLIT_TRY(workload_->restore(original_));
@@ -291,7 +306,7 @@ Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>
   for (auto action : actions) {
     if (action == core::SplitAction::kReturnLeftovers) {
       QSPLIT_ASSIGN_OR_RETURN(auto moved, moveAll(broker_, fallback_, groupOn(fallback_), original_,
-                                                  options_.move_patience));
+                                                  options_.move_patience, options_.stopping));
       returned_ += moved.moved;
       if (moved.left > 0)
         return fail(ErrorCode::kFailedPrecondition,

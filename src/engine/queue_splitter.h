@@ -2,6 +2,7 @@
 // temporary queues, the workload patch, forwarding, session ends, drain and restore.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -39,6 +40,9 @@ struct SharedRoutes {
 struct SplitOptions {
   core::NameTemplate names;
   Duration linger_timeout = std::chrono::seconds(60);  // OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT
+  // How long the split stays as it is after its last session ends (a resource's `ttl`): a
+  // session starting within it is routed at once, with no restart. Zero: it drains at once.
+  Duration idle_ttl{};
   std::string group;  // the workload's consumer group (topics only)
   // Kafka Streams: the workload and each developer read a temporary topic as an application
   // (consumer group) named after that topic, so the temporaries are drained and given back
@@ -52,6 +56,9 @@ struct SplitOptions {
   bool return_unread = true;
   ForwarderOptions forwarder;
   RouteObserver observer;
+  // Set once qsplitd is stopping (not owned): giving messages back ends early, leaving them
+  // where they are for the next start. None: never.
+  const std::atomic<bool>* stopping = nullptr;
   // Where temporary queues are recorded before they are created (not owned). None: an
   // in-memory journal, which does not survive the process.
   core::TemporaryJournal* journal = nullptr;
@@ -119,13 +126,17 @@ class QueueSplitter {
 
   // After an operator restart: takes over a split that was running in `state` (splitting
   // or draining), whose fallback and session queues exist and whose workload is patched.
-  // Splitting starts forwarding again; draining resumes the drain with a fresh linger.
+  // Splitting starts forwarding again (with no session: a fresh idle TTL); draining resumes
+  // the drain with a fresh linger.
   Result<void> resume(std::string fallback, std::vector<core::SessionRoute> sessions,
                       core::SplitState state);
 
   // While draining: restores the workload once the fallback is empty or the linger
   // timeout passed, moves any leftovers back to the original, deletes the fallback.
   Result<void> tick();
+
+  // Within the idle TTL: once it passed, the split drains.
+  Result<void> tickIdle();
 
   // tick() in phases: whether the drain is over (the fallback is empty or the drain limit
   // passed), and then, once the workload reads the original again, the leftovers' return and

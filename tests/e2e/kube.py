@@ -104,28 +104,35 @@ class RolloutStandIn(threading.Thread):
     deletes the pod of the last one, creates a Pod object of the new one (never scheduled)
     and marks it Ready, then reports the workload's rollout done in its status, as a real
     rollout ends; it counts the rollouts it saw. ready=False: the new pod never becomes
-    ready. generation_as_string: write observedGeneration as a string, as Argo Rollouts
-    releases before its issue #3402 do."""
+    ready. pods: how many pods each template gets (its replicas), of which `ready_pods` (all,
+    if None) become Ready. generation_as_string: write observedGeneration as a string, as
+    Argo Rollouts releases before its issue #3402 do."""
 
-    def __init__(self, name, ns, kind="deployment", generation_as_string=False, ready=True):
+    def __init__(self, name, ns, kind="deployment", generation_as_string=False, ready=True,
+                 pods=1, ready_pods=None):
         super().__init__(daemon=True)
         self.name, self.ns, self.kind = name, ns, kind
-        self.as_string, self.ready = generation_as_string, ready
+        self.as_string = generation_as_string
+        self.pods = pods
+        self.ready_pods = (pods if ready else 0) if ready_pods is None else ready_pods
         self.rollouts = []
         self.done = threading.Event()
 
     def start_pod(self, workload, generation, last):
         template = workload["spec"]["template"]
-        pod = {"apiVersion": "v1", "kind": "Pod", "spec": template["spec"],
-               "metadata": {"name": f"{self.name}-{generation}", "labels": template["metadata"]["labels"]}}
-        if last is not None:
-            kubectl("delete", "pod", f"{self.name}-{last}", "-n", self.ns, "--wait=false",
-                    check=False)
-        kubectl("create", "-n", self.ns, "-f", "-", stdin=json.dumps(pod))
-        if self.ready:
-            status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
-            kubectl("patch", "pod", pod["metadata"]["name"], "-n", self.ns, "--subresource=status",
-                    "--type=merge", "-p", json.dumps({"status": status}))
+        for i in range(self.pods):
+            suffix = "" if i == 0 else f"-{i}"
+            pod = {"apiVersion": "v1", "kind": "Pod", "spec": template["spec"],
+                   "metadata": {"name": f"{self.name}-{generation}{suffix}",
+                                "labels": template["metadata"]["labels"]}}
+            if last is not None:
+                kubectl("delete", "pod", f"{self.name}-{last}{suffix}", "-n", self.ns,
+                        "--wait=false", check=False)
+            kubectl("create", "-n", self.ns, "-f", "-", stdin=json.dumps(pod))
+            if i < self.ready_pods:
+                status = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+                kubectl("patch", "pod", pod["metadata"]["name"], "-n", self.ns,
+                        "--subresource=status", "--type=merge", "-p", json.dumps({"status": status}))
 
     def run(self):
         while not self.done.is_set():
@@ -138,8 +145,9 @@ class RolloutStandIn(threading.Thread):
                 last = self.rollouts[-1] if self.rollouts else None
                 self.rollouts.append(generation)
                 self.start_pod(d, generation, last)
-                ready = 1 if self.ready else 0
-                status = {"observedGeneration": observed, "replicas": 1, "updatedReplicas": 1,
+                ready = self.ready_pods
+                status = {"observedGeneration": observed, "replicas": self.pods,
+                          "updatedReplicas": self.pods,
                           "readyReplicas": ready, "availableReplicas": ready}
                 kubectl("patch", self.kind, self.name, "-n", self.ns, "--subresource=status",
                         "--type=merge", "-p", json.dumps({"status": status}))

@@ -246,6 +246,8 @@ kubernetes:
         # Every variable holds its fallback queue as a literal, whatever its source was (a
         # literal, a ConfigMap key, an envFrom ConfigMap); the label marks the patch.
         patched = self.deployment()
+        # The three queues in one write of the template: one rollout.
+        self.assertEqual(patched["metadata"]["generation"], self.original["metadata"]["generation"] + 1)
         env, fallbacks = self.template_env(patched), self.fallbacks()
         for var in (MEME, AD, EXTRA):
             self.assertEqual(env[var], {"name": var, "value": fallbacks[self.queues[var]]}, var)
@@ -309,7 +311,7 @@ kubernetes:
         pod.terminate()
 
         restored = self.deployment()
-        self.assertGreater(restored["metadata"]["generation"], generation)
+        self.assertEqual(restored["metadata"]["generation"], generation + 1)  # one restore for all
         want = json.loads(json.dumps(self.original["spec"]["template"]))
         main = [c for c in want["spec"]["containers"] if c["name"] == "main"][0]
         main["env"].append({"name": "FEATURE_X", "value": "on"})
@@ -318,6 +320,62 @@ kubernetes:
         self.assertNotIn("qsplit.dev/patch", restored["metadata"].get("annotations", {}))
         h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
         h.eventually(lambda: not registry_status().get("sqsDetails"), 30, "the registry's status to clear")
+
+    def test_wait_for_pods_all_waits_for_every_replicas_pod(self):
+        name, queue = "memes-all", h.unique("all")
+        self.queues["all"] = queue  # its temporaries are this test's too
+        self.sqs.create_queue(QueueName=queue)
+        k.apply(k.workload_yaml(name, f"""      - name: main
+        image: registry.example/memes:1
+        env:
+        - {{name: {MEME}, value: {queue}}}
+""").replace("replicas: 1", "replicas: 2"), self.ns)
+        k.apply(f"""apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata: {{name: {name}}}
+spec:
+  targetRef: {{apiVersion: apps/v1, kind: Deployment, name: {name}}}
+  restart: {{waitForPods: all, timeout: 6}}
+  queues:
+  - id: meme-queue
+    kind: sqs
+    appConfig:
+      queue: [{{env: {MEME}, containers: [main]}}]
+""", self.ns)
+        original = k.get("deployment", name, self.ns)
+        one_ready = k.RolloutStandIn(name, self.ns, pods=2, ready_pods=1)
+        one_ready.start()
+        config = h.write(os.path.join(self.dir, "all.json"), json.dumps({
+            "target": f"deployment/{name}",
+            "feature": {"split_queues": {"meme-queue": {"queue_type": "SQS",
+                                                        "message_filter": {"author": "^a$"}}}}}))
+        run = subprocess.run([h.QSPLIT, "run", "-f", config, "--", "true"],
+                             env=dict(os.environ, QSPLIT_SERVER=self.daemon.url),
+                             capture_output=True, text=True, timeout=120)
+        self.assertNotEqual(run.returncode, 0)
+        self.assertRegex(run.stderr, rf"workload deployment/{name}: not 2 pods of the patched "
+                                     r"template became ready within 6 s \(2 pods with the "
+                                     r"template's variables, 1 ready of the 2 waited for")
+        h.eventually(lambda: k.get("deployment", name, self.ns)["spec"]["template"] ==
+                     original["spec"]["template"], 60, "the template to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary queue to be deleted")
+        one_ready.stop()
+
+        both_ready = k.RolloutStandIn(name, self.ns, pods=2)
+        both_ready.start()
+        self.addCleanup(both_ready.stop)
+        alice = self.run_developer("alice", {"meme-queue": {"author": "^a$"}}, target=f"deployment/{name}")
+        patched = k.get("deployment", name, self.ns)["spec"]["template"]
+        pods = json.loads(k.kubectl("get", "pods", "-n", self.ns, "-l", f"app={name}", "-o", "json")[1])
+        env = patched["spec"]["containers"][0]["env"]
+        ready = [p for p in pods["items"] if p["spec"]["containers"][0].get("env") == env and any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in p.get("status", {}).get("conditions", []))]
+        self.assertEqual(len(ready), 2, pods)  # the start returned once both were Ready
+        alice.send_signal(signal.SIGINT)
+        alice.wait(timeout=60)
+        h.eventually(lambda: not self.daemon.queues(), 90, "the split to end")
+        self.assertEqual(k.get("deployment", name, self.ns)["spec"]["template"], original["spec"]["template"])
 
     def test_the_specs_troubleshooting_commands_end_a_targets_sqs_sessions(self):
         alice = self.run_developer("alice", {"meme-queue": {"author": "^alice$"}})

@@ -1,5 +1,6 @@
 """A consumer as a developer or a deployed service would run it: boto3 reading the queue whose
 name (or URL) is in the environment variable QUEUE_VAR, recording every message it receives.
+QUEUE_VAR may name several variables, separated by commas: their queues are read in turn.
 
   queue_consumer.py QUEUE_VAR OUTPUT_FILE [--exit-on BODY]
 
@@ -30,23 +31,27 @@ def main():
     signal.signal(signal.SIGINT, on_signal)
     sqs = boto3.client("sqs", endpoint_url=os.environ["QSPLIT_SQS_TEST_ENDPOINT"],
                        region_name="us-east-1")
-    value = os.environ[var]
-    queue = value if value.startswith("http") else sqs.get_queue_url(QueueName=value)["QueueUrl"]
+    queues = []
+    for name in var.split(","):
+        value = os.environ[name]
+        queues.append((value, value if value.startswith("http") else
+                       sqs.get_queue_url(QueueName=value)["QueueUrl"]))
     done = False
     with open(output, "a") as out:
         while not stop:
-            answer = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                         MessageAttributeNames=["All"])
-            for m in answer.get("Messages", []):
-                attributes = {k: v.get("StringValue", "") for k, v in
-                              m.get("MessageAttributes", {}).items()}
-                out.write(json.dumps({"queue": value, "body": m["Body"],
-                                      "attributes": attributes}) + "\n")
-                out.flush()
-                sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
-                done = done or m["Body"] == exit_on
-            if done:
-                return 0
+            for value, queue in queues:
+                answer = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10,
+                                             WaitTimeSeconds=1, MessageAttributeNames=["All"])
+                for m in answer.get("Messages", []):
+                    attributes = {k: v.get("StringValue", "") for k, v in
+                                  m.get("MessageAttributes", {}).items()}
+                    out.write(json.dumps({"queue": value, "body": m["Body"],
+                                          "attributes": attributes}) + "\n")
+                    out.flush()
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+                    done = done or m["Body"] == exit_on
+                if done:
+                    return 0
     return 0
 
 

@@ -148,24 +148,37 @@ TEST(Resources, SettingsQsplitDoesNotHonourYetAreRefusedNamingTheField) {
       "apiVersion: queues.mirrord.metalbear.co/v1\nkind: MirrordSplitConfig\n"
       "metadata: {name: s}\nspec:\n  targetRef: {apiVersion: apps/v1, kind: Deployment, name: a}\n"
       "  queues: []\n";
-  EXPECT_NE(errorOf(head + "  ttl: 30\n").find("bad.yaml: MirrordSplitConfig s: spec.ttl: not supported yet"),
-            std::string::npos) << errorOf(head + "  ttl: 30\n");
   EXPECT_NE(errorOf(head + "  restart: {strategy: isolatePods}\n")
                 .find("spec.restart.strategy: isolatePods is not supported"),
             std::string::npos);
   EXPECT_NE(errorOf(head + "  restart: {waitForPods: some}\n")
                 .find("spec.restart.waitForPods: expected a number or \"all\""),
             std::string::npos);
-  for (const char* fine : {"  ttl: 0\n", "  restart: {strategy: standard, waitForPods: 3}\n"}) {
+  EXPECT_NE(errorOf(head + "  ttl: -3\n").find("spec.ttl: expected a whole number of seconds"),
+            std::string::npos) << errorOf(head + "  ttl: -3\n");
+  for (const char* fine : {"  ttl: 0\n", "  ttl: 30\n", "  restart: {strategy: standard, waitForPods: 3}\n"}) {
     auto set = parseResources(head + fine, "good.yaml");
     EXPECT_TRUE(set.has_value()) << fine << set.error().message();
   }
+}
+
+// A MirrordSplitConfig's ttl, like a MirrordKafkaTopicsConsumer's splitTtl, keeps the split
+// of every queue it declares after the last session, whatever the broker.
+TEST(Resources, TtlAndSplitTtlReachEveryQueueOfTheTarget) {
+  auto split = parseResources(
+      "apiVersion: queues.mirrord.metalbear.co/v1\nkind: MirrordSplitConfig\n"
+      "metadata: {name: s}\nspec:\n  targetRef: {apiVersion: apps/v1, kind: Deployment, name: a}\n"
+      "  ttl: 30\n  queues: []\n", "split.yaml");
+  ASSERT_TRUE(split.has_value()) << split.error().message();
+  ASSERT_EQ(split->split_configs.size(), 1u);
+  EXPECT_EQ(split->split_configs[0].ttl, 30u);
   std::string consumer =
       "apiVersion: queues.mirrord.metalbear.co/v1alpha\nkind: MirrordKafkaTopicsConsumer\n"
       "metadata: {name: c}\nspec:\n  consumerApiVersion: apps/v1\n  consumerKind: Deployment\n"
       "  consumerName: app\n  splitTtl: 60\n  topics: []\n";
-  EXPECT_NE(errorOf(consumer).find("MirrordKafkaTopicsConsumer c: spec.splitTtl: not supported yet"),
-            std::string::npos) << errorOf(consumer);
+  auto legacy = parseResources(consumer, "topics.yaml");
+  ASSERT_TRUE(legacy.has_value()) << legacy.error().message();
+  EXPECT_EQ(legacy->topics_consumers.at(0).split_ttl, 60u);
 }
 
 TEST(Resources, SecretWithBadBase64IsAnError) {

@@ -172,5 +172,45 @@ TEST_F(WorkloadTransitionsTest, ARestartFinishesARestoreItInterrupted) {
   EXPECT_TRUE(temporaries().empty());
 }
 
+TEST_F(WorkloadTransitionsTest, WithinTheTtlANewSessionReusesTheSplitWithNoRestart) {
+  std::string text = kTwoQueues;
+  resources_ = std::make_shared<const config::ResourceSet>(std::move(config::parseResources(
+      text.replace(text.find("  queues:"), 0, "  ttl: 30\n"), "split.yaml")).value());
+  uint64_t before = generation();
+  auto alice = manager_->start(alice_, "", bothQueues("^alice$"));
+  ASSERT_TRUE(alice) << alice.error().message();
+  std::string orders = fallbackOf("orders");
+  ASSERT_TRUE(manager_->end(alice_, alice->id, "test"));
+  manager_->tick();
+  // The split goes on with no session: everything to the fallback, the workload patched.
+  EXPECT_EQ(manager_->queues().size(), 2u);
+  EXPECT_EQ(manager_->queues()[0].split.state, core::SplitState::kSplitting);
+  produce("alice", "while-nobody-splits");
+  ASSERT_TRUE(testing::eventually([&] { auto n = broker_.admin().backlog(orders, ""); return n && *n == 1; }));
+  EXPECT_EQ(drain(orders), std::vector<std::string>{"while-nobody-splits"});
+
+  clock_.advance(std::chrono::seconds(29));
+  manager_->tick();
+  auto again = manager_->start(alice_, "", bothQueues("^alice$"));  // `qsplit run` once more
+  ASSERT_TRUE(again) << again.error().message();
+  EXPECT_EQ(generation(), before + 1);  // no restart at all
+  EXPECT_EQ(fallbackOf("orders"), orders);
+  produce("alice", "hers-again");
+  ASSERT_TRUE(testing::eventually([&] { return drain(again->queues[0].temporary) ==
+                                               std::vector<std::string>{"hers-again"}; }));
+
+  ASSERT_TRUE(manager_->end(alice_, again->id, "test"));
+  boot();  // a restart within the window keeps it
+  ASSERT_TRUE(manager_->resume());
+  manager_->tick();
+  EXPECT_EQ(manager_->queues().size(), 2u);
+  EXPECT_FALSE(restored());
+  clock_.advance(std::chrono::seconds(31));
+  ASSERT_TRUE(testing::eventually([&] { manager_->tick(); return manager_->queues().empty(); }));
+  EXPECT_EQ(generation(), before + 2);
+  EXPECT_TRUE(restored());
+  EXPECT_TRUE(temporaries().empty());
+}
+
 }  // namespace
 }  // namespace qsplit::control

@@ -72,5 +72,25 @@ TEST(Lifecycle, EndingASessionWhenNotSplittingIsAnError) {
   EXPECT_EQ(r.error().message(), "a session ended while the queue is idle, not splitting");
 }
 
+TEST(Lifecycle, AnIdleTtlKeepsTheSplitForTheNextSessionThenDrains) {
+  ManualClock clock;
+  Lifecycle l(seconds(60), seconds(30));
+  l.sessionStarted();
+  EXPECT_EQ(*l.sessionEnded(0, clock.now()), Actions{});  // forwarding goes on, workload patched
+  EXPECT_EQ(l.state(), SplitState::kSplitting);
+  EXPECT_TRUE(l.idle());
+  clock.advance(seconds(29));
+  EXPECT_EQ(l.idleCheck(clock.now()), Actions{});
+  EXPECT_EQ(l.sessionStarted(), Actions{});  // reused as it is: no fallback, no patch
+  EXPECT_FALSE(l.idle());
+  clock.advance(seconds(60));
+  EXPECT_EQ(l.idleCheck(clock.now()), Actions{});  // a session runs: no TTL counts
+  ASSERT_TRUE(l.sessionEnded(0, clock.now()).has_value());
+  clock.advance(seconds(30));
+  EXPECT_EQ(l.idleCheck(clock.now()), Actions{SplitAction::kStopForwarding});
+  EXPECT_EQ(l.state(), SplitState::kDraining);
+  EXPECT_EQ(l.drainDeadline(), clock.now() + seconds(60));
+}
+
 }  // namespace
 }  // namespace qsplit::core
