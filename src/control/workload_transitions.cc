@@ -4,6 +4,7 @@
 // restored once, for every draining queue, when each of them may be restored.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "common/log.h"
 #include "control/sessions_internal.h"
@@ -85,15 +86,19 @@ Result<std::vector<SessionManager::Split*>> SessionManager::startQueues(
 void SessionManager::restoreWhenDrained() {
   auto log = logger("sessions");
   std::map<std::string, std::vector<Split*>> draining;  // by workload
+  std::set<std::string> waiting;  // workloads with a split in its idle TTL: it drains later
   {
     std::lock_guard lock(mutex_);
-    for (auto& [key, split] : splits_)
+    for (auto& [key, split] : splits_) {
       if (split->splitter->state() == core::SplitState::kDraining)
         draining[split->workload].push_back(split.get());
+      else if (split->splitter->idle())
+        waiting.insert(split->workload);
+    }
   }
   for (auto& [workload, splits] : draining) {
     if (stopping_) return;
-    bool all = true;
+    bool all = !waiting.count(workload);
     for (Split* split : splits) {
       if (split->restoring) continue;
       auto done = split->splitter->mayRestore();

@@ -320,6 +320,11 @@ Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>
   return ok();
 }
 
+bool QueueSplitter::idle() const {
+  std::lock_guard lock(mutex_);
+  return lifecycle_.idle();
+}
+
 core::SplitState QueueSplitter::state() const {
   std::lock_guard lock(mutex_);
   return lifecycle_.state();

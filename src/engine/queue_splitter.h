@@ -147,6 +147,8 @@ class QueueSplitter {
   void endDrainNow();
 
   core::SplitState state() const;
+  // Splitting with no session, within the idle TTL.
+  bool idle() const;
   SplitStatus status() const;
   // The consumer group that reads temporary queue or topic `name` (SplitOptions::streams).
   const std::string& groupOn(const std::string& name) const {

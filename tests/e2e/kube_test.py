@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import unittest
 
 
@@ -349,9 +350,12 @@ spec:
             "target": f"deployment/{name}",
             "feature": {"split_queues": {"meme-queue": {"queue_type": "SQS",
                                                         "message_filter": {"author": "^a$"}}}}}))
-        run = subprocess.run([h.QSPLIT, "run", "-f", config, "--", "true"],
-                             env=dict(os.environ, QSPLIT_SERVER=self.daemon.url),
-                             capture_output=True, text=True, timeout=120)
+        def start():  # once qsplitd's watch has the new MirrordSplitConfig
+            run = subprocess.run([h.QSPLIT, "run", "-f", config, "--", "true"],
+                                 env=dict(os.environ, QSPLIT_SERVER=self.daemon.url),
+                                 capture_output=True, text=True, timeout=120)
+            return None if "no MirrordSplitConfig targets" in run.stderr else run
+        run = h.eventually(start, 30, "qsplitd to read the MirrordSplitConfig")
         self.assertNotEqual(run.returncode, 0)
         self.assertRegex(run.stderr, rf"workload deployment/{name}: not 2 pods of the patched "
                                      r"template became ready within 6 s \(2 pods with the "

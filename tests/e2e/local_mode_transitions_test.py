@@ -9,6 +9,9 @@ counts restarts as its owner would: in the command's own output."""
 import json
 import os
 import signal
+import socket
+import subprocess
+import sys
 import unittest
 
 import harness as h
@@ -52,8 +55,12 @@ spec:
 class Transitions(unittest.TestCase):
     LINGER = 300  # qsplitd's linger timeout: longer than any wait below
 
-    def start(self, resources_yaml, kafka=False):
+    def start(self, resources_yaml, kafka=False, endpoint=None):
         self.endpoint, self.sqs = h.elasticmq(self)
+        if endpoint:  # another SQS server than the suite's ElasticMQ
+            import boto3
+            self.endpoint = os.environ["QSPLIT_SQS_TEST_ENDPOINT"] = endpoint
+            self.sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
         self.workload = h.unique("shop")
         self.queues = {v: h.unique(v.lower()) for v in ("ORDERS", "PAYMENTS")}
         self.urls = {v: self.sqs.create_queue(QueueName=q)["QueueUrl"] for v, q in self.queues.items()}
@@ -189,6 +196,26 @@ class LocalModeTransitions(Transitions):
         self.assertEqual(self.receive_all("PAYMENTS"), ["for-the-workload"])
         self.assertEqual(self.temporaries(), [])
 
+    def test_a_session_started_within_the_ttl_restarts_nothing(self):
+        self.start(lambda w: two_queues_yaml(w, "  ttl: 15\n  drainTimeout: 0\n"))
+        self.exec_workload()
+        alice = self.run_developer("alice", "^alice$")
+        self.end(alice)
+        # The split goes on: the workload stays patched and gets everything meanwhile.
+        self.assertEqual([q["state"] for q in self.daemon.queues()], ["splitting", "splitting"])
+        self.send("ORDERS", "while-nobody-splits", "alice")
+        h.eventually(lambda: "while-nobody-splits" in h.receivers(self.dir, ["workload"]), 60,
+                     "the message to reach the workload")
+        again = self.run_developer("alice-again", "^alice$")  # `qsplit run` once more
+        self.assertEqual(len(self.starts()), 2, self.starts())  # no restart
+        self.send("ORDERS", "hers-again", "alice")
+        h.eventually(lambda: "hers-again" in h.receivers(self.dir, ["alice-again"]), 60,
+                     "her message to reach her")
+        self.end(again)
+        self.wait_restored()  # the ttl passes, then the drain (0) and the one restore
+        self.assertEqual(len(self.starts()), 3, self.starts())
+        self.assertEqual(self.temporaries(), [])
+
     def test_kill9_while_the_start_waits_for_the_restart_undoes_it(self):
         self.start(registry_yaml)
         exec_process = self.exec_workload()
@@ -228,6 +255,48 @@ class LocalModeTransitions(Transitions):
         self.assertEqual(len(starts), 3, starts)
         self.assertEqual(self.receive_all("PAYMENTS"), ["left-over"])
         self.assertEqual(self.temporaries(), [])
+
+
+class StopWithTheBrokerGone(Transitions):
+    """A moto server of the test's own, so that the test can take it away."""
+
+    def moto(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        workdir = h.tempdir("moto")
+        with open(os.path.join(workdir, "moto.log"), "ab") as log:
+            moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                                     str(port)], stdout=log, stderr=log)
+        self.addCleanup(lambda: moto.poll() is None and (moto.kill(), moto.wait()))
+        endpoint = f"http://127.0.0.1:{port}"
+
+        def answers():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return True
+            except OSError:
+                return moto.poll() is not None
+        h.eventually(answers, 60, "moto to listen")
+        self.assertIsNone(moto.poll(), h.read(os.path.join(workdir, "moto.log")))
+        return moto, endpoint
+
+    def test_a_stop_takes_seconds_with_the_sqs_server_gone(self):
+        moto, endpoint = self.moto()
+        self.start(registry_yaml, endpoint=endpoint)
+        self.exec_workload()
+        developers = [self.run_developer(name, f"^{name}$") for name in ("alice", "bob")]
+        for p in developers:  # their clients die: the sessions expire, and each end needs moto
+            p.kill()
+            p.wait()
+        moto.kill()
+        moto.wait()
+        h.eventually(lambda: "expired" in self.daemon.log(), 60, "a session to expire")
+        self.daemon.process.send_signal(signal.SIGTERM)
+        # Ending the sessions would retry the unreachable queues for minutes; a stop does not.
+        self.assertEqual(self.daemon.process.wait(timeout=60), 0, self.daemon.log())
+        self.assertRegex(self.daemon.log(),
+                         r"stopping: sessions stay stored|still stopping 10 s after the signal")
 
 
 if __name__ == "__main__":

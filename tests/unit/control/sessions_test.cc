@@ -412,5 +412,25 @@ TEST_F(SessionsTest, AnSqsQueueConfigTurnsOnSnsAndItsBadValuesAreNamed) {
   EXPECT_TRUE(temporaries().empty());
 }
 
+TEST_F(SessionsTest, WhileStoppingSessionCallsAreRefusedAndWhatRunsStaysStored) {
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  manager_->stop();
+  auto refused = {manager_->start(alice_, "", userConfig("orders", "^bob$")).error(),
+                  manager_->heartbeat(alice_, session->id).error(),
+                  manager_->end(alice_, session->id, "test").error()};
+  for (const auto& e : refused) {
+    EXPECT_EQ(e.code(), ErrorCode::kUnavailable);  // a 503 at the API
+    EXPECT_EQ(e.message(), "qsplitd is stopping; try again once it is back (sessions stay stored and resume)");
+  }
+  clock_.advance(std::chrono::minutes(5));  // past every TTL: nothing is ended while stopping
+  manager_->tick();
+  EXPECT_EQ(manager_->list().size(), 1u);
+  boot();
+  ASSERT_TRUE(manager_->resume());
+  ASSERT_EQ(manager_->list().size(), 1u);
+  EXPECT_TRUE(endAndRestore(session->id));
+}
+
 }  // namespace
 }  // namespace qsplit::control

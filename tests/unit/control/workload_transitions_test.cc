@@ -50,6 +50,17 @@ class WorkloadTransitionsTest : public SessionsTest {
     return "";
   }
 
+  // A message for the workload, sent to `original`, once it waits in the fallback.
+  bool forTheWorkload(const std::string& original, const std::string& body) {
+    auto sink = std::move(broker_.openSink(original)).value();
+    std::vector<core::Message> batch{testing::message({{"author", "bob"}}, body)};
+    std::string fallback = fallbackOf(original);
+    return sink->send(batch) && testing::eventually([&] {
+      auto n = broker_.admin().backlog(fallback, "");
+      return n && *n == 1;
+    });
+  }
+
   // Rewrites every stored record of `kind` with `edit`: what a qsplitd killed at that point
   // of a transition would have left.
   void editStored(const std::string& kind, const std::function<void(nlohmann::json&)>& edit) {
@@ -87,12 +98,7 @@ TEST_F(WorkloadTransitionsTest, AQueueStillDrainingHoldsBackTheOthersRestore) {
   auto alice = manager_->start(alice_, "", bothQueues("^alice$"));
   ASSERT_TRUE(alice) << alice.error().message();
   std::string payments = fallbackOf("payments");
-  {
-    auto sink = std::move(broker_.openSink("payments")).value();
-    std::vector<core::Message> batch{testing::message({{"author", "bob"}}, "for-the-workload")};
-    ASSERT_TRUE(sink->send(batch));
-  }
-  ASSERT_TRUE(testing::eventually([&] { auto n = broker_.admin().backlog(payments, ""); return n && *n == 1; }));
+  ASSERT_TRUE(forTheWorkload("payments", "for-the-workload"));
   ASSERT_TRUE(manager_->end(alice_, alice->id, "test"));
   for (int i = 0; i < 3; ++i) manager_->tick();
   // orders' fallback is empty, but payments' is not: neither is restored yet.
@@ -151,12 +157,7 @@ TEST_F(WorkloadTransitionsTest, ARestartFinishesARestoreItInterrupted) {
   auto alice = manager_->start(alice_, "", bothQueues("^alice$"));
   ASSERT_TRUE(alice) << alice.error().message();
   std::string payments = fallbackOf("payments");
-  {
-    auto sink = std::move(broker_.openSink("payments")).value();
-    std::vector<core::Message> batch{testing::message({{"author", "bob"}}, "left-over")};
-    ASSERT_TRUE(sink->send(batch));
-  }
-  ASSERT_TRUE(testing::eventually([&] { auto n = broker_.admin().backlog(payments, ""); return n && *n == 1; }));
+  ASSERT_TRUE(forTheWorkload("payments", "left-over"));
   ASSERT_TRUE(manager_->end(alice_, alice->id, "test"));
   manager_->tick();
   uint64_t patched = generation();
