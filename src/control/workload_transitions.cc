@@ -35,8 +35,10 @@ Result<std::vector<SessionManager::Split*>> SessionManager::startQueues(
     WorkloadChange back;
     for (std::size_t i = from; i < prepared.size(); ++i)
       if (!prepared[i].patch_to.empty()) back.restores.push_back(splits[i]->original);
+    // Not waited for: the workload is written back, and its restart follows (kTimeout).
     if (patched && !back.empty())
-      if (auto r = workloads_.change(workload, back, Readiness(Duration::zero(), 0)); !r)
+      if (auto r = workloads_.change(workload, back, Readiness(Duration::zero(), 0));
+          !r && r.error().code() != ErrorCode::kTimeout)
         log->error("session={} undoing the patch of {}: {}", s.id, workload, r.error().message());
     for (std::size_t i = prepared.size(); i-- > from;) splits[i]->splitter->abandonSession(s.id);
     return fail(error);
