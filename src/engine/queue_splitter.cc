@@ -12,6 +12,10 @@ std::shared_ptr<const core::RouteTable> emptyTable() {
   return *core::RouteTable::build({}, "");
 }
 
+bool has(const std::vector<core::SplitAction>& actions, core::SplitAction action) {
+  return std::find(actions.begin(), actions.end(), action) != actions.end();
+}
+
 }  // namespace
 
 QueueSplitter::QueueSplitter(core::Broker& broker, core::WorkloadPatcher& workload, Clock& clock,
@@ -25,7 +29,8 @@ QueueSplitter::QueueSplitter(core::Broker& broker, Clock& clock, Random& random,
     : broker_(broker), workload_(nullptr), clock_(clock), random_(random),
       original_(std::move(original)), options_(std::move(options)),
       journal_(options_.journal ? options_.journal : &own_journal_),
-      lifecycle_(options_.linger_timeout, options_.idle_ttl), routes_id_(random_.digits(12)), router_(emptyTable()),
+      lifecycle_(options_.linger_timeout, options_.idle_ttl), routes_id_(random_.digits(12)),
+      router_(emptyTable()),
       forwarder_(broker_, original_, options_.group, router_, options_.forwarder,
                  options_.observer) {}
 
@@ -106,7 +111,7 @@ Result<PreparedSession> QueueSplitter::prepareSession(const std::string& session
   Pending pending{session_id, lifecycle_, {}};
   pending.actions = pending.next.sessionStarted();
   PreparedSession prepared{queue, ""};
-  if (std::count(pending.actions.begin(), pending.actions.end(), core::SplitAction::kCreateFallback)) {
+  if (has(pending.actions, core::SplitAction::kCreateFallback)) {
     auto name = createTemporary(true);
     if (!name) {
       (void)removeTemporary(queue);
@@ -124,7 +129,7 @@ void QueueSplitter::abandonSession(const std::string& session_id) {
   if (!pending_ || pending_->session_id != session_id) return;
   (void)removeTemporary(sessions_.back().destination);
   sessions_.pop_back();
-  if (std::count(pending_->actions.begin(), pending_->actions.end(), core::SplitAction::kCreateFallback)) {
+  if (has(pending_->actions, core::SplitAction::kCreateFallback)) {
     (void)removeTemporary(fallback_);
     fallback_.clear();
   }
@@ -138,7 +143,7 @@ Result<void> QueueSplitter::beginSession(const std::string& session_id) {
     return fail(ErrorCode::kFailedPrecondition,
                 "session " + session_id + " was not prepared on " + original_);
   publishTable();
-  if (std::count(pending_->actions.begin(), pending_->actions.end(), core::SplitAction::kStartForwarding)) {
+  if (has(pending_->actions, core::SplitAction::kStartForwarding)) {
     // A failure leaves the session prepared, for abandonSession.
     if (auto r = forwarder_.start(); !r) {
       log->error("queue={} session={} could not start: {}", original_, session_id, r.error().message());
