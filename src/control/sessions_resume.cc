@@ -111,10 +111,9 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
       log->error("queue={} could not resume: {}", plan.original.name, done.error().message());
       continue;
     }
-    if (restoring) {  // the workload's restore was under way: finished, not drained again
-      split->splitter->endDrainNow();
-      split->restoring = true;
-    }
+    // The workload's restore was under way: it is finished (restoreWhenDrained), not drained
+    // again.
+    split->restoring = restoring;
   }
   return fallbacks;
 }

@@ -68,11 +68,6 @@ class Lifecycle {
   // restarts its linger timeout from `now`.
   void resume(SplitState state, TimePoint now);
 
-  // While draining: the drain limit ends now (a restore was under way when qsplitd stopped).
-  void endDrainNow() {
-    if (state_ == SplitState::kDraining) deadline_ = TimePoint::min();
-  }
-
   // Restored is the end of one split; the next session starts a new one.
   bool finished() const { return state_ == SplitState::kRestored; }
 

@@ -301,11 +301,6 @@ Result<void> QueueSplitter::finishRestore() {
   return ok();
 }
 
-void QueueSplitter::endDrainNow() {
-  std::lock_guard lock(mutex_);
-  lifecycle_.endDrainNow();
-}
-
 Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>& actions) {
   auto log = logger("splitter");
   for (auto action : actions) {

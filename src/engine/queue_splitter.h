@@ -143,8 +143,6 @@ class QueueSplitter {
   // the fallback's removal.
   Result<bool> mayRestore();
   Result<void> finishRestore();
-  // A resumed drain that was restoring when qsplitd stopped: its limit ends now.
-  void endDrainNow();
 
   core::SplitState state() const;
   // Splitting with no session, within the idle TTL.
