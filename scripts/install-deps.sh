@@ -12,7 +12,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libsqlite3-dev libcpp-httplib-dev
   librdkafka-dev kcat
   rabbitmq-server librabbitmq-dev amqp-tools
-  etcd-server openssl jq
+  etcd-server openssl jq libjq-dev
 )
 
 # The test brokers run on Java (Apache Kafka from Maven Central), and javac builds the tests'

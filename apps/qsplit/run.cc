@@ -8,6 +8,8 @@
 
 #include "child.h"
 #include "common/files.h"
+#include "config/user_config.h"
+#include "jq/jq_program.h"
 
 namespace qsplit::cli {
 namespace {
@@ -64,6 +66,11 @@ int runSession(ApiClient& api, const RunOptions& options) {
   auto config = nlohmann::json::parse(*text, nullptr, false, true);
   if (config.is_discarded() || !config.is_object())
     return say(options.config_path + ": not a JSON object"), 2;
+  // What qsplitd would refuse, refused here first, before any thread or session starts.
+  auto user = config::parseUserConfig(*text, options.config_path);
+  if (!user) return say(user.error().message()), 2;
+  if (auto checked = config::checkContentFilters(*user, jq::checkProgram); !checked)
+    return say(checked.error().message()), 2;
   nlohmann::json body = {{"config", config}};
   if (!options.target.empty()) body["target"] = options.target;
   catchSignals();

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "jq/jq_program.h"
+
 #include "config/resources.h"
 #include "config/user_config.h"
 
@@ -56,6 +58,9 @@ std::vector<std::string> declaredIds(const config::ResourceSet& set, const confi
 
 int runValidate(const std::string& config_path, const std::string& resources_path) {
   auto user = config::loadUserConfig(config_path);
+  if (user)
+    if (auto checked = config::checkContentFilters(*user, jq::checkProgram); !checked)
+      user = fail(checked.error());
   if (!user) {
     std::string message = user.error().message();
     for (std::size_t start = 0; start < message.size();) {
@@ -69,6 +74,7 @@ int runValidate(const std::string& config_path, const std::string& resources_pat
   for (const auto& s : user->splits) {
     std::string rules;
     for (const auto& [name, regex] : s.message_filter) rules += fmt::format(" {}=~/{}/", name, regex);
+    if (!s.jq_filter.empty()) rules += fmt::format(" jq({})", s.jq_filter);
     fmt::print("  {} ({}, {}):{}\n", s.queue_id, config::queueTypeName(s.type),
                core::queueModeName(s.mode), rules.empty() ? " matches nothing" : rules);
   }

@@ -22,6 +22,7 @@
 #include "control/kube_store.h"
 #include "control/sqlite_store.h"
 #include "control/workloads/kube_workloads.h"
+#include "jq/jq_worker.h"
 #include "kube/leadership.h"
 #include "cluster_resources.h"
 #include "kafka_brokers.h"
@@ -175,6 +176,8 @@ int run(const Flags& flags) {
   options.split.linger_timeout = config.linger_timeout;
   options.split.return_unread = config.return_unread;
   options.split.forwarder.wait = std::chrono::milliseconds(1000);
+  options.jq_worker = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  options.jq_limits = config.jq;
   if (!config.name_template.empty()) options.split.names = *core::NameTemplate::parse(config.name_template);
   options.operator_namespace = config.operator_namespace;
   if (sources->kube_workloads) options.workloads_namespace = sources->kube_workloads->namespace_name();
@@ -283,6 +286,14 @@ int run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // qsplitd runs users' jq filters in a child of its own (jq/jq_worker.h): itself, so the
+  // worker ships with it.
+  if (argc > 1 && std::string_view(argv[1]) == "--jq-worker") {
+    int fd = -1;
+    jq::JqLimits limits;
+    if (!jq::parseJqWorkerArgs(argc, argv, fd, limits)) return 2;
+    return jq::runJqWorker(fd, limits);
+  }
   CLI::App app{"qsplitd: the queue-splitting operator daemon"};
   Flags flags;
   app.add_option("-c,--config", flags.config, "the operator config file (YAML)")->check(CLI::ExistingFile);

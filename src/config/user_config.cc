@@ -57,14 +57,18 @@ Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
   for (const auto& [key, value] : entry.items()) {
     if (!kEntryFields.count(key))
       return fail(fieldError(source, path + "." + key,
-                             "unknown field; expected queue_type, queue_mode or message_filter"));
+                             "unknown field; expected queue_type, queue_mode, message_filter or jq_filter"));
   }
   QueueSplit split;
   split.queue_id = queue_id;
   QSPLIT_ASSIGN_OR_RETURN(split.type, parseQueueType(entry, source, path));
-  if (entry.contains("jq_filter"))
-    return fail(fieldError(source, path + ".jq_filter",
-                           "jq filters are not supported by qsplit yet; use message_filter"));
+  split.path = path;
+  if (entry.contains("jq_filter") && !entry["jq_filter"].is_null()) {
+    const json& program = entry["jq_filter"];
+    if (!program.is_string() || program.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos)
+      return fail(fieldError(source, path + ".jq_filter", "expected a jq program (a non-empty string)"));
+    split.jq_filter = program.get<std::string>();
+  }
   if (entry.contains("payload_protobuf"))
     return fail(fieldError(source, path + ".payload_protobuf",
                            "protobuf payload decoding is not supported by qsplit yet"));
@@ -84,12 +88,13 @@ Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
         return fail(fieldError(source, path + ".message_filter." + name, "expected a regex string"));
       split.message_filter[name] = regex.get<std::string>();
     }
-  } else if (split.type == QueueType::kRmq) {
-    return fail(fieldError(source, path + ".message_filter", "is required for RMQ queues"));
+  } else if (split.type == QueueType::kRmq && split.jq_filter.empty()) {
+    return fail(fieldError(source, path + ".message_filter",
+                           "is required for RMQ queues (or a jq_filter)"));
   }
   auto compiled = core::Filter::compile(split.message_filter);
   if (!compiled) return fail(compiled.error().withContext(source + ": " + path));
-  split.filter = std::move(compiled).value();
+  split.filter = compiled->withContent(split.jq_filter);
   return split;
 }
 
@@ -220,6 +225,19 @@ Result<UserConfig> parseUserConfig(const std::string& text, const std::string& s
 Result<UserConfig> loadUserConfig(const std::string& path) {
   QSPLIT_ASSIGN_OR_RETURN(std::string text, readFile(path));
   return parseUserConfig(text, path);
+}
+
+Result<void> checkContentFilters(const UserConfig& config, const ContentCompiler& compile) {
+  std::vector<std::string> errors;
+  for (const auto& split : config.splits) {
+    if (split.jq_filter.empty()) continue;
+    if (auto compiled = compile(split.jq_filter); !compiled)
+      errors.push_back(config.source + ": " + split.path + ".jq_filter: " + compiled.error().message());
+  }
+  if (errors.empty()) return ok();
+  std::string message = errors.front();
+  for (std::size_t i = 1; i < errors.size(); ++i) message += "\n" + errors[i];
+  return fail(ErrorCode::kInvalidArgument, message);
 }
 
 }  // namespace qsplit::config

@@ -3,6 +3,7 @@
 // mirrord.json works unchanged.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -23,7 +24,9 @@ struct QueueSplit {
   QueueType type = QueueType::kSqs;
   core::QueueMode mode = core::QueueMode::kSteal;
   std::map<std::string, std::string> message_filter;  // as written
-  core::Filter filter;                                 // compiled; empty matches nothing
+  std::string jq_filter;                               // as written; empty: none
+  core::Filter filter;  // regexes compiled, with the jq text; empty matches nothing
+  std::string path;     // how errors name the entry: feature.split_queues.orders
 };
 
 // "deployment/NAME[/container/CONTAINER]" (also "deployment/NAME/CONTAINER").
@@ -51,5 +54,11 @@ struct UserConfig {
 // "mirrord.json: feature.split_queues.meme-queue.message_filter.author: RE2 cannot ...".
 Result<UserConfig> parseUserConfig(const std::string& json, const std::string& source);
 Result<UserConfig> loadUserConfig(const std::string& path);
+
+// Compiles every jq_filter with `compile` (jq's compiler, wherever it may run); the errors
+// name the file, the entry and jq's message, e.g. "mirrord.json:
+// feature.split_queues.orders.jq_filter: syntax error, ...", one line per program.
+using ContentCompiler = std::function<Result<void>(const std::string& program)>;
+Result<void> checkContentFilters(const UserConfig& config, const ContentCompiler& compile);
 
 }  // namespace qsplit::config

@@ -38,6 +38,9 @@ Result<StoredRoutes> routesFromJson(const std::string& text) {
     for (const auto& s : routes.at("sessions")) {
       auto filter = core::Filter::compile(s.at("filter").get<std::map<std::string, std::string>>());
       auto mode = core::queueModeFromName(s.at("mode"));
+      if (filter && s.contains("jq_filter"))
+        filter = fail(ErrorCode::kFailedPrecondition,
+                      "jq_filter: content filters are routed by the leader only (for now)");
       if (!filter || !mode) {
         r.problem = "session " + s.at("session").get<std::string>() + ": " +
                     (filter ? mode.error() : filter.error()).message();
@@ -62,6 +65,7 @@ nlohmann::json routesToJson(const engine::SharedRoutes& routes) {
     for (const auto& rule : s.filter.rules()) filter[rule.name] = rule.pattern;
     sessions.push_back({{"session", s.session_id}, {"queue", s.destination},
                         {"mode", core::queueModeName(s.mode)}, {"filter", filter}});
+    if (!s.filter.content().empty()) sessions.back()["jq_filter"] = s.filter.content();
   }
   return {{"token", routes.token}, {"forwarding", routes.forwarding},
           {"fallback", routes.fallback}, {"sessions", sessions}};

@@ -1,5 +1,7 @@
 #include "control/sessions.h"
 
+#include "jq/documents.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -148,6 +150,20 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   options.streams = plan.streams;
   if (plan.type == config::QueueType::kKafka && options_.kafka_names) options.names = *options_.kafka_names;
   QSPLIT_ASSIGN_OR_RETURN(options.forwarder.view, bodyView(plan));
+  if (!options_.jq_worker.empty()) {
+    jq::JqMatcherOptions content{options_.jq_worker, options_.jq_limits, {}, {}};
+    if (plan.type == config::QueueType::kSqs) content.document = jq::sqsDocument(plan.s3_event);
+    if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
+    if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();
+    content.on_off = [this, original = plan.original.name, id = plan.queue_id](
+                         const std::string& session, const std::string& reason) {
+      logger("sessions")->error("session {}: the jq_filter of queue id '{}' ({}) is switched off "
+                                "and matches nothing from now on: {}", session, id, original, reason);
+      std::lock_guard lock(off_mutex_);
+      filters_off_[{session, original}] = "jq_filter switched off: " + reason;
+    };
+    options.content = [content] { return std::make_shared<jq::JqMatcher>(content); };
+  }
   if (options_.sqs_tags && plan.type == config::QueueType::kSqs)
     options_.sqs_tags(plan.original.name, plan.tags);
   split->splitter = std::make_unique<engine::QueueSplitter>(*plan.broker, clock_, random_,
@@ -167,6 +183,7 @@ Result<Session> SessionManager::startUnlogged(const Caller& caller, const std::s
                                               const std::string& config_json) {
   if (stopping_) return fail(stoppingNow());
   QSPLIT_ASSIGN_OR_RETURN(auto user, config::parseUserConfig(config_json, "mirrord.json"));
+  QSPLIT_TRY(checkContent(user));
   std::optional<config::Target> parsed = user.target;
   if (!target.empty()) {
     QSPLIT_ASSIGN_OR_RETURN(parsed, config::Target::parse(target));
@@ -303,13 +320,36 @@ Result<Session> SessionManager::get(const std::string& id) const {
   std::lock_guard lock(mutex_);
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return fail(ErrorCode::kNotFound, "session " + id + " does not exist");
-  return it->second;
+  Session s = it->second;
+  markFiltersOff(s);
+  return s;
+}
+
+void SessionManager::markFiltersOff(Session& s) const {
+  std::lock_guard lock(off_mutex_);
+  for (auto& q : s.queues)
+    if (auto it = filters_off_.find({s.id, q.original}); it != filters_off_.end())
+      q.filter_error = it->second;
+}
+
+Result<void> SessionManager::checkContent(const config::UserConfig& user) {
+  bool any = false;
+  for (const auto& split : user.splits) any = any || !split.jq_filter.empty();
+  if (!any) return ok();
+  if (options_.jq_worker.empty())
+    return fail(ErrorCode::kFailedPrecondition, "mirrord.json: jq_filter: this qsplitd runs no jq worker");
+  std::lock_guard lock(checker_mutex_);
+  if (!checker_) checker_ = std::make_unique<jq::JqMatcher>(jq::JqMatcherOptions{options_.jq_worker, options_.jq_limits, {}, {}});
+  return config::checkContentFilters(user, [this](const std::string& text) { return checker_->check(text); });
 }
 
 std::vector<Session> SessionManager::list() const {
   std::lock_guard lock(mutex_);
   std::vector<Session> out;
-  for (const auto& [id, s] : sessions_) out.push_back(s);
+  for (const auto& [id, s] : sessions_) {
+    out.push_back(s);
+    markFiltersOff(out.back());
+  }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(a.started_unix_ms, a.id) < std::tie(b.started_unix_ms, b.id);
   });

@@ -25,6 +25,7 @@
 #include "control/store.h"
 #include "control/workloads.h"
 #include "core/broker.h"
+#include "jq/jq_matcher.h"
 #include "engine/queue_splitter.h"
 
 namespace qsplit::control {
@@ -68,6 +69,10 @@ struct ManagerOptions {
   // Empty: no other replica forwards.
   std::string replica;
   Duration lease = std::chrono::seconds(15);
+  // The executable that runs jq filters (`--jq-worker`, jq/jq_worker.h) and its bounds.
+  // Empty: a config with a jq_filter is refused.
+  std::string jq_worker;
+  jq::JqLimits jq_limits;
 };
 
 // Who is asking: the user a bearer token names.
@@ -82,6 +87,9 @@ struct SessionQueue {
   std::string original;
   std::string temporary;
   core::QueueMode mode = core::QueueMode::kSteal;
+  // Why this session's jq_filter on this queue was switched off (it then matches nothing);
+  // empty while it works.
+  std::string filter_error;
 };
 
 struct Session {
@@ -213,6 +221,15 @@ class SessionManager {
 
   std::atomic<bool> stopping_{false};
   std::mutex lifecycle_mutex_;  // start, end, tick, resume: one at a time
+  // Content filters switched off, (session, original) -> why. Its own lock, taken alone: the
+  // forwarding threads report here while they hold their matcher's.
+  mutable std::mutex off_mutex_;
+  std::map<std::pair<std::string, std::string>, std::string> filters_off_;
+  void markFiltersOff(Session& s) const;
+  // Compiles a config's jq filters in a worker of their own, before anything starts.
+  Result<void> checkContent(const config::UserConfig& user);
+  std::mutex checker_mutex_;
+  std::unique_ptr<jq::JqMatcher> checker_;  // under checker_mutex_
   mutable std::mutex mutex_;    // guards the maps below
   std::map<std::string, Session> sessions_;
   std::map<std::string, std::unique_ptr<Split>> splits_;  // "SQS:original"

@@ -44,8 +44,14 @@ Result<Filter> Filter::compile(const std::map<std::string, std::string>& message
   return filter;
 }
 
+Filter Filter::withContent(std::string program) const {
+  Filter filter = *this;
+  filter.content_ = std::move(program);
+  return filter;
+}
+
 bool Filter::matches(const Message& message) const {
-  if (rules_.empty()) return false;
+  if (rules_.empty()) return !content_.empty();
   for (const auto& rule : rules_) {
     bool found = false;
     for (const auto& attribute : message.routingAttributes()) {

@@ -1,4 +1,5 @@
-// Filter: a compiled `message_filter` (attribute or header name -> regex).
+// Filter: a compiled `message_filter` (attribute or header name -> regex), and the text of a
+// `jq_filter` on the message's content, which a ContentMatcher (core/content.h) evaluates.
 #pragma once
 
 #include <re2/re2.h>
@@ -15,7 +16,8 @@ namespace qsplit::core {
 
 // A message matches when, for every rule, it has an attribute of that name (compared
 // case-insensitively) whose value the rule's regex finds a match in (a search, not a full
-// match; case-insensitive). An empty filter matches nothing, as in the reference operator.
+// match; case-insensitive), and its content filter, when it has one, outputs true first. An
+// empty filter matches nothing, as in the reference operator.
 class Filter {
  public:
   struct Rule {
@@ -32,15 +34,21 @@ class Filter {
   // A filter that matches nothing.
   Filter() = default;
 
-  bool matchesNothing() const { return rules_.empty(); }
-  const std::vector<Rule>& rules() const { return rules_; }
+  // The same filter with the content filter `program` (jq text; empty: none).
+  Filter withContent(std::string program) const;
 
-  // Evaluates the rules one by one. The Router matches many filters at once; this is the
-  // plain definition it is checked and benchmarked against. Thread-safe.
+  bool matchesNothing() const { return rules_.empty() && content_.empty(); }
+  const std::vector<Rule>& rules() const { return rules_; }
+  const std::string& content() const { return content_; }
+
+  // Whether the attribute rules match, one by one (true for a filter with only a content
+  // filter). The Router matches many filters at once; this is the plain definition it is
+  // checked and benchmarked against. Thread-safe.
   bool matches(const Message& message) const;
 
  private:
   std::vector<Rule> rules_;
+  std::string content_;
 };
 
 // The RE2 options every filter regex is compiled with (case-insensitive, quiet).

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace qsplit::core {
@@ -26,6 +27,11 @@ struct Message {
   std::string deduplication_id;   // SQS FIFO MessageDeduplicationId
   std::string id;                 // the broker's message id
   std::string receipt;            // opaque acknowledgement handle of the source that delivered it
+  // What content filters (jq) see besides the fields above; only routing reads these.
+  std::vector<std::pair<std::string, std::string>> system_attributes;  // SQS `Attributes`
+  std::string body_md5, attributes_md5;  // SQS MD5OfBody, MD5OfMessageAttributes
+  std::vector<Attribute> s3_metadata;    // SQS `s3_event`: the named objects' user metadata
+  std::string exchange, routing_key;     // AMQP: where the message was published
   // What filters match instead of `attributes`, when set: the SNS message attributes inside an
   // SQS body (registry `sns: true`). Only routing reads it; no sink sends it.
   std::optional<std::vector<Attribute>> filter_attributes;

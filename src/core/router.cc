@@ -18,6 +18,7 @@ struct Scratch {
   std::vector<uint32_t> touched_sessions;
   std::vector<int> hits;
   std::string name;
+  std::vector<uint32_t> matched;  // attributeMatches of one message
 };
 
 Scratch& scratch() {
@@ -52,14 +53,24 @@ Result<QueueMode> queueModeFromName(const std::string& name) {
               "unknown queue mode '" + name + "': expected \"steal\" or \"mirror\"");
 }
 
-Result<std::shared_ptr<const RouteTable>> RouteTable::build(std::vector<SessionRoute> sessions,
-                                                            std::string fallback,
-                                                            uint64_t generation) {
+Result<std::shared_ptr<const RouteTable>> RouteTable::build(
+    std::vector<SessionRoute> sessions, std::string fallback, uint64_t generation,
+    std::shared_ptr<ContentMatcher> content) {
   std::shared_ptr<RouteTable> table(new RouteTable());
   table->generation_ = generation;
   table->destinations_.push_back(std::move(fallback));
   for (uint32_t s = 0; s < sessions.size(); ++s) {
     table->destinations_.push_back(sessions[s].destination);
+    table->programs_.push_back(kNoProgram);
+    if (const std::string& text = sessions[s].filter.content(); !text.empty()) {
+      std::string where = "session " + sessions[s].session_id + ": jq_filter: ";
+      if (!content)
+        return fail(ErrorCode::kFailedPrecondition, where + "content filters are not available here");
+      auto program = content->program(sessions[s].session_id, text);
+      if (!program) return fail(program.error().withContext(where));
+      table->programs_.back() = *program;
+      if (sessions[s].filter.rules().empty()) table->content_only_.push_back(s);
+    }
     table->required_.push_back(static_cast<uint32_t>(sessions[s].filter.rules().size()));
     for (const auto& rule : sessions[s].filter.rules()) {
       auto& name_set = table->by_name_[rule.name_lower];
@@ -83,6 +94,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(std::vector<SessionR
                                             "' into one RE2::Set (out of memory)");
   }
   table->sessions_ = std::move(sessions);
+  table->content_ = std::move(content);
   return std::shared_ptr<const RouteTable>(std::move(table));
 }
 
@@ -105,22 +117,16 @@ void RouteTable::matchName(const NameSet& name_set, const std::string& value,
       hits.push_back(static_cast<int>(i));
 }
 
-void RouteTable::routeByLoop(const Message& message, Decision& out) const {
-  for (uint32_t i = 0; i < sessions_.size(); ++i) {
-    if (!sessions_[i].filter.matches(message)) continue;
-    out.destinations.push_back(i + 1);
-    if (sessions_[i].mode == QueueMode::kSteal) return;
-  }
-  out.destinations.push_back(kFallback);
-}
-
-void RouteTable::route(const Message& message, Decision& out) const {
-  out.destinations.clear();
-  if (sessions_.empty() || by_name_.empty()) {
-    out.destinations.push_back(kFallback);
+void RouteTable::attributeMatches(const Message& message, std::vector<uint32_t>& out) const {
+  out.clear();
+  if (sessions_.size() <= kLoopSessionsAtMost || by_name_.empty()) {
+    for (uint32_t i = 0; i < sessions_.size(); ++i) {
+      if (!sessions_[i].filter.matches(message)) continue;
+      out.push_back(i);
+      if (ends(i)) return;
+    }
     return;
   }
-  if (sessions_.size() <= kLoopSessionsAtMost) return routeByLoop(message, out);
   Scratch& s = scratch();
   if (s.satisfied.size() < patterns_.size()) s.satisfied.resize(patterns_.size(), 0);
   if (s.counts.size() < sessions_.size()) s.counts.resize(sessions_.size(), 0);
@@ -138,23 +144,54 @@ void RouteTable::route(const Message& message, Decision& out) const {
       if (s.counts[session]++ == 0) s.touched_sessions.push_back(session);
     }
   }
-
+  // Content-only sessions have no rule to satisfy: their counts stay at the required zero.
+  s.touched_sessions.insert(s.touched_sessions.end(), content_only_.begin(), content_only_.end());
   std::sort(s.touched_sessions.begin(), s.touched_sessions.end());
-  bool taken = false;
   for (uint32_t session : s.touched_sessions) {
     if (s.counts[session] != required_[session]) continue;
-    out.destinations.push_back(session + 1);
-    if (sessions_[session].mode == QueueMode::kSteal) {
-      taken = true;
-      break;
-    }
+    out.push_back(session);
+    if (ends(session)) break;
   }
-  if (!taken) out.destinations.push_back(kFallback);
 
   for (uint32_t p : s.touched_patterns) s.satisfied[p] = 0;
   for (uint32_t session : s.touched_sessions) s.counts[session] = 0;
   s.touched_patterns.clear();
   s.touched_sessions.clear();
+}
+
+void RouteTable::decide(const std::vector<uint32_t>& sessions, const uint8_t* content,
+                        Decision& out) const {
+  out.destinations.clear();
+  for (uint32_t session : sessions) {
+    if (programs_[session] != kNoProgram && !*content++) continue;
+    out.destinations.push_back(session + 1);
+    if (sessions_[session].mode == QueueMode::kSteal) return;
+  }
+  out.destinations.push_back(kFallback);
+}
+
+void RouteTable::route(std::span<const Message> messages, std::span<Decision> out) const {
+  Scratch& s = scratch();
+  std::vector<ContentQuery> queries;
+  std::vector<std::pair<std::size_t, std::vector<uint32_t>>> asked;  // message -> its sessions
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    attributeMatches(messages[i], s.matched);
+    ContentQuery query;
+    for (uint32_t session : s.matched)
+      if (programs_[session] != kNoProgram)
+        query.candidates.push_back({programs_[session], sessions_[session].mode == QueueMode::kSteal});
+    if (query.candidates.empty()) {
+      decide(s.matched, nullptr, out[i]);
+      continue;
+    }
+    query.message = &messages[i];
+    queries.push_back(std::move(query));
+    asked.emplace_back(i, s.matched);
+  }
+  if (queries.empty()) return;
+  content_->match(queries);
+  for (std::size_t q = 0; q < queries.size(); ++q)
+    decide(asked[q].second, queries[q].matched.data(), out[asked[q].first]);
 }
 
 }  // namespace qsplit::core

@@ -32,7 +32,18 @@ QueueSplitter::QueueSplitter(core::Broker& broker, Clock& clock, Random& random,
       lifecycle_(options_.linger_timeout, options_.idle_ttl), routes_id_(random_.digits(12)),
       router_(emptyTable()),
       forwarder_(broker_, original_, options_.group, router_, options_.forwarder,
-                 options_.observer) {}
+                 options_.observer),
+      content_(options_.content ? options_.content() : nullptr) {}
+
+Result<void> QueueSplitter::compileContent(const std::string& session_id, const core::Filter& filter) {
+  if (filter.content().empty()) return ok();
+  if (!content_)
+    return fail(ErrorCode::kFailedPrecondition,
+                "session " + session_id + ": jq_filter: content filters are not available for " + original_);
+  auto program = content_->program(session_id, filter.content());
+  if (!program) return fail(program.error().withContext("session " + session_id + ": jq_filter"));
+  return ok();
+}
 
 QueueSplitter::~QueueSplitter() { forwarder_.stop(); }
 
@@ -59,7 +70,7 @@ Result<void> QueueSplitter::removeTemporary(const std::string& name) {
 void QueueSplitter::publishTable() {
   // Sessions were validated when their filters compiled, so building cannot fail but for
   // memory exhaustion inside RE2, which is not recoverable here.
-  auto table = core::RouteTable::build(sessions_, fallback_, ++generation_);
+  auto table = core::RouteTable::build(sessions_, fallback_, ++generation_, content_);
   if (!table) {
     logger("splitter")->critical("queue={} {}", original_, table.error().message());
     std::abort();
@@ -107,6 +118,7 @@ Result<PreparedSession> QueueSplitter::prepareSession(const std::string& session
       return fail(ErrorCode::kAlreadyExists, "session " + session_id + " already splits " + original_);
   QSPLIT_ASSIGN_OR_RETURN(core::QueueInfo info, broker_.admin().describe(original_));
   kind_ = info.kind;
+  QSPLIT_TRY(compileContent(session_id, filter));
   QSPLIT_ASSIGN_OR_RETURN(std::string queue, createTemporary(false));
   Pending pending{session_id, lifecycle_, {}};
   pending.actions = pending.next.sessionStarted();
@@ -129,6 +141,7 @@ void QueueSplitter::abandonSession(const std::string& session_id) {
   if (!pending_ || pending_->session_id != session_id) return;
   (void)removeTemporary(sessions_.back().destination);
   sessions_.pop_back();
+  if (content_) content_->release(session_id);
   if (has(pending_->actions, core::SplitAction::kCreateFallback)) {
     (void)removeTemporary(fallback_);
     fallback_.clear();
@@ -174,6 +187,7 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   bool mirror = it->mode == core::QueueMode::kMirror;
   sessions_.erase(it);
   publishTable();
+  if (content_) content_->release(session_id);
   forwarder_.waitForGeneration(generation_);  // nothing routed to `queue` is still in flight
   // Nor at another replica: until each confirms, the queue may still receive messages.
   auto shared = shareRoutes(!sessions_.empty() || options_.idle_ttl > Duration::zero(),
@@ -235,6 +249,12 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
   kind_ = info.kind;
   fallback_ = std::move(fallback);
   sessions_ = std::move(sessions);
+  for (auto& s : sessions_)
+    if (auto compiled = compileContent(s.session_id, s.filter); !compiled) {
+      logger("splitter")->error("queue={} {}; the session's filter matches nothing", original_,
+                                compiled.error().message());
+      s.filter = core::Filter();
+    }
   lifecycle_.resume(state, clock_.now());
   if (state == core::SplitState::kSplitting && sessions_.empty())
     (void)lifecycle_.sessionEnded(0, clock_.now());  // the idle TTL again, or the drain

@@ -66,6 +66,9 @@ struct SplitOptions {
   // an end, before a session's queue is emptied and deleted, and before a restore. None: no
   // other replica forwards.
   std::function<Result<void>(const SharedRoutes&)> share_routes;
+  // Makes the evaluator of this queue's content filters (jq), once, when the splitter is
+  // made; it starts nothing until a session has one. None: a content filter is refused.
+  std::function<std::shared_ptr<core::ContentMatcher>()> content;
 };
 
 struct SessionQueue {
@@ -157,6 +160,8 @@ class QueueSplitter {
   Result<std::string> createTemporary(bool fallback);
   Result<void> removeTemporary(const std::string& name);
   void publishTable();
+  // Compiles a session's content filter, if it has one, before its first table.
+  Result<void> compileContent(const std::string& session_id, const core::Filter& filter);
   Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);
   Result<void> shareRoutes(bool forwarding, std::optional<std::chrono::milliseconds> confirm);
 
@@ -187,6 +192,7 @@ class QueueSplitter {
   bool cut_short_logged_ = false;
   core::Router router_;
   Forwarder forwarder_;
+  std::shared_ptr<core::ContentMatcher> content_;  // none: content filters are refused
 };
 
 }  // namespace qsplit::engine

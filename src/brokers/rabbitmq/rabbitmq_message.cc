@@ -146,6 +146,8 @@ core::Message fromEnvelope(const amqp_envelope_t& envelope) {
     m.attributes.push_back({f.name, f.field ? text(p.*f.field) : numberProperty(p, f.flag), kPropertyType});
   }
   if (p._flags & AMQP_BASIC_MESSAGE_ID_FLAG) m.id = text(p.message_id);
+  m.exchange = text(envelope.exchange);
+  m.routing_key = text(envelope.routing_key);
   return m;
 }
 

@@ -146,6 +146,7 @@ void S3Metadata::view(std::vector<core::Message>& batch) {
     core::Message& m = batch[a.message];
     if (!m.filter_attributes) m.filter_attributes = m.attributes;
     m.filter_attributes->insert(m.filter_attributes->end(), metadata->begin(), metadata->end());
+    m.s3_metadata.insert(m.s3_metadata.end(), metadata->begin(), metadata->end());
   }
 }
 

@@ -18,6 +18,8 @@ core::Message fromSqs(const json& m) {
   out.body = m.value("Body", "");
   out.id = m.value("MessageId", "");
   out.receipt = m.value("ReceiptHandle", "");
+  out.body_md5 = m.value("MD5OfBody", "");
+  out.attributes_md5 = m.value("MD5OfMessageAttributes", "");
   if (auto it = m.find("MessageAttributes"); it != m.end() && it->is_object()) {
     for (const auto& [name, value] : it->items()) {
       core::Attribute a{name, "", value.value("DataType", "String")};
@@ -29,6 +31,8 @@ core::Message fromSqs(const json& m) {
     }
   }
   if (auto it = m.find("Attributes"); it != m.end() && it->is_object()) {
+    for (const auto& [name, value] : it->items())
+      if (value.is_string()) out.system_attributes.emplace_back(name, value.get<std::string>());
     out.group_id = it->value("MessageGroupId", "");
     out.deduplication_id = it->value("MessageDeduplicationId", "");
     std::string sent = it->value("SentTimestamp", "");

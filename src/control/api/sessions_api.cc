@@ -6,10 +6,12 @@ namespace {
 
 nlohmann::json sessionJson(const Session& s, Duration heartbeat) {
   nlohmann::json queues = nlohmann::json::array();
-  for (const auto& q : s.queues)
+  for (const auto& q : s.queues) {
     queues.push_back({{"queue_id", q.queue_id}, {"queue_type", config::queueTypeName(q.type)},
                       {"original", q.original}, {"temporary", q.temporary},
                       {"mode", core::queueModeName(q.mode)}});
+    if (!q.filter_error.empty()) queues.back()["filter_error"] = q.filter_error;
+  }
   return {{"id", s.id}, {"owner", s.owner}, {"target", s.target}, {"state", s.state},
           {"queues", queues}, {"env", s.env}, {"started_unix_ms", s.started_unix_ms},
           {"heartbeat_interval_ms",

@@ -96,6 +96,20 @@ Result<void> readSessions(const Section& s, DaemonConfig& c) {
   return ok();
 }
 
+Result<void> readFilters(const Section& s, DaemonConfig& c) {
+  QSPLIT_TRY(s.only({"jq_time_limit", "jq_memory_limit_mb"}));
+  Duration time = c.jq.time;
+  QSPLIT_TRY(s.duration("jq_time_limit", time));
+  QSPLIT_TRY(s.count("jq_memory_limit_mb", c.jq.memory_mb));
+  c.jq.time = std::chrono::duration_cast<std::chrono::milliseconds>(time);
+  if (c.jq.time.count() < 1)
+    return fail(s.f.error("filters.jq_time_limit", s.node["jq_time_limit"], "expected at least 1ms"));
+  if (c.jq.memory_mb < 16)
+    return fail(s.f.error("filters.jq_memory_limit_mb", s.node["jq_memory_limit_mb"],
+                          "expected at least 16 (MiB)"));
+  return ok();
+}
+
 // `enabled` (default true) is the only field of the kafka and rabbitmq sections.
 Result<void> readEnabled(const Section& s, bool& enabled) {
   QSPLIT_TRY(s.only({"enabled"}));
@@ -141,7 +155,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
   Section top{f, root, ""};
   QSPLIT_TRY(top.only({"listen", "data_dir", "resources", "tokens_file", "tls", "log_level", "sqs",
                        "memory", "kafka", "rabbitmq", "operator_namespace", "splitting",
-                       "sessions", "kubernetes"}));
+                       "sessions", "kubernetes", "filters"}));
   QSPLIT_TRY(readListen(top, c));
   QSPLIT_TRY(top.text("data_dir", c.data_dir));
   QSPLIT_TRY(top.text("resources", c.resources_dir));
@@ -152,7 +166,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
   for (auto [name, read] : {std::pair<const char*, Reader>{"sqs", readSqs}, {"kafka", readKafka},
                             {"rabbitmq", readRabbitMq}, {"kubernetes", readKubernetes},
                             {"splitting", readSplitting}, {"sessions", readSessions},
-                            {"tls", readTls}, {"memory", readMemory}}) {
+                            {"tls", readTls}, {"memory", readMemory}, {"filters", readFilters}}) {
     QSPLIT_ASSIGN_OR_RETURN(Section section, top.section(name));
     if (section.present()) QSPLIT_TRY(read(section, c));
   }

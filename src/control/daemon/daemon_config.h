@@ -59,6 +59,7 @@ struct DaemonConfig {
   std::string kafka_topic_format;
   bool return_unread = true;
   SessionLimits limits;
+  jq::JqLimits jq;  // `filters`: jq_time_limit, jq_memory_limit_mb
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

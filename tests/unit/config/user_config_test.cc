@@ -81,7 +81,7 @@ TEST(UserConfig, InvalidRegexNamesQueueAndAttribute) {
 TEST(UserConfig, BadEntriesGetClearErrors) {
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "message_filtr": {}}}}})"),
             "mirrord.json: feature.split_queues.q.message_filtr: unknown field; expected "
-            "queue_type, queue_mode or message_filter");
+            "queue_type, queue_mode, message_filter or jq_filter");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "NATS"}}}})"),
             "mirrord.json: feature.split_queues.q: unknown queue type 'NATS'; expected SQS, Kafka or RMQ");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "Temporal"}}}})"),
@@ -90,15 +90,17 @@ TEST(UserConfig, BadEntriesGetClearErrors) {
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"message_filter": {}}}}})"),
             "mirrord.json: feature.split_queues.q.queue_type: is required (SQS, Kafka or RMQ)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "RMQ"}}}})"),
-            "mirrord.json: feature.split_queues.q.message_filter: is required for RMQ queues");
+            "mirrord.json: feature.split_queues.q.message_filter: is required for RMQ queues (or a "
+            "jq_filter)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "queue_mode": "copy"}}}})"),
             "mirrord.json: feature.split_queues.q.queue_mode: unknown queue mode 'copy': expected "
             "\"steal\" or \"mirror\"");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "message_filter": {"a": 1}}}}})"),
             "mirrord.json: feature.split_queues.q.message_filter.a: expected a regex string");
-  EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "jq_filter": ".x"}}}})"),
-            "mirrord.json: feature.split_queues.q.jq_filter: jq filters are not supported by "
-            "qsplit yet; use message_filter");
+  EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "jq_filter": 3}}}})"),
+            "mirrord.json: feature.split_queues.q.jq_filter: expected a jq program (a non-empty string)");
+  EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "jq_filter": " "}}}})"),
+            "mirrord.json: feature.split_queues.q.jq_filter: expected a jq program (a non-empty string)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": [{"queue_type": "SQS"}]}})"),
             "mirrord.json: feature.split_queues[0].queue_id: is required (a string)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": [
@@ -106,6 +108,43 @@ TEST(UserConfig, BadEntriesGetClearErrors) {
             "mirrord.json: feature.split_queues[1]: queue id 'a' of type SQS appears twice");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": 3}})"),
             "mirrord.json: feature.split_queues: expected an object (queue id -> filter) or a list");
+}
+
+TEST(UserConfig, JqFiltersInEveryFormAloneOrWithMessageFilter) {
+  auto config = parseUserConfig(R"({"feature": {"split_queues": {
+      "orders": {"queue_type": "SQS", "jq_filter": ".Body | fromjson | .important == true"},
+      "events": {"queue_type": "RMQ", "jq_filter": ".payload == \"x\"", "message_filter": {"a": "^b$"}},
+      "*": {"queue_type": "Kafka", "jq_filter": ".payload | fromjson | .x == 1"}}}})",
+                                "mirrord.json");
+  ASSERT_TRUE(config) << config.error().message();
+  const QueueSplit* orders = config->find("orders", QueueType::kSqs);
+  ASSERT_NE(orders, nullptr);
+  EXPECT_FALSE(orders->filter.matchesNothing());  // a real filter, not match-none
+  EXPECT_EQ(orders->filter.content(), ".Body | fromjson | .important == true");
+  const QueueSplit* events = config->find("events", QueueType::kRmq);
+  ASSERT_NE(events, nullptr);
+  EXPECT_EQ(events->filter.rules().size(), 1u);
+  EXPECT_EQ(events->filter.content(), ".payload == \"x\"");
+  EXPECT_EQ(config->find("any-topic", QueueType::kKafka)->filter.content(), ".payload | fromjson | .x == 1");
+  auto list = parseUserConfig(R"({"feature": {"split_queues": [
+      {"queue_id": "a", "queue_type": "SQS", "jq_filter": ".x"}]}})", "mirrord.json");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->splits[0].filter.content(), ".x");
+}
+
+TEST(UserConfig, ContentFilterErrorsNameTheFileTheEntryAndTheCompilersMessage) {
+  auto config = parseUserConfig(R"({"feature": {"split_queues": {
+      "orders": {"queue_type": "SQS", "jq_filter": "bad"},
+      "ok": {"queue_type": "SQS", "jq_filter": "good"}}}})", "mirrord.json");
+  ASSERT_TRUE(config);
+  auto compile = [](const std::string& text) -> Result<void> {
+    if (text == "bad") return fail(ErrorCode::kInvalidArgument, "bad/0 is not defined");
+    return ok();
+  };
+  auto checked = checkContentFilters(*config, compile);
+  ASSERT_FALSE(checked);
+  EXPECT_EQ(checked.error().message(),
+            "mirrord.json: feature.split_queues.orders.jq_filter: bad/0 is not defined");
 }
 
 TEST(UserConfig, MalformedJsonNamesLineAndColumn) {

@@ -1,0 +1,84 @@
+// JqMatcher: the ContentMatcher of one queue, backed by a jq worker process (jq_worker.h)
+// that it starts on first use and again after the worker ends.
+//
+// When a program runs past the time or memory limit, the worker ends; the matcher switches
+// that session's filter off (it then matches nothing), reports it once through `on_off`,
+// starts a new worker with the other programs, and evaluates the rest of the batch there.
+// Nothing is left running: a worker that stops answering is killed.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "core/content.h"
+#include "jq/jq_worker.h"
+
+namespace qsplit::jq {
+
+// Builds the document a program reads from one message, and the string fromjson is most
+// likely asked to parse (the body; empty when there is none worth parsing).
+using DocumentBuilder =
+    std::function<void(const core::Message& message, std::string& document, std::string& body)>;
+
+struct JqMatcherOptions {
+  std::string worker;  // the executable that serves `--jq-worker FD TIME_MS MEMORY_MB`
+  JqLimits limits;
+  DocumentBuilder document;
+  // Called once when a session's filter is switched off, with the session and the reason
+  // ("ran longer than the 200 ms limit"); from the forwarding thread.
+  std::function<void(const std::string& session_id, const std::string& reason)> on_off;
+};
+
+class JqMatcher : public core::ContentMatcher {
+ public:
+  explicit JqMatcher(JqMatcherOptions options);
+  ~JqMatcher() override;
+
+  Result<uint32_t> program(const std::string& session_id, const std::string& text) override;
+  void release(const std::string& session_id) override;
+  void match(std::span<core::ContentQuery> queries) override;
+
+  // Compiles `text` and forgets it: whether a program compiles, with jq's message if not.
+  Result<void> check(const std::string& text);
+
+  // The sessions whose filter is off, with the reason.
+  std::map<std::string, std::string> switchedOff() const;
+  // The worker process now, or -1 when none runs.
+  pid_t workerPid() const;
+
+ private:
+  struct Program {
+    std::string session_id;
+    std::string text;
+    bool off = false;
+    std::string reason;  // why it is off
+  };
+  enum class Answer { kFrame, kLimit, kGone };
+
+  Result<void> ensureWorker();
+  Result<void> spawn();
+  void stopWorker(bool kill);
+  Result<void> sendAll(const std::string& data);
+  // Reads the next frame into `frame`, waiting at most `wait`.
+  Result<void> readFrame(std::string& frame, std::chrono::milliseconds wait);
+  Result<uint32_t> compileIn(uint32_t id, const std::string& text);
+  // Evaluates queries [from, end) in one round; returns where the next round starts.
+  std::size_t round(std::span<core::ContentQuery> queries, std::size_t from);
+  void switchOff(uint32_t id, const std::string& reason);
+
+  JqMatcherOptions options_;
+  mutable std::mutex mutex_;
+  std::map<uint32_t, Program> programs_;
+  std::map<std::string, uint32_t> by_session_;
+  uint32_t next_id_ = 1;
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::string buffer_;
+  int failures_ = 0;  // consecutive worker ends without a reason
+};
+
+}  // namespace qsplit::jq

@@ -1,0 +1,77 @@
+// The jq worker's wire format, on a stream socket between qsplitd and its worker: frames of
+// a 4-byte little-endian length, then a 1-byte kind, then the kind's fields. Integers are
+// 4-byte little-endian; a string is its length then its bytes.
+//
+// qsplitd -> worker:
+//   'C' id program         compile; answered by 'O' id or 'E' id message
+//   'F' id                 forget; no answer
+//   'Q' n (id steal)* document body   one message; answered by 'R' k id*: the candidates that
+//                          matched, in order, stopping at the first steal match. `body` is
+//                          the string fromjson is asked to parse (empty: none).
+// worker -> qsplitd, then the worker exits:
+//   'T' id                 program id ran past the time limit
+//   'M' id                 program id went past the memory limit (or jq ran out of memory)
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace qsplit::jq::wire {
+
+inline void putU32(std::string& out, uint32_t v) {
+  char bytes[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                   static_cast<char>(v >> 24)};
+  out.append(bytes, 4);
+}
+
+inline void putString(std::string& out, std::string_view s) {
+  putU32(out, static_cast<uint32_t>(s.size()));
+  out.append(s);
+}
+
+// Starts a frame of `kind` in `out`; finish() writes its length.
+inline std::size_t begin(std::string& out, char kind) {
+  std::size_t at = out.size();
+  putU32(out, 0);
+  out.push_back(kind);
+  return at;
+}
+
+inline void finish(std::string& out, std::size_t at) {
+  uint32_t length = static_cast<uint32_t>(out.size() - at - 4);
+  for (int i = 0; i < 4; ++i) out[at + i] = static_cast<char>(length >> (8 * i));
+}
+
+// Reads the fields of one frame's body; every read checks the bounds.
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  std::optional<uint32_t> u32() {
+    if (data_.size() < 4) return std::nullopt;
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(data_[i]);
+    data_.remove_prefix(4);
+    return v;
+  }
+  std::optional<uint8_t> u8() {
+    if (data_.empty()) return std::nullopt;
+    uint8_t v = static_cast<uint8_t>(data_[0]);
+    data_.remove_prefix(1);
+    return v;
+  }
+  std::optional<std::string_view> string() {
+    auto n = u32();
+    if (!n || data_.size() < *n) return std::nullopt;
+    std::string_view s = data_.substr(0, *n);
+    data_.remove_prefix(*n);
+    return s;
+  }
+
+ private:
+  std::string_view data_;
+};
+
+}  // namespace qsplit::jq::wire

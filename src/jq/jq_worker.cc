@@ -1,0 +1,285 @@
+#include "jq/jq_worker.h"
+
+extern "C" {
+#include <jq.h>
+#include <jv.h>
+}
+
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "jq/jq_program.h"
+#include "jq/jq_wire.h"
+
+namespace qsplit::jq {
+namespace {
+
+// Programs that call fromjson are compiled inside this prefix, which parses the message's
+// body once for all of them: fromjson on that very string returns the parsed value, any other
+// input goes to jq's own fromjson. The input is then [document, body or null, parsed body].
+constexpr const char* kFromJsonOnce =
+    ". as [$__qsplit_doc, $__qsplit_body, $__qsplit_parsed] | $__qsplit_doc | "
+    "def __qsplit_fromjson: fromjson; "
+    "def fromjson: if type == \"string\" and . == $__qsplit_body then $__qsplit_parsed "
+    "else __qsplit_fromjson end; ";
+
+struct Program {
+  JqProgram jq;
+  bool wrapped;  // compiled inside kFromJsonOnce
+};
+
+// What the watchdog and the crash handler read: the evaluation in progress, if any.
+int g_fd = -1;
+std::atomic<bool> g_running{false};
+std::atomic<uint32_t> g_program{0};
+std::atomic<int64_t> g_started_ns{0};
+std::mutex g_write;
+
+int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void sendAll(const std::string& data) {
+  std::size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(g_fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) _exit(0);  // qsplitd is gone
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
+std::string limitFrame(char kind, uint32_t program) {
+  std::string frame;
+  std::size_t at = wire::begin(frame, kind);
+  wire::putU32(frame, program);
+  wire::finish(frame, at);
+  return frame;
+}
+
+// jq aborts when it cannot allocate; a crash inside a program is reported like a memory overrun.
+extern "C" void onCrash(int) {
+  if (g_running.load()) {
+    std::string frame = limitFrame('M', g_program.load());
+    ssize_t ignored = ::write(g_fd, frame.data(), frame.size());
+    (void)ignored;
+  }
+  _exit(3);
+}
+
+std::size_t residentBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long size = 0, resident = 0;
+  int n = std::fscanf(f, "%lu %lu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)) : 0;
+}
+
+void watch(JqLimits limits) {
+  const int64_t limit_ns = std::chrono::nanoseconds(limits.time).count();
+  const std::size_t memory = limits.memory_mb << 20;
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!g_running.load()) continue;
+    char kind = 0;
+    if (nowNs() - g_started_ns.load() > limit_ns) kind = 'T';
+    else if (residentBytes() > memory) kind = 'M';
+    if (!kind) continue;
+    std::lock_guard lock(g_write);
+    if (!g_running.load()) continue;
+    sendAll(limitFrame(kind, g_program.load()));
+    _exit(0);
+  }
+}
+
+class Worker {
+ public:
+  void serve();
+
+ private:
+  bool readFrame(std::string& frame);
+  void compile(wire::Reader& in);
+  void query(wire::Reader& in);
+  bool run(Program& program, jv input);
+
+  std::map<uint32_t, Program> programs_;
+  std::string buffer_;
+};
+
+bool Worker::readFrame(std::string& frame) {
+  for (;;) {
+    if (buffer_.size() >= 4) {
+      uint32_t length = *wire::Reader(buffer_).u32();
+      if (buffer_.size() >= 4 + std::size_t{length}) {
+        frame.assign(buffer_, 4, length);
+        buffer_.erase(0, 4 + std::size_t{length});
+        return true;
+      }
+    }
+    char chunk[65536];
+    ssize_t n = ::read(g_fd, chunk, sizeof chunk);
+    if (n <= 0) return false;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+void Worker::compile(wire::Reader& in) {
+  auto id = in.u32();
+  auto text = in.string();
+  if (!id || !text) return;
+  std::string reply;
+  std::size_t at;
+  std::string program(*text);
+  auto compiled = JqProgram::compile(program);
+  if (!compiled) {
+    at = wire::begin(reply, 'E');
+    wire::putU32(reply, *id);
+    wire::putString(reply, compiled.error().message());
+  } else {
+    bool wrapped = false;
+    if (program.find("fromjson") != std::string::npos) {
+      // A program that is only definitions, or starts with a module directive, cannot follow
+      // the prefix: it runs as written, parsing the body itself.
+      if (auto inside = JqProgram::compile(kFromJsonOnce + program)) {
+        compiled = std::move(inside);
+        wrapped = true;
+      }
+    }
+    programs_.insert_or_assign(*id, Program{std::move(compiled).value(), wrapped});
+    at = wire::begin(reply, 'O');
+    wire::putU32(reply, *id);
+  }
+  wire::finish(reply, at);
+  std::lock_guard lock(g_write);
+  sendAll(reply);
+}
+
+bool Worker::run(Program& program, jv input) {
+  jq_state* jq = program.jq.state();
+  g_started_ns.store(nowNs());
+  g_running.store(true);
+  jq_start(jq, input, 0);
+  jv first = jq_next(jq);
+  g_running.store(false);
+  bool matched = jv_get_kind(first) == JV_KIND_TRUE;
+  jv_free(first);
+  return matched;
+}
+
+void Worker::query(wire::Reader& in) {
+  auto count = in.u32();
+  if (!count) return;
+  std::vector<std::pair<uint32_t, bool>> candidates;
+  for (uint32_t i = 0; i < *count; ++i) {
+    auto id = in.u32();
+    auto steal = in.u8();
+    if (!id || !steal) return;
+    candidates.emplace_back(*id, *steal != 0);
+  }
+  auto document = in.string();
+  auto body = in.string();
+  if (!document || !body) return;
+
+  std::vector<uint32_t> matched;
+  jv doc = jv_parse_sized(document->data(), static_cast<int>(document->size()));
+  jv triple = jv_invalid();
+  if (jv_is_valid(doc)) {
+    for (const auto& [id, steal] : candidates) {
+      auto it = programs_.find(id);
+      if (it == programs_.end()) continue;
+      jv input;
+      if (it->second.wrapped) {
+        if (!jv_is_valid(triple)) {
+          jv parsed = body->empty() ? jv_invalid()
+                                    : jv_parse_sized(body->data(), static_cast<int>(body->size()));
+          bool ok = jv_is_valid(parsed);
+          triple = JV_ARRAY(jv_copy(doc),
+                            ok ? jv_string_sized(body->data(), static_cast<int>(body->size())) : jv_null(),
+                            ok ? parsed : jv_null());
+          if (!ok) jv_free(parsed);
+        }
+        g_program.store(id);
+        input = jv_copy(triple);
+      } else {
+        g_program.store(id);
+        input = jv_copy(doc);
+      }
+      if (!run(it->second, input)) continue;
+      matched.push_back(id);
+      if (steal) break;
+    }
+  }
+  jv_free(doc);
+  jv_free(triple);
+
+  std::string reply;
+  std::size_t at = wire::begin(reply, 'R');
+  wire::putU32(reply, static_cast<uint32_t>(matched.size()));
+  for (uint32_t id : matched) wire::putU32(reply, id);
+  wire::finish(reply, at);
+  std::lock_guard lock(g_write);
+  sendAll(reply);
+}
+
+void Worker::serve() {
+  std::string frame;
+  while (readFrame(frame)) {
+    wire::Reader in(frame);
+    auto kind = in.u8();
+    if (!kind) continue;
+    if (*kind == 'C') compile(in);
+    else if (*kind == 'Q') query(in);
+    else if (*kind == 'F') {
+      if (auto id = in.u32()) programs_.erase(*id);
+    }
+  }
+}
+
+}  // namespace
+
+bool parseJqWorkerArgs(int argc, char** argv, int& fd, JqLimits& limits) {
+  if (argc != 5) return false;
+  char* end = nullptr;
+  long values[3];
+  for (int i = 0; i < 3; ++i) {
+    values[i] = std::strtol(argv[2 + i], &end, 10);
+    if (*end || values[i] <= 0) return false;
+  }
+  fd = static_cast<int>(values[0]);
+  limits.time = std::chrono::milliseconds(values[1]);
+  limits.memory_mb = static_cast<std::size_t>(values[2]);
+  return true;
+}
+
+int runJqWorker(int fd, JqLimits limits) {
+  g_fd = fd;
+  std::signal(SIGABRT, onCrash);
+  std::signal(SIGSEGV, onCrash);
+  std::signal(SIGBUS, onCrash);
+#if !defined(__SANITIZE_ADDRESS__)
+  // A hard stop behind the watchdog, for an allocation faster than it looks (sanitizers
+  // reserve terabytes of address space, so they run without it).
+  rlim_t bytes = static_cast<rlim_t>(limits.memory_mb + 512) << 20;
+  rlimit limit{bytes, bytes};
+  setrlimit(RLIMIT_AS, &limit);
+#endif
+  std::thread(watch, limits).detach();
+  Worker worker;
+  worker.serve();
+  return 0;
+}
+
+}  // namespace qsplit::jq
