@@ -20,6 +20,8 @@
 #include "brokers/kafka/kafka_broker.h"
 #include "common/random.h"
 #include "engine/forwarder.h"
+#include "jq/documents.h"
+#include "jq/jq_matcher.h"
 
 namespace {
 
@@ -36,6 +38,7 @@ struct Setup {
   int warmup = 20000;     // records through before the clock starts
   std::string prefetch;   // queued.max.messages.kbytes of every consumer; empty: librdkafka's
   bool overlap = true;    // qsplit receives the next batch while the last one's sends are out
+  std::string jq_worker;  // set: the sessions' filters are jq programs run by this worker
 };
 
 // One path's run: records per second after the warm-up, how long the warm-up took from
@@ -172,11 +175,17 @@ Rate forward(KafkaBroker& kafka, const Setup& s, int sessions, bool exactly_once
   for (int i = 0; i < sessions; ++i) {
     std::string topic = "bench-s" + std::to_string(i) + "-" + id;
     check(broker.admin().createLike(s.original, topic).has_value(), "create session topic");
-    auto filter = qsplit::core::Filter::compile({{"user", "^user-" + std::to_string(i * 100 / sessions) + "$"}});
-    routes.push_back({topic, *filter, qsplit::core::QueueMode::kSteal, topic});
+    std::string user = "user-" + std::to_string(i * 100 / sessions);
+    auto filter = s.jq_worker.empty() ? *qsplit::core::Filter::compile({{"user", "^" + user + "$"}})
+                                      : qsplit::core::Filter().withContent(".headers.user == \"" + user + "\"");
+    routes.push_back({topic, filter, qsplit::core::QueueMode::kSteal, topic});
     topics.push_back(topic);
   }
-  qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1));
+  std::shared_ptr<qsplit::jq::JqMatcher> content;
+  if (!s.jq_worker.empty())
+    content = std::make_shared<qsplit::jq::JqMatcher>(
+        qsplit::jq::JqMatcherOptions{s.jq_worker, {}, qsplit::jq::kafkaDocument(s.original), {}});
+  qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1, content));
   std::atomic<bool> started{false};
   qsplit::engine::ForwarderOptions options;
   options.delivery = exactly_once ? qsplit::engine::Delivery::kExactlyOnce
@@ -208,6 +217,29 @@ double median(const std::vector<Rate>& runs, double Rate::*field = &Rate::per_se
   return values[values.size() / 2];
 }
 
+// Exactly once with N sessions whose filters are jq programs, against the same N sessions
+// with attribute filters, taking turns; one table row per N.
+int compareJq(KafkaBroker& broker, Setup s, const std::vector<int>& counts, int repeat,
+              const std::string& run, const std::string& worker) {
+  std::printf("| sessions | attribute filters rec/s | jq filters rec/s | ratio |\n|---:|---:|---:|---:|\n");
+  int n = 0;
+  for (int sessions : counts) {
+    std::vector<Rate> attribute, jq;
+    for (int r = 0; r < repeat; ++r) {
+      s.jq_worker.clear();
+      attribute.push_back(forward(broker, s, sessions, true, run + "-a" + std::to_string(n++)));
+      s.jq_worker = worker;
+      jq.push_back(forward(broker, s, sessions, true, run + "-j" + std::to_string(n++)));
+      std::fprintf(stderr, "%d sessions, run %d: attribute %.0f, jq %.0f\n", sessions, r + 1,
+                   attribute.back().per_second, jq.back().per_second);
+    }
+    double a = median(attribute), j = median(jq);
+    std::printf("| %d | %.0f | %.0f | %.2f |\n", sessions, a, j, j / a);
+  }
+  (void)broker.admin().remove(s.original);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -226,6 +258,10 @@ int main(int argc, char** argv) {
   app.add_option("--sessions", counts, "session counts to run");
   std::size_t producers = qsplit::kafka::KafkaOptions{}.producers;
   app.add_option("--producers", producers, "producers qsplit spreads destination topics over");
+  std::string jq_worker;
+  app.add_option("--jq", jq_worker,
+                 "only compare, exactly once, sessions with jq filters (this worker) and with "
+                 "attribute filters on the same header");
   bool one_at_a_time = false;
   app.add_flag("--one-batch-at-a-time", one_at_a_time,
                "qsplit awaits each batch before receiving the next (no overlap)");
@@ -243,6 +279,7 @@ int main(int argc, char** argv) {
   preload(**broker, s);
   std::printf("Batches of %zu records for every path%s.\n\n", s.batch,
               default_batch ? " (qsplit's default for Kafka)" : "");
+  if (!jq_worker.empty()) return compareJq(**broker, s, counts, repeat, run, jq_worker);
   std::printf("| sessions | plain copy rec/s | plain fan-out rec/s | qsplit at least once rec/s | ratio to copy | ratio to fan-out | qsplit exactly once rec/s | ratio to copy | ratio to fan-out |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int n = 0;

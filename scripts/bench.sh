@@ -2,7 +2,7 @@
 # bench.sh [BUILD_DIR [SECTION...]]: builds the benchmarks with optimizations, starts the
 # real brokers they need (stopped on exit), and writes their results, each with its ratio
 # against the baseline measured in the same run, to bench/results/. SECTIONs (router,
-# sessions, kafka, sqs, rabbitmq) pick some; none runs them all.
+# sessions, kafka, sqs, rabbitmq, jq) pick some; none runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -84,4 +84,20 @@ if wanted rabbitmq; then
   table=$("$dir/bench/rabbitmq_bench" --url "$QSPLIT_RABBITMQ_URL" --messages 50000 --size 256)
   python3 bench/report_rabbitmq.py "$table" 50000 > bench/results/rabbitmq.md
   cat bench/results/rabbitmq.md
+fi
+
+if wanted jq; then
+  echo "== jq filters (bench/results/jq.md)"
+  worker="$dir/apps/qsplitd/qsplitd"  # qsplitd --jq-worker
+  for run in 1 2 3; do
+    "$dir/bench/jq_bench" "$worker" 1 20000
+    "$dir/bench/jq_bench" "$worker" 10 5000
+    "$dir/bench/jq_bench" "$worker" 100 1000
+  done > "$json.jq"
+  start kafka
+  kafka_jq=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 200000 \
+    --size 1024 --warmup 20000 --prefetch-kbytes 1048576 --sessions 1 10 --repeat 3 --jq "$worker")
+  python3 bench/report_jq.py "$json.jq" "$kafka_jq" > bench/results/jq.md
+  rm -f "$json.jq"
+  cat bench/results/jq.md
 fi

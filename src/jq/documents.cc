@@ -13,8 +13,18 @@ using nlohmann::json;
 // A string, or its base64 when it is not valid UTF-8 (JSON strings are text).
 json text(const std::string& bytes) { return isUtf8(bytes) ? json(bytes) : json(base64Encode(bytes)); }
 
-// The body fromjson is asked about: the text as the document shows it.
-std::string bodyOf(const std::string& body) { return isUtf8(body) ? body : std::string(); }
+// `doc` with the message's body under `field`: separately when it is text, else as base64.
+void finish(json& doc, const std::string& field, const std::string& body, Document& out) {
+  out.body_field.clear();
+  out.body.clear();
+  if (isUtf8(body)) {
+    out.body_field = field;
+    out.body = body;
+  } else {
+    doc[field] = base64Encode(body);
+  }
+  out.json = doc.dump();
+}
 
 // An AMQP header or property value as JSON: numbers and booleans typed, the rest text.
 json amqpValue(const core::Attribute& a) {
@@ -58,8 +68,8 @@ bool isUtf8(std::string_view s) {
 }
 
 DocumentBuilder sqsDocument(bool s3_event) {
-  return [s3_event](const core::Message& m, std::string& document, std::string& body) {
-    json doc = {{"MessageId", m.id}, {"ReceiptHandle", m.receipt}, {"Body", text(m.body)}};
+  return [s3_event](const core::Message& m, Document& out) {
+    json doc = {{"MessageId", m.id}, {"ReceiptHandle", m.receipt}};
     if (!m.body_md5.empty()) doc["MD5OfBody"] = m.body_md5;
     if (!m.attributes_md5.empty()) doc["MD5OfMessageAttributes"] = m.attributes_md5;
     json system = json::object();
@@ -79,36 +89,35 @@ DocumentBuilder sqsDocument(bool s3_event) {
       for (const auto& a : m.s3_metadata) metadata[core::asciiLower(a.name)] = text(a.value);
       doc["S3Metadata"] = std::move(metadata);
     }
-    document = doc.dump();
-    body = bodyOf(m.body);
+    finish(doc, "Body", m.body, out);
   };
 }
 
 DocumentBuilder kafkaDocument(std::string topic) {
-  return [topic = std::move(topic)](const core::Message& m, std::string& document, std::string& body) {
+  return [topic = std::move(topic)](const core::Message& m, Document& out) {
     json doc = {{"topic", topic}, {"partition", m.partition}, {"offset", m.offset}};
     if (m.timestamp_ms) doc["timestamp"] = *m.timestamp_ms;
     if (m.key) doc["key"] = text(*m.key);
-    // The engine reads a null payload as an empty one: both show as no payload.
-    if (!m.body.empty()) doc["payload"] = text(m.body);
     json headers = json::object();
     for (const auto& a : m.attributes) headers[a.name] = text(a.value);
     doc["headers"] = std::move(headers);
-    document = doc.dump();
-    body = bodyOf(m.body);
+    // The engine reads a null payload as an empty one: both show as no payload.
+    if (m.body.empty()) {
+      out = {doc.dump(), "", ""};
+      return;
+    }
+    finish(doc, "payload", m.body, out);
   };
 }
 
 DocumentBuilder rabbitDocument() {
-  return [](const core::Message& m, std::string& document, std::string& body) {
+  return [](const core::Message& m, Document& out) {
     json headers = json::object(), properties = json::object();
     for (const auto& a : m.attributes)
       (a.type == "property" ? properties : headers)[a.name] = amqpValue(a);
-    json doc = {{"payload", text(m.body)}, {"headers", std::move(headers)},
-                {"routing_key", m.routing_key}, {"exchange", m.exchange},
-                {"properties", std::move(properties)}};
-    document = doc.dump();
-    body = bodyOf(m.body);
+    json doc = {{"headers", std::move(headers)}, {"routing_key", m.routing_key},
+                {"exchange", m.exchange}, {"properties", std::move(properties)}};
+    finish(doc, "payload", m.body, out);
   };
 }
 

@@ -18,8 +18,10 @@
 namespace qsplit::jq {
 namespace {
 
-// Messages per round trip: their frames fit in a socket's buffer, and their answers too.
-constexpr std::size_t kRound = 128;
+// Messages per round trip (their answers fit in a socket's buffer), sent in pieces so the
+// worker evaluates the first while the next are built.
+constexpr std::size_t kRound = 512;
+constexpr std::size_t kPiece = 32;
 // Beyond the time limits, how long an answer may take before the worker counts as stuck.
 constexpr std::chrono::milliseconds kSlack{2000};
 constexpr std::chrono::milliseconds kCompileWait{5000};
@@ -69,6 +71,7 @@ Result<void> JqMatcher::spawn() {
   pid_ = pid;
   fd_ = fds[0];
   buffer_.clear();
+  read_ = 0;
   return ok();
 }
 
@@ -102,14 +105,17 @@ Result<void> JqMatcher::sendAll(const std::string& data) {
 Result<void> JqMatcher::readFrame(std::string& frame, std::chrono::milliseconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
-    if (buffer_.size() >= 4) {
-      uint32_t length = *wire::Reader(buffer_).u32();
-      if (buffer_.size() >= 4 + std::size_t{length}) {
-        frame.assign(buffer_, 4, length);
-        buffer_.erase(0, 4 + std::size_t{length});
+    std::string_view unread = std::string_view(buffer_).substr(read_);
+    if (unread.size() >= 4) {
+      uint32_t length = *wire::Reader(unread).u32();
+      if (unread.size() >= 4 + std::size_t{length}) {
+        frame.assign(unread.substr(4, length));
+        read_ += 4 + std::size_t{length};
         return ok();
       }
     }
+    buffer_.erase(0, read_);
+    read_ = 0;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return fail(ErrorCode::kTimeout, "the jq worker does not answer");
@@ -220,6 +226,8 @@ pid_t JqMatcher::workerPid() const {
 
 std::size_t JqMatcher::round(std::span<core::ContentQuery> queries, std::size_t from) {
   std::string request;
+  Document document;
+  Result<void> written = ok();
   std::vector<std::size_t> sent;  // query indices, in the order of their answers
   std::size_t end = from;
   for (; end < queries.size() && sent.size() < kRound; ++end) {
@@ -230,20 +238,24 @@ std::size_t JqMatcher::round(std::span<core::ContentQuery> queries, std::size_t 
       if (it != programs_.end() && !it->second.off) live.push_back(c);
     }
     if (live.empty()) continue;
-    std::string document, body;
-    options_.document(*q.message, document, body);
+    options_.document(*q.message, document);
     std::size_t at = wire::begin(request, 'Q');
     wire::putU32(request, static_cast<uint32_t>(live.size()));
     for (const auto& c : live) {
       wire::putU32(request, c.program);
       request.push_back(c.steal ? 1 : 0);
     }
-    wire::putString(request, document);
-    wire::putString(request, body);
+    wire::putString(request, document.json);
+    wire::putString(request, document.body_field);
+    wire::putString(request, document.body);
     wire::finish(request, at);
     sent.push_back(end);
+    if (sent.size() % kPiece == 0 && written) {
+      written = sendAll(request);
+      request.clear();
+    }
   }
-  auto written = sendAll(request);  // on failure, the worker's last frame says why
+  if (written) written = sendAll(request);  // on failure, the worker's last frame says why
   std::string frame;
   for (std::size_t index : sent) {
     auto& q = queries[index];

@@ -19,10 +19,17 @@
 
 namespace qsplit::jq {
 
-// Builds the document a program reads from one message, and the string fromjson is most
-// likely asked to parse (the body; empty when there is none worth parsing).
-using DocumentBuilder =
-    std::function<void(const core::Message& message, std::string& document, std::string& body)>;
+// The document a program reads, in two parts: `json` holds every field but the body, which
+// the worker adds as the string field `body_field` (jq's parser is slow on long strings, so a
+// body is never parsed as part of the document). The body is also what fromjson most likely
+// parses: the worker parses it once per message for every program. No body_field: the body is
+// in `json` already (as base64, when it is not UTF-8), or there is none.
+struct Document {
+  std::string json;
+  std::string body_field;
+  std::string body;
+};
+using DocumentBuilder = std::function<void(const core::Message& message, Document& out)>;
 
 struct JqMatcherOptions {
   std::string worker;  // the executable that serves `--jq-worker FD TIME_MS MEMORY_MB`
@@ -78,6 +85,7 @@ class JqMatcher : public core::ContentMatcher {
   pid_t pid_ = -1;
   int fd_ = -1;
   std::string buffer_;
+  std::size_t read_ = 0;  // where the next frame starts in buffer_
   int failures_ = 0;  // consecutive worker ends without a reason
 };
 

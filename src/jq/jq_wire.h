@@ -5,9 +5,9 @@
 // qsplitd -> worker:
 //   'C' id program         compile; answered by 'O' id or 'E' id message
 //   'F' id                 forget; no answer
-//   'Q' n (id steal)* document body   one message; answered by 'R' k id*: the candidates that
-//                          matched, in order, stopping at the first steal match. `body` is
-//                          the string fromjson is asked to parse (empty: none).
+//   'Q' n (id steal)* json body_field body   one message (a Document, jq_matcher.h);
+//                          answered by 'R' k id*: the candidates that matched, in order,
+//                          stopping at the first steal match.
 // worker -> qsplitd, then the worker exits:
 //   'T' id                 program id ran past the time limit
 //   'M' id                 program id went past the memory limit (or jq ran out of memory)

@@ -114,21 +114,36 @@ class Worker {
   void compile(wire::Reader& in);
   void query(wire::Reader& in);
   bool run(Program& program, jv input);
+  // Answers go out together, when every request read so far is answered: one write, and one
+  // wake-up of qsplitd, per batch rather than per message.
+  void answer(const std::string& frame) { out_ += frame; }
+  void flush() {
+    if (out_.empty()) return;
+    std::lock_guard lock(g_write);
+    sendAll(out_);
+    out_.clear();
+  }
 
   std::map<uint32_t, Program> programs_;
   std::string buffer_;
+  std::size_t read_ = 0;  // where the next frame starts in buffer_
+  std::string out_;       // answers not yet written
 };
 
 bool Worker::readFrame(std::string& frame) {
   for (;;) {
-    if (buffer_.size() >= 4) {
-      uint32_t length = *wire::Reader(buffer_).u32();
-      if (buffer_.size() >= 4 + std::size_t{length}) {
-        frame.assign(buffer_, 4, length);
-        buffer_.erase(0, 4 + std::size_t{length});
+    std::string_view unread = std::string_view(buffer_).substr(read_);
+    if (unread.size() >= 4) {
+      uint32_t length = *wire::Reader(unread).u32();
+      if (unread.size() >= 4 + std::size_t{length}) {
+        frame.assign(unread.substr(4, length));
+        read_ += 4 + std::size_t{length};
         return true;
       }
     }
+    buffer_.erase(0, read_);  // only what is left of a frame moves
+    read_ = 0;
+    flush();  // nothing more to answer before the next read
     char chunk[65536];
     ssize_t n = ::read(g_fd, chunk, sizeof chunk);
     if (n <= 0) return false;
@@ -163,8 +178,7 @@ void Worker::compile(wire::Reader& in) {
     wire::putU32(reply, *id);
   }
   wire::finish(reply, at);
-  std::lock_guard lock(g_write);
-  sendAll(reply);
+  answer(reply);
 }
 
 bool Worker::run(Program& program, jv input) {
@@ -190,25 +204,31 @@ void Worker::query(wire::Reader& in) {
     candidates.emplace_back(*id, *steal != 0);
   }
   auto document = in.string();
+  auto body_field = in.string();
   auto body = in.string();
-  if (!document || !body) return;
+  if (!document || !body_field || !body) return;
 
   std::vector<uint32_t> matched;
   jv doc = jv_parse_sized(document->data(), static_cast<int>(document->size()));
+  // One string value for the body, in the document and beside it: fromjson's check that its
+  // input is the body is then a pointer comparison.
+  jv text = body_field->empty() ? jv_null() : jv_string_sized(body->data(), static_cast<int>(body->size()));
+  if (jv_is_valid(doc) && !body_field->empty())
+    doc = jv_object_set(doc, jv_string_sized(body_field->data(), static_cast<int>(body_field->size())),
+                        jv_copy(text));
   jv triple = jv_invalid();
-  if (jv_is_valid(doc)) {
+  if (jv_get_kind(doc) == JV_KIND_OBJECT) {
     for (const auto& [id, steal] : candidates) {
       auto it = programs_.find(id);
       if (it == programs_.end()) continue;
       jv input;
       if (it->second.wrapped) {
         if (!jv_is_valid(triple)) {
-          jv parsed = body->empty() ? jv_invalid()
-                                    : jv_parse_sized(body->data(), static_cast<int>(body->size()));
+          jv parsed = body_field->empty()
+                          ? jv_invalid()
+                          : jv_parse_sized(body->data(), static_cast<int>(body->size()));
           bool ok = jv_is_valid(parsed);
-          triple = JV_ARRAY(jv_copy(doc),
-                            ok ? jv_string_sized(body->data(), static_cast<int>(body->size())) : jv_null(),
-                            ok ? parsed : jv_null());
+          triple = JV_ARRAY(jv_copy(doc), ok ? jv_copy(text) : jv_null(), ok ? parsed : jv_null());
           if (!ok) jv_free(parsed);
         }
         g_program.store(id);
@@ -223,6 +243,7 @@ void Worker::query(wire::Reader& in) {
     }
   }
   jv_free(doc);
+  jv_free(text);
   jv_free(triple);
 
   std::string reply;
@@ -230,8 +251,7 @@ void Worker::query(wire::Reader& in) {
   wire::putU32(reply, static_cast<uint32_t>(matched.size()));
   for (uint32_t id : matched) wire::putU32(reply, id);
   wire::finish(reply, at);
-  std::lock_guard lock(g_write);
-  sendAll(reply);
+  answer(reply);
 }
 
 void Worker::serve() {

@@ -9,11 +9,14 @@ namespace {
 
 using nlohmann::json;
 
+// The document as the worker assembles it.
 json build(const DocumentBuilder& builder, const core::Message& m, std::string* body = nullptr) {
-  std::string document, b;
-  builder(m, document, b);
-  if (body) *body = b;
-  return json::parse(document);
+  Document d;
+  builder(m, d);
+  if (body) *body = d.body;
+  json doc = json::parse(d.json);
+  if (!d.body_field.empty()) doc[d.body_field] = d.body;
+  return doc;
 }
 
 TEST(Documents, SqsIsTheMessageObjectOfTheApi) {
