@@ -7,7 +7,7 @@ import sys
 from report_router import machine
 
 
-def main(lines_path, kafka_table):
+def main(lines_path, kafka_table, build):
     runs = {}
     for line in open(lines_path):
         fields = dict(f.split("=", 1) for f in line.split())
@@ -25,6 +25,7 @@ def main(lines_path, kafka_table):
     print("start order, parse the record's document anew and run its program (libjq in process),")
     print("until one matches. Both are checked to route every record alike. Median of 3 runs.\n")
     print(f"Machine: {machine()}  ")
+    print(f"Built: {build}  ")
     print(f"Run: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}\n")
     print("| sessions | records | qsplit records/s | plain loop records/s | speed-up |")
     print("|---:|---:|---:|---:|---:|")
@@ -44,12 +45,20 @@ def main(lines_path, kafka_table):
     print("median of 3 runs each. Nineteen records in twenty match no session, so each of those")
     print("runs every program.\n")
     print(kafka_table.strip())
-    print("\nTarget at 10 sessions: at least 0.7 of the attribute filters. See the README's")
-    print("content filters section for what bounds this: libjq 1.6 runs each program in one")
-    print("worker process, one record after another, about 1 to 2 microseconds per program even")
-    print("for a field comparison.")
+    ratio = None
+    for row in kafka_table.splitlines():
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if cells and cells[0] == "10":
+            ratio = float(cells[3])
+    if ratio is not None:
+        met = "met" if ratio >= 0.7 else "not met"
+        print(f"\nTarget at 10 sessions: at least 0.7 of the attribute filters: {met} ({ratio:.2f}).")
+    print("Each record that reaches the jq worker costs tens of microseconds there and in the")
+    print("forwarder (its document, the exchange, each program's run in libjq 1.6), against about")
+    print("ten for the whole of attribute-filtered forwarding, and an exactly-once batch is routed")
+    print("before any of it is sent.")
     print("\n`payload_decoded` (protobuf) is not built yet, so its cost is not measured.")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else "build-bench (Release)")

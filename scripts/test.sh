@@ -32,7 +32,11 @@ TEST_JOBS=${QSPLIT_TEST_JOBS:-4}
 # run leaves nothing in /tmp, and the last run's files (the e2e tests' logs) stay to read.
 run_tests() {
   rm -rf "$1/tmp"
-  mkdir -p "$1/tmp"
+  mkdir -p "$1/tmp" "$1/Testing/Temporary"
+  # What each test took last time, so ctest starts the long ones first instead of finding
+  # them at the end of the list (on a fresh clone: the times in tests/ctest-costs.txt).
+  [ -f "$1/Testing/Temporary/CTestCostData.txt" ] ||
+    cp tests/ctest-costs.txt "$1/Testing/Temporary/CTestCostData.txt"
   (cd "$1" && TMPDIR="$PWD/tmp" ctest --output-on-failure -j"$TEST_JOBS")
 }
 echo "== tests ($(date +%T))"
