@@ -70,8 +70,7 @@ Result<void> JqMatcher::spawn() {
   }
   pid_ = pid;
   fd_ = fds[0];
-  buffer_.clear();
-  read_ = 0;
+  frames_.clear();
   return ok();
 }
 
@@ -105,17 +104,7 @@ Result<void> JqMatcher::sendAll(const std::string& data) {
 Result<void> JqMatcher::readFrame(std::string& frame, std::chrono::milliseconds wait) {
   auto deadline = std::chrono::steady_clock::now() + wait;
   for (;;) {
-    std::string_view unread = std::string_view(buffer_).substr(read_);
-    if (unread.size() >= 4) {
-      uint32_t length = *wire::Reader(unread).u32();
-      if (unread.size() >= 4 + std::size_t{length}) {
-        frame.assign(unread.substr(4, length));
-        read_ += 4 + std::size_t{length};
-        return ok();
-      }
-    }
-    buffer_.erase(0, read_);
-    read_ = 0;
+    if (frames_.next(frame)) return ok();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return fail(ErrorCode::kTimeout, "the jq worker does not answer");
@@ -127,7 +116,7 @@ Result<void> JqMatcher::readFrame(std::string& frame, std::chrono::milliseconds 
     ssize_t n = ::read(fd_, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return fail(ErrorCode::kUnavailable, "the jq worker ended");
-    buffer_.append(chunk, static_cast<std::size_t>(n));
+    frames_.append(chunk, static_cast<std::size_t>(n));
   }
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "core/content.h"
+#include "jq/jq_wire.h"
 #include "jq/jq_worker.h"
 
 namespace qsplit::jq {
@@ -84,8 +85,7 @@ class JqMatcher : public core::ContentMatcher {
   uint32_t next_id_ = 1;
   pid_t pid_ = -1;
   int fd_ = -1;
-  std::string buffer_;
-  std::size_t read_ = 0;  // where the next frame starts in buffer_
+  wire::Frames frames_;
   int failures_ = 0;  // consecutive worker ends without a reason
 };
 

@@ -74,4 +74,29 @@ class Reader {
   std::string_view data_;
 };
 
+// Bytes read from the socket, cut into frames.
+class Frames {
+ public:
+  // The next whole frame's body, if one has arrived.
+  bool next(std::string& frame) {
+    std::string_view unread = std::string_view(buffer_).substr(read_);
+    if (unread.size() < 4) return false;
+    uint32_t length = *Reader(unread).u32();
+    if (unread.size() < 4 + std::size_t{length}) return false;
+    frame.assign(unread.substr(4, length));
+    read_ += 4 + std::size_t{length};
+    return true;
+  }
+  void append(const char* data, std::size_t size) {
+    buffer_.erase(0, read_);  // only what is left of a frame moves
+    read_ = 0;
+    buffer_.append(data, size);
+  }
+  void clear() { buffer_.clear(), read_ = 0; }
+
+ private:
+  std::string buffer_;
+  std::size_t read_ = 0;  // where the next frame starts
+};
+
 }  // namespace qsplit::jq::wire

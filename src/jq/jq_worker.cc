@@ -125,29 +125,18 @@ class Worker {
   }
 
   std::map<uint32_t, Program> programs_;
-  std::string buffer_;
-  std::size_t read_ = 0;  // where the next frame starts in buffer_
+  wire::Frames frames_;
   std::string out_;       // answers not yet written
 };
 
 bool Worker::readFrame(std::string& frame) {
   for (;;) {
-    std::string_view unread = std::string_view(buffer_).substr(read_);
-    if (unread.size() >= 4) {
-      uint32_t length = *wire::Reader(unread).u32();
-      if (unread.size() >= 4 + std::size_t{length}) {
-        frame.assign(unread.substr(4, length));
-        read_ += 4 + std::size_t{length};
-        return true;
-      }
-    }
-    buffer_.erase(0, read_);  // only what is left of a frame moves
-    read_ = 0;
+    if (frames_.next(frame)) return true;
     flush();  // nothing more to answer before the next read
     char chunk[65536];
     ssize_t n = ::read(g_fd, chunk, sizeof chunk);
     if (n <= 0) return false;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
+    frames_.append(chunk, static_cast<std::size_t>(n));
   }
 }
 

@@ -11,6 +11,7 @@ import unittest
 
 import harness as h
 from harness import topic_tool
+from local_mode_kafka_test import KafkaCase
 from local_mode_sqs_test import SqsUsers, VAR as SQS_VAR
 
 RMQ_VAR = "INCOMING_ORDERS_QUEUE"
@@ -130,38 +131,19 @@ splitting:
         self.env = {"QSPLIT_SERVER": self.daemon.url}
 
 
-class ContentFiltersKafka(Developers, unittest.TestCase):
+class ContentFiltersKafka(Developers, KafkaCase):
     QUEUE_ID, QUEUE_TYPE = "views", "Kafka"
-
-    def setUp(self):
-        self.bootstrap = h.require("QSPLIT_KAFKA_BOOTSTRAP")
-        self.dir = h.tempdir("kafka-content")
-        self.procs = h.Processes(self.dir)
-        self.addCleanup(self.procs.stop_all)
-        self.workload = h.unique("views-app")
-        self.topic = h.unique("views")
-        topic_tool(self.bootstrap, "create", self.topic, "2")
-        resources = os.path.join(self.dir, "resources")
-        os.makedirs(resources)
-        h.write(os.path.join(resources, "topics.yaml"), h.kafka_resources_yaml(
-            self.workload, self.bootstrap, "local", "mirrord", "groupIdSources", "GROUP"))
-        self.daemon = h.Daemon(self.procs, self.dir, """kafka: {enabled: true}
+    DAEMON_CONFIG = """kafka: {enabled: true}
 splitting: {linger_timeout: 30}
 filters: {jq_time_limit: 100ms}
-""", resources).start()
-        self.env = {"QSPLIT_SERVER": self.daemon.url, "BOOT": self.bootstrap}
-        group = h.unique("views-group")
-        self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "10",
-                          "--"] + self.consumer("workload"), "exec",
-                         dict(self.env, TOPIC=self.topic, GROUP=group))
-        h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
-                     30, "qsplit exec to register")
+"""
+
+    def setUp(self):
+        super().setUp()
+        self.start_workload()
 
     def consumer(self, name):
-        return h.kcat_consumer("GROUP", os.path.join(self.dir, name + ".out"))
-
-    def received(self, who):
-        return h.kcat_received(os.path.join(self.dir, who + ".out"))
+        return self.kcat_consumer(os.path.join(self.dir, name + ".out"))
 
     def test_a_looping_filter_is_switched_off_and_everyone_else_gets_theirs_exactly_once(self):
         loop, loop_id = self.run_developer("loop", {"jq_filter": "def f: f; f"}, self.consumer("loop"))

@@ -15,6 +15,10 @@ class KafkaCase(unittest.TestCase):
     """The set-up and steps both kinds of workload share; the kind is the resource's field
     that names the consumer group's variable."""
     ID_SOURCES, ID_VAR = "groupIdSources", "GROUP"
+    DAEMON_CONFIG = """kafka: {enabled: true}
+sessions: {unused_ttl: 6}
+splitting: {linger_timeout: 30}
+"""
 
     def setUp(self):
         self.bootstrap = h.require("QSPLIT_KAFKA_BOOTSTRAP")
@@ -28,10 +32,7 @@ class KafkaCase(unittest.TestCase):
         os.makedirs(resources)
         h.write(os.path.join(resources, "topics.yaml"), h.kafka_resources_yaml(
             self.workload, self.bootstrap, "local", "mirrord", self.ID_SOURCES, self.ID_VAR))
-        self.daemon = h.Daemon(self.procs, self.dir, """kafka: {enabled: true}
-sessions: {unused_ttl: 6}
-splitting: {linger_timeout: 30}
-""", resources).start()
+        self.daemon = h.Daemon(self.procs, self.dir, self.DAEMON_CONFIG, resources).start()
         self.env = {"QSPLIT_SERVER": self.daemon.url, "BOOT": self.bootstrap}
 
     def kcat_consumer(self, out):
@@ -43,13 +44,17 @@ splitting: {linger_timeout: 30}
     def received(self, who):
         return h.kcat_received(os.path.join(self.dir, who + ".out"))
 
-    def start_workload_and_alice(self):
+    def start_workload(self):
         group = h.unique("views-group")
         self.procs.start([h.QSPLIT, "exec", "--workload", f"deployment/{self.workload}", "--grace", "10",
                           "--"] + self.kcat_consumer(os.path.join(self.dir, "workload.out")),
                          "exec", dict(self.env, TOPIC=self.topic, **{self.ID_VAR: group}))
         h.eventually(lambda: any(w["running"] for w in self.daemon.get("/api/v1/workloads")[1]["workloads"]),
                      30, "qsplit exec to register")
+        return group
+
+    def start_workload_and_alice(self):
+        group = self.start_workload()
         config = h.write(os.path.join(self.dir, "alice.json"),
                          h.user_config(self.workload, "views", {"author": "^alice$"}).replace('"SQS"', '"Kafka"'))
         alice = self.procs.start([h.QSPLIT, "run", "-f", config, "--"] +
