@@ -64,11 +64,12 @@ bool splitsSqs(const control::Session& s) { return !sqsQueues(s).empty(); }
 json sqsSpec(const control::Session& s) {
   auto queues = sqsQueues(s);
   auto user = config::parseUserConfig(s.config_json, "mirrord.json");
-  json filters = json::object(), outputs = json::object();
+  json filters = json::object(), jq = json::object(), outputs = json::object();
   for (const auto* q : queues) {
     // The user's filters, as written; a queue she did not mention has none (and gets nothing).
     const config::QueueSplit* split = user ? user->find(q->queue_id, config::QueueType::kSqs) : nullptr;
     if (split) filters[q->queue_id] = split->message_filter;
+    if (split && !split->jq_filter.empty()) jq[q->queue_id] = split->jq_filter;
     outputs[q->original] = q->temporary;
   }
   json consumer = {{"name", s.target}, {"workloadType", ""}};
@@ -76,7 +77,7 @@ json sqsSpec(const control::Session& s) {
     consumer = {{"name", target->name}, {"workloadType", workloadType(target->kind)}};
     if (target->container) consumer["container"] = *target->container;
   }
-  return json{{"queueFilters", filters}, {"queueConsumer", consumer},
+  return json{{"queueFilters", filters}, {"queueJqFilters", jq}, {"queueConsumer", consumer},
               {"sessionId", sessionId(s.id)}, {"outputQueueNames", outputs}};
 }
 
