@@ -13,6 +13,7 @@ packages=(
   librdkafka-dev kcat
   rabbitmq-server librabbitmq-dev amqp-tools
   etcd-server openssl jq libjq-dev
+  libprotobuf-dev protobuf-compiler
 )
 
 # The test brokers run on Java (Apache Kafka from Maven Central), and javac builds the tests'
@@ -44,6 +45,8 @@ python_packages=()
 python3 -c 'import boto3' >/dev/null 2>&1 || python_packages+=(boto3)
 python3 -c 'import yaml' >/dev/null 2>&1 || python_packages+=(pyyaml)  # reads helm's output
 python3 -c 'import pika' >/dev/null 2>&1 || python_packages+=(pika)  # the tests' RabbitMQ client
+# Encodes the protobuf test records; 4.21 is the Python release of Debian's protoc 3.21.
+python3 -c 'import google.protobuf' >/dev/null 2>&1 || python_packages+=('protobuf>=4.21,<5')
 python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1 || python_packages+=('moto[server]')
 if [ ${#python_packages[@]} -gt 0 ]; then
   echo "install-deps: installing ${python_packages[*]} from PyPI"

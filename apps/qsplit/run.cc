@@ -9,7 +9,7 @@
 #include "child.h"
 #include "common/files.h"
 #include "config/user_config.h"
-#include "jq/jq_program.h"
+#include "resolve.h"
 
 namespace qsplit::cli {
 namespace {
@@ -61,17 +61,10 @@ std::string describeEnv(const nlohmann::json& env) {
 }  // namespace
 
 int runSession(ApiClient& api, const RunOptions& options) {
-  auto text = readFile(options.config_path);
-  if (!text) return say(text.error().message()), 2;
-  auto config = nlohmann::json::parse(*text, nullptr, false, true);
-  if (config.is_discarded() || !config.is_object())
-    return say(options.config_path + ": not a JSON object"), 2;
   // What qsplitd would refuse, refused here first, before any thread or session starts.
-  auto user = config::parseUserConfig(*text, options.config_path);
-  if (!user) return say(user.error().message()), 2;
-  if (auto checked = config::checkContentFilters(*user, jq::checkProgram); !checked)
-    return say(checked.error().message()), 2;
-  nlohmann::json body = {{"config", config}};
+  auto resolved = resolveConfig(options.config_path);
+  if (!resolved) return say(resolved.error().message()), 2;
+  nlohmann::json body = {{"config", resolved->json}};
   if (!options.target.empty()) body["target"] = options.target;
   catchSignals();
   // Starting may wait for the deployed workload's restart (up to its restart timeout).

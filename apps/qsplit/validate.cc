@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "jq/jq_program.h"
+#include "resolve.h"
 
 #include "config/resources.h"
 #include "config/user_config.h"
@@ -57,12 +57,9 @@ std::vector<std::string> declaredIds(const config::ResourceSet& set, const confi
 }  // namespace
 
 int runValidate(const std::string& config_path, const std::string& resources_path) {
-  auto user = config::loadUserConfig(config_path);
-  if (user)
-    if (auto checked = config::checkContentFilters(*user, jq::checkProgram); !checked)
-      user = fail(checked.error());
-  if (!user) {
-    std::string message = user.error().message();
+  auto resolved = resolveConfig(config_path);
+  if (!resolved) {
+    std::string message = resolved.error().message();
     for (std::size_t start = 0; start < message.size();) {
       auto end = std::min(message.find('\n', start), message.size());
       fmt::print(stderr, "qsplit validate: {}\n", message.substr(start, end - start));
@@ -70,11 +67,13 @@ int runValidate(const std::string& config_path, const std::string& resources_pat
     }
     return 2;
   }
+  const config::UserConfig* user = &resolved->user;
   fmt::print("{}: target {}\n", config_path, user->target ? user->target->toString() : "(none)");
   for (const auto& s : user->splits) {
     std::string rules;
     for (const auto& [name, regex] : s.message_filter) rules += fmt::format(" {}=~/{}/", name, regex);
     if (!s.jq_filter.empty()) rules += fmt::format(" jq({})", s.jq_filter);
+    if (s.payload_protobuf) rules += fmt::format(" payload_decoded as {}", s.payload_protobuf->message_type);
     fmt::print("  {} ({}, {}):{}\n", s.queue_id, config::queueTypeName(s.type),
                core::queueModeName(s.mode), rules.empty() ? " matches nothing" : rules);
   }

@@ -50,6 +50,51 @@ Result<QueueType> parseQueueType(const json& entry, const std::string& source,
   return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka or RMQ"));
 }
 
+const std::set<std::string> kProtobufFields = {"schema_file", "include_directories", "message_type",
+                                               "descriptor_base64"};
+
+Result<std::string> stringField(const json& node, const std::string& name, const std::string& source,
+                                const std::string& path) {
+  const json& value = node[name];
+  if (!value.is_string() || value.get<std::string>().empty())
+    return fail(fieldError(source, path + "." + name, "expected a non-empty string"));
+  return value.get<std::string>();
+}
+
+Result<PayloadProtobuf> parseProtobuf(const json& node, const std::string& source, const std::string& path) {
+  if (!node.is_object()) return fail(fieldError(source, path, "expected an object"));
+  for (const auto& [key, value] : node.items())
+    if (!kProtobufFields.count(key))
+      return fail(fieldError(source, path + "." + key, "unknown field; expected schema_file, "
+                                                       "include_directories, message_type or descriptor_base64"));
+  PayloadProtobuf protobuf;
+  if (!node.contains("message_type"))
+    return fail(fieldError(source, path + ".message_type", "is required (the fully qualified message name)"));
+  QSPLIT_ASSIGN_OR_RETURN(protobuf.message_type, stringField(node, "message_type", source, path));
+  if (node.contains("schema_file")) {
+    QSPLIT_ASSIGN_OR_RETURN(protobuf.schema_file, stringField(node, "schema_file", source, path));
+  }
+  if (node.contains("descriptor_base64")) {
+    QSPLIT_ASSIGN_OR_RETURN(protobuf.descriptor_base64, stringField(node, "descriptor_base64", source, path));
+  }
+  if (node.contains("include_directories")) {
+    const json& dirs = node["include_directories"];
+    if (!dirs.is_array()) return fail(fieldError(source, path + ".include_directories", "expected a list of paths"));
+    for (std::size_t i = 0; i < dirs.size(); ++i) {
+      if (!dirs[i].is_string() || dirs[i].get<std::string>().empty())
+        return fail(fieldError(source, path + ".include_directories[" + std::to_string(i) + "]",
+                               "expected a path"));
+      protobuf.include_directories.push_back(dirs[i].get<std::string>());
+    }
+    if (protobuf.schema_file.empty() && !protobuf.include_directories.empty())
+      return fail(fieldError(source, path + ".include_directories", "is only used with schema_file"));
+  }
+  if (protobuf.schema_file.empty() && protobuf.descriptor_base64.empty())
+    return fail(fieldError(source, path, "neither schema_file nor descriptor_base64 is set; set "
+                                         "schema_file to the .proto that describes the payload"));
+  return protobuf;
+}
+
 // One entry; `path` is how messages name it ("feature.split_queues.meme-queue").
 Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
                               const std::string& source, const std::string& path) {
@@ -57,7 +102,8 @@ Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
   for (const auto& [key, value] : entry.items()) {
     if (!kEntryFields.count(key))
       return fail(fieldError(source, path + "." + key,
-                             "unknown field; expected queue_type, queue_mode, message_filter or jq_filter"));
+                             "unknown field; expected queue_type, queue_mode, message_filter or jq_filter"
+                             " (and payload_protobuf for Kafka)"));
   }
   QueueSplit split;
   split.queue_id = queue_id;
@@ -69,9 +115,17 @@ Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
       return fail(fieldError(source, path + ".jq_filter", "expected a jq program (a non-empty string)"));
     split.jq_filter = program.get<std::string>();
   }
-  if (entry.contains("payload_protobuf"))
-    return fail(fieldError(source, path + ".payload_protobuf",
-                           "protobuf payload decoding is not supported by qsplit yet"));
+  if (entry.contains("payload_protobuf") && !entry["payload_protobuf"].is_null()) {
+    if (split.type != QueueType::kKafka)
+      return fail(fieldError(source, path + ".payload_protobuf",
+                             "unknown field for " + std::string(queueTypeName(split.type)) +
+                                 " queues; payload_protobuf is for Kafka only"));
+    QSPLIT_ASSIGN_OR_RETURN(split.payload_protobuf,
+                            parseProtobuf(entry["payload_protobuf"], source, path + ".payload_protobuf"));
+    if (split.jq_filter.empty())
+      return fail(fieldError(source, path, "payload_protobuf decodes the payload for jq_filter, which "
+                                           "is not set; add a jq_filter that reads .payload_decoded"));
+  }
   if (entry.contains("queue_mode")) {
     const json& name = entry["queue_mode"];
     auto mode = core::queueModeFromName(name.is_string() ? name.get<std::string>() : name.dump());
@@ -94,7 +148,12 @@ Result<QueueSplit> parseEntry(const std::string& queue_id, const json& entry,
   }
   auto compiled = core::Filter::compile(split.message_filter);
   if (!compiled) return fail(compiled.error().withContext(source + ": " + path));
-  split.filter = compiled->withContent(split.jq_filter);
+  core::ContentFilter content{split.jq_filter, {}, {}};
+  if (split.payload_protobuf) {
+    content.protobuf_descriptor = split.payload_protobuf->descriptor_base64;
+    content.protobuf_message = split.payload_protobuf->message_type;
+  }
+  split.filter = compiled->withContent(std::move(content));
   return split;
 }
 
@@ -231,9 +290,41 @@ Result<void> checkContentFilters(const UserConfig& config, const ContentCompiler
   std::vector<std::string> errors;
   for (const auto& split : config.splits) {
     if (split.jq_filter.empty()) continue;
-    if (auto compiled = compile(split.jq_filter); !compiled)
-      errors.push_back(config.source + ": " + split.path + ".jq_filter: " + compiled.error().message());
+    if (split.payload_protobuf && split.payload_protobuf->descriptor_base64.empty()) {
+      errors.push_back(config.source + ": " + split.path + ".payload_protobuf.schema_file: is not "
+                       "compiled; qsplit run compiles it, since qsplitd reads no developer's files");
+      continue;
+    }
+    if (auto compiled = compile(split.filter.content()); !compiled)
+      errors.push_back(config.source + ": " + split.path + "." + compiled.error().message());
   }
+  if (errors.empty()) return ok();
+  std::string message = errors.front();
+  for (std::size_t i = 1; i < errors.size(); ++i) message += "\n" + errors[i];
+  return fail(ErrorCode::kInvalidArgument, message);
+}
+
+Result<void> resolveProtobufSchemas(json& root, const std::string& source, const SchemaCompiler& compile) {
+  if (!root.is_object() || !root.contains("feature") || !root["feature"].is_object() ||
+      !root["feature"].contains("split_queues"))
+    return ok();
+  json& queues = root["feature"]["split_queues"];
+  std::vector<std::string> errors;
+  auto resolve = [&](json& entry, const std::string& path) {
+    if (!entry.is_object() || !entry.contains("payload_protobuf")) return;
+    json& node = entry["payload_protobuf"];
+    if (!node.is_object() || !node.contains("schema_file")) return;
+    auto parsed = parseProtobuf(node, source, path + ".payload_protobuf");
+    if (!parsed) return errors.push_back(parsed.error().message());
+    auto descriptor = compile(*parsed);
+    if (!descriptor) return errors.push_back(source + ": " + path + ".payload_protobuf: " + descriptor.error().message());
+    node = {{"message_type", parsed->message_type}, {"descriptor_base64", *descriptor}};
+  };
+  if (queues.is_object())
+    for (auto& [id, entry] : queues.items()) resolve(entry, "feature.split_queues." + id);
+  if (queues.is_array())
+    for (std::size_t i = 0; i < queues.size(); ++i)
+      resolve(queues[i], "feature.split_queues[" + std::to_string(i) + "]");
   if (errors.empty()) return ok();
   std::string message = errors.front();
   for (std::size_t i = 1; i < errors.size(); ++i) message += "\n" + errors[i];

@@ -3,6 +3,8 @@
 // mirrord.json works unchanged.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <functional>
 #include <map>
 #include <optional>
@@ -19,12 +21,22 @@ enum class QueueType { kSqs, kKafka, kRmq };
 
 const char* queueTypeName(QueueType type);  // "SQS", "Kafka", "RMQ" as users write them
 
+// `payload_protobuf` (Kafka): how the payload decodes into `payload_decoded` for jq. The CLI
+// compiles `schema_file` into `descriptor_base64`; qsplitd reads only the descriptor.
+struct PayloadProtobuf {
+  std::string schema_file;  // a .proto, relative to the current directory; empty: none
+  std::vector<std::string> include_directories;
+  std::string message_type;       // required
+  std::string descriptor_base64;  // a FileDescriptorSet, maybe gzipped; empty: not compiled yet
+};
+
 struct QueueSplit {
   std::string queue_id;  // "*" applies to every queue of this type without its own entry
   QueueType type = QueueType::kSqs;
   core::QueueMode mode = core::QueueMode::kSteal;
   std::map<std::string, std::string> message_filter;  // as written
   std::string jq_filter;                               // as written; empty: none
+  std::optional<PayloadProtobuf> payload_protobuf;
   core::Filter filter;  // regexes compiled, with the jq text; empty matches nothing
   std::string path;     // how errors name the entry: feature.split_queues.orders
 };
@@ -55,10 +67,19 @@ struct UserConfig {
 Result<UserConfig> parseUserConfig(const std::string& json, const std::string& source);
 Result<UserConfig> loadUserConfig(const std::string& path);
 
-// Compiles every jq_filter with `compile` (jq's compiler, wherever it may run); the errors
-// name the file, the entry and jq's message, e.g. "mirrord.json:
-// feature.split_queues.orders.jq_filter: syntax error, ...", one line per program.
-using ContentCompiler = std::function<Result<void>(const std::string& program)>;
+// Compiles every content filter with `compile` (jq's compiler and the protobuf schema loader,
+// wherever they run), whose errors start with the field inside the entry ("jq_filter: ...",
+// "payload_protobuf.message_type: ..."). The errors name the file and the entry too, e.g.
+// "mirrord.json: feature.split_queues.orders.jq_filter: syntax error, ...", one line each. A
+// `schema_file` that was not compiled into a descriptor is an error here.
+using ContentCompiler = std::function<Result<void>(const core::ContentFilter& filter)>;
 Result<void> checkContentFilters(const UserConfig& config, const ContentCompiler& compile);
+
+// Compiles every `payload_protobuf.schema_file` of the config `root` (parsed already) with
+// `compile`, which returns the descriptor_base64, and rewrites those entries to carry only
+// `message_type` and `descriptor_base64`, so the config sent to qsplitd names no local file.
+using SchemaCompiler = std::function<Result<std::string>(const PayloadProtobuf& protobuf)>;
+Result<void> resolveProtobufSchemas(nlohmann::json& root, const std::string& source,
+                                    const SchemaCompiler& compile);
 
 }  // namespace qsplit::config

@@ -65,7 +65,7 @@ nlohmann::json routesToJson(const engine::SharedRoutes& routes) {
     for (const auto& rule : s.filter.rules()) filter[rule.name] = rule.pattern;
     sessions.push_back({{"session", s.session_id}, {"queue", s.destination},
                         {"mode", core::queueModeName(s.mode)}, {"filter", filter}});
-    if (!s.filter.content().empty()) sessions.back()["jq_filter"] = s.filter.content();
+    if (!s.filter.content().empty()) sessions.back()["jq_filter"] = s.filter.content().program;
   }
   return {{"token", routes.token}, {"forwarding", routes.forwarding},
           {"fallback", routes.fallback}, {"sessions", sessions}};

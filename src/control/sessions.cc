@@ -340,7 +340,7 @@ Result<void> SessionManager::checkContent(const config::UserConfig& user) {
     return fail(ErrorCode::kFailedPrecondition, "mirrord.json: jq_filter: this qsplitd runs no jq worker");
   std::lock_guard lock(checker_mutex_);
   if (!checker_) checker_ = std::make_unique<jq::JqMatcher>(jq::JqMatcherOptions{options_.jq_worker, options_.jq_limits, {}, {}});
-  return config::checkContentFilters(user, [this](const std::string& text) { return checker_->check(text); });
+  return config::checkContentFilters(user, [this](const core::ContentFilter& filter) { return checker_->check(filter); });
 }
 
 std::vector<Session> SessionManager::list() const {

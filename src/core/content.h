@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "core/filter.h"
 #include "core/message.h"
 
 namespace qsplit::core {
@@ -31,7 +32,7 @@ class ContentMatcher {
   // The program id of session `session_id`'s filter `text`, compiled once per session (a
   // second call for the same session returns the same id). Errors: the program does not
   // compile, or the evaluator cannot start.
-  virtual Result<uint32_t> program(const std::string& session_id, const std::string& text) = 0;
+  virtual Result<uint32_t> program(const std::string& session_id, const ContentFilter& filter) = 0;
   // Forgets the session's program (its session ended).
   virtual void release(const std::string& session_id) = 0;
   // Answers every query. Never fails: what cannot be evaluated is no match.

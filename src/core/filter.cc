@@ -44,9 +44,9 @@ Result<Filter> Filter::compile(const std::map<std::string, std::string>& message
   return filter;
 }
 
-Filter Filter::withContent(std::string program) const {
+Filter Filter::withContent(ContentFilter content) const {
   Filter filter = *this;
-  filter.content_ = std::move(program);
+  filter.content_ = std::move(content);
   return filter;
 }
 

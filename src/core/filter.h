@@ -14,6 +14,15 @@
 
 namespace qsplit::core {
 
+// A `jq_filter`, with the schema its Kafka payloads decode by when `payload_protobuf` is set.
+struct ContentFilter {
+  std::string program;              // jq text; empty: no content filter
+  std::string protobuf_descriptor;  // `descriptor_base64`: a FileDescriptorSet, maybe gzipped
+  std::string protobuf_message;     // `message_type`, fully qualified; empty: no decoding
+  bool empty() const { return program.empty(); }
+  bool operator==(const ContentFilter&) const = default;
+};
+
 // A message matches when, for every rule, it has an attribute of that name (compared
 // case-insensitively) whose value the rule's regex finds a match in (a search, not a full
 // match; case-insensitive), and its content filter, when it has one, outputs true first. An
@@ -34,12 +43,13 @@ class Filter {
   // A filter that matches nothing.
   Filter() = default;
 
-  // The same filter with the content filter `program` (jq text; empty: none).
-  Filter withContent(std::string program) const;
+  // The same filter with the content filter `content` (empty: none).
+  Filter withContent(ContentFilter content) const;
+  Filter withContent(std::string program) const { return withContent(ContentFilter{std::move(program), {}, {}}); }
 
   bool matchesNothing() const { return rules_.empty() && content_.empty(); }
   const std::vector<Rule>& rules() const { return rules_; }
-  const std::string& content() const { return content_; }
+  const ContentFilter& content() const { return content_; }
 
   // Whether the attribute rules match, one by one (true for a filter with only a content
   // filter). The Router matches many filters at once; this is the plain definition it is
@@ -48,7 +58,7 @@ class Filter {
 
  private:
   std::vector<Rule> rules_;
-  std::string content_;
+  ContentFilter content_;
 };
 
 // The RE2 options every filter regex is compiled with (case-insensitive, quiet).

@@ -62,11 +62,11 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(
   for (uint32_t s = 0; s < sessions.size(); ++s) {
     table->destinations_.push_back(sessions[s].destination);
     table->programs_.push_back(kNoProgram);
-    if (const std::string& text = sessions[s].filter.content(); !text.empty()) {
-      std::string where = "session " + sessions[s].session_id + ": jq_filter: ";
+    if (const ContentFilter& filter = sessions[s].filter.content(); !filter.empty()) {
+      std::string where = "session " + sessions[s].session_id;
       if (!content)
-        return fail(ErrorCode::kFailedPrecondition, where + "content filters are not available here");
-      auto program = content->program(sessions[s].session_id, text);
+        return fail(ErrorCode::kFailedPrecondition, where + ": jq_filter: content filters are not available here");
+      auto program = content->program(sessions[s].session_id, filter);
       if (!program) return fail(program.error().withContext(where));
       table->programs_.back() = *program;
       if (sessions[s].filter.rules().empty()) table->content_only_.push_back(s);

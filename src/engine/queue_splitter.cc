@@ -41,7 +41,7 @@ Result<void> QueueSplitter::compileContent(const std::string& session_id, const 
     return fail(ErrorCode::kFailedPrecondition,
                 "session " + session_id + ": jq_filter: content filters are not available for " + original_);
   auto program = content_->program(session_id, filter.content());
-  if (!program) return fail(program.error().withContext("session " + session_id + ": jq_filter"));
+  if (!program) return fail(program.error().withContext("session " + session_id));
   return ok();
 }
 

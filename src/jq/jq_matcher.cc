@@ -120,11 +120,13 @@ Result<void> JqMatcher::readFrame(std::string& frame, std::chrono::milliseconds 
   }
 }
 
-Result<uint32_t> JqMatcher::compileIn(uint32_t id, const std::string& text) {
+Result<uint32_t> JqMatcher::compileIn(uint32_t id, const core::ContentFilter& filter) {
   std::string request;
   std::size_t at = wire::begin(request, 'C');
   wire::putU32(request, id);
-  wire::putString(request, text);
+  wire::putString(request, filter.program);
+  wire::putString(request, filter.protobuf_descriptor);
+  wire::putString(request, filter.protobuf_message);
   wire::finish(request, at);
   auto sent = sendAll(request);
   std::string frame;
@@ -146,20 +148,20 @@ Result<void> JqMatcher::ensureWorker() {
   QSPLIT_TRY(spawn());
   for (auto& [id, p] : programs_) {
     if (p.off) continue;
-    auto compiled = compileIn(id, p.text);
+    auto compiled = compileIn(id, p.filter);
     if (!compiled && pid_ < 0) return fail(compiled.error());
     if (!compiled) switchOff(id, "it no longer compiles: " + compiled.error().message());
   }
   return ok();
 }
 
-Result<uint32_t> JqMatcher::program(const std::string& session_id, const std::string& text) {
+Result<uint32_t> JqMatcher::program(const std::string& session_id, const core::ContentFilter& filter) {
   std::lock_guard lock(mutex_);
   if (auto it = by_session_.find(session_id); it != by_session_.end()) return it->second;
   QSPLIT_TRY(ensureWorker());
   uint32_t id = next_id_++;
-  QSPLIT_TRY(compileIn(id, text));
-  programs_[id] = Program{session_id, text, false, {}};
+  QSPLIT_TRY(compileIn(id, filter));
+  programs_[id] = Program{session_id, filter, false, {}};
   by_session_[session_id] = id;
   return id;
 }
@@ -179,11 +181,11 @@ void JqMatcher::release(const std::string& session_id) {
   if (!sendAll(request)) stopWorker(true);
 }
 
-Result<void> JqMatcher::check(const std::string& text) {
+Result<void> JqMatcher::check(const core::ContentFilter& filter) {
   std::lock_guard lock(mutex_);
   QSPLIT_TRY(ensureWorker());
   uint32_t id = next_id_++;
-  QSPLIT_TRY(compileIn(id, text));
+  QSPLIT_TRY(compileIn(id, filter));
   std::string request;
   std::size_t at = wire::begin(request, 'F');
   wire::putU32(request, id);
@@ -222,9 +224,12 @@ std::size_t JqMatcher::round(std::span<core::ContentQuery> queries, std::size_t 
   for (; end < queries.size() && sent.size() < kRound; ++end) {
     auto& q = queries[end];
     std::vector<core::ContentCandidate> live;
+    bool decodes = false;  // some candidate reads payload_decoded: the worker needs the bytes
     for (const auto& c : q.candidates) {
       auto it = programs_.find(c.program);
-      if (it != programs_.end() && !it->second.off) live.push_back(c);
+      if (it == programs_.end() || it->second.off) continue;
+      live.push_back(c);
+      decodes = decodes || !it->second.filter.protobuf_message.empty();
     }
     if (live.empty()) continue;
     options_.document(*q.message, document);
@@ -237,6 +242,7 @@ std::size_t JqMatcher::round(std::span<core::ContentQuery> queries, std::size_t 
     wire::putString(request, document.json);
     wire::putString(request, document.body_field);
     wire::putString(request, document.body);
+    wire::putString(request, decodes ? std::string_view(q.message->body) : std::string_view());
     wire::finish(request, at);
     sent.push_back(end);
     if (sent.size() % kPiece == 0 && written) {

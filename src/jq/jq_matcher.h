@@ -46,12 +46,13 @@ class JqMatcher : public core::ContentMatcher {
   explicit JqMatcher(JqMatcherOptions options);
   ~JqMatcher() override;
 
-  Result<uint32_t> program(const std::string& session_id, const std::string& text) override;
+  Result<uint32_t> program(const std::string& session_id, const core::ContentFilter& filter) override;
   void release(const std::string& session_id) override;
   void match(std::span<core::ContentQuery> queries) override;
 
-  // Compiles `text` and forgets it: whether a program compiles, with jq's message if not.
-  Result<void> check(const std::string& text);
+  // Compiles `filter` and forgets it: whether a program compiles and its schema loads; errors
+  // start with the field, as jq::checkContent's.
+  Result<void> check(const core::ContentFilter& filter);
 
   // The sessions whose filter is off, with the reason.
   std::map<std::string, std::string> switchedOff() const;
@@ -61,7 +62,7 @@ class JqMatcher : public core::ContentMatcher {
  private:
   struct Program {
     std::string session_id;
-    std::string text;
+    core::ContentFilter filter;
     bool off = false;
     std::string reason;  // why it is off
   };
@@ -73,7 +74,7 @@ class JqMatcher : public core::ContentMatcher {
   Result<void> sendAll(const std::string& data);
   // Reads the next frame into `frame`, waiting at most `wait`.
   Result<void> readFrame(std::string& frame, std::chrono::milliseconds wait);
-  Result<uint32_t> compileIn(uint32_t id, const std::string& text);
+  Result<uint32_t> compileIn(uint32_t id, const core::ContentFilter& filter);
   // Evaluates queries [from, end) in one round; returns where the next round starts.
   std::size_t round(std::span<core::ContentQuery> queries, std::size_t from);
   void switchOff(uint32_t id, const std::string& reason);

@@ -7,6 +7,8 @@ extern "C" {
 
 #include <utility>
 
+#include "jq/protobuf_schema.h"
+
 namespace qsplit::jq {
 namespace {
 
@@ -71,6 +73,14 @@ bool JqProgram::matches(const std::string& input) {
 
 Result<void> checkProgram(const std::string& text) {
   QSPLIT_TRY(JqProgram::compile(text));
+  return ok();
+}
+
+Result<void> checkContent(const core::ContentFilter& filter) {
+  if (auto compiled = JqProgram::compile(filter.program); !compiled)
+    return fail(compiled.error().withContext("jq_filter"));
+  if (!filter.protobuf_message.empty())
+    QSPLIT_TRY(ProtobufSchema::load(filter.protobuf_descriptor, filter.protobuf_message));
   return ok();
 }
 

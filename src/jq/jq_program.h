@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "core/filter.h"
 
 struct jq_state;
 
@@ -38,6 +39,10 @@ class JqProgram {
 
 // Whether `text` compiles, with jq's message if not. In this process: see above.
 Result<void> checkProgram(const std::string& text);
+// Whether a content filter's program compiles and its protobuf schema loads, in this process;
+// errors start with the field ("jq_filter: ...", "payload_protobuf.message_type: ..."), as
+// config::checkContentFilters wants them.
+Result<void> checkContent(const core::ContentFilter& filter);
 
 // The language version qsplit accepts: that of the libjq it is built with ("1.6").
 const char* jqVersion();

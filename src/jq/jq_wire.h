@@ -3,9 +3,12 @@
 // 4-byte little-endian; a string is its length then its bytes.
 //
 // qsplitd -> worker:
-//   'C' id program         compile; answered by 'O' id or 'E' id message
+//   'C' id program descriptor message_type   compile, with the protobuf schema payloads
+//                          decode by (empty strings: none); answered by 'O' id or 'E' id
+//                          message, whose message starts with the field it is about
 //   'F' id                 forget; no answer
-//   'Q' n (id steal)* json body_field body   one message (a Document, jq_matcher.h);
+//   'Q' n (id steal)* json body_field body payload   one message (a Document, jq_matcher.h),
+//                          with its payload's bytes when a candidate decodes it (else empty);
 //                          answered by 'R' k id*: the candidates that matched, in order,
 //                          stopping at the first steal match.
 // worker -> qsplitd, then the worker exits:

@@ -20,6 +20,8 @@ extern "C" {
 #include <vector>
 
 #include "jq/jq_program.h"
+#include "jq/protobuf_jv.h"
+#include "jq/protobuf_schema.h"
 #include "jq/jq_wire.h"
 
 namespace qsplit::jq {
@@ -36,7 +38,15 @@ constexpr const char* kFromJsonOnce =
 
 struct Program {
   JqProgram jq;
-  bool wrapped;  // compiled inside kFromJsonOnce
+  bool wrapped;     // compiled inside kFromJsonOnce
+  int schema = -1;  // the payload_protobuf its payload_decoded comes from, in Worker::schemas_
+};
+
+// A schema, shared by the programs that name the same descriptor and message type.
+struct Schema {
+  std::string descriptor;
+  std::string message_type;
+  ProtobufSchema loaded;
 };
 
 // What the watchdog and the crash handler read: the evaluation in progress, if any.
@@ -114,6 +124,9 @@ class Worker {
   void compile(wire::Reader& in);
   void query(wire::Reader& in);
   bool run(Program& program, jv input);
+  Result<int> schema(std::string_view descriptor, std::string_view message_type);
+  // The message decoded by schema `index` (jv_null when it does not decode), once per message.
+  jv decoded(int index, uint32_t program, std::string_view payload, std::vector<jv>& cache);
   // Answers go out together, when every request read so far is answered: one write, and one
   // wake-up of qsplitd, per batch rather than per message.
   void answer(const std::string& frame) { out_ += frame; }
@@ -125,6 +138,7 @@ class Worker {
   }
 
   std::map<uint32_t, Program> programs_;
+  std::vector<Schema> schemas_;  // kept while the worker lives; a session's end is rare
   wire::Frames frames_;
   std::string out_;       // answers not yet written
 };
@@ -140,18 +154,33 @@ bool Worker::readFrame(std::string& frame) {
   }
 }
 
+Result<int> Worker::schema(std::string_view descriptor, std::string_view message_type) {
+  if (message_type.empty()) return -1;
+  for (std::size_t i = 0; i < schemas_.size(); ++i)
+    if (schemas_[i].descriptor == descriptor && schemas_[i].message_type == message_type)
+      return static_cast<int>(i);
+  std::string type(message_type);
+  QSPLIT_ASSIGN_OR_RETURN(auto loaded, ProtobufSchema::load(descriptor, type));
+  schemas_.push_back(Schema{std::string(descriptor), type, std::move(loaded)});
+  return static_cast<int>(schemas_.size() - 1);
+}
+
 void Worker::compile(wire::Reader& in) {
   auto id = in.u32();
   auto text = in.string();
-  if (!id || !text) return;
+  auto descriptor = in.string();
+  auto message_type = in.string();
+  if (!id || !text || !descriptor || !message_type) return;
   std::string reply;
   std::size_t at;
   std::string program(*text);
   auto compiled = JqProgram::compile(program);
-  if (!compiled) {
+  if (!compiled) compiled = fail(compiled.error().withContext("jq_filter"));
+  auto schema_index = compiled ? schema(*descriptor, *message_type) : Result<int>(-1);
+  if (!compiled || !schema_index) {
     at = wire::begin(reply, 'E');
     wire::putU32(reply, *id);
-    wire::putString(reply, compiled.error().message());
+    wire::putString(reply, compiled ? schema_index.error().message() : compiled.error().message());
   } else {
     bool wrapped = false;
     if (program.find("fromjson") != std::string::npos) {
@@ -162,12 +191,25 @@ void Worker::compile(wire::Reader& in) {
         wrapped = true;
       }
     }
-    programs_.insert_or_assign(*id, Program{std::move(compiled).value(), wrapped});
+    programs_.insert_or_assign(*id, Program{std::move(compiled).value(), wrapped, *schema_index});
     at = wire::begin(reply, 'O');
     wire::putU32(reply, *id);
   }
   wire::finish(reply, at);
   answer(reply);
+}
+
+jv Worker::decoded(int index, uint32_t program, std::string_view payload, std::vector<jv>& cache) {
+  if (cache.size() < schemas_.size()) cache.resize(schemas_.size(), jv_invalid());
+  if (jv_is_valid(cache[index])) return jv_copy(cache[index]);
+  // Decoding runs under the watchdog too, counted to the program that asked for it.
+  g_program.store(program);
+  g_started_ns.store(nowNs());
+  g_running.store(true);
+  const google::protobuf::Message* message = payload.empty() ? nullptr : schemas_[index].loaded.parse(payload);
+  cache[index] = message ? protobufToJv(*message) : jv_null();
+  g_running.store(false);
+  return jv_copy(cache[index]);
 }
 
 bool Worker::run(Program& program, jv input) {
@@ -195,7 +237,8 @@ void Worker::query(wire::Reader& in) {
   auto document = in.string();
   auto body_field = in.string();
   auto body = in.string();
-  if (!document || !body_field || !body) return;
+  auto payload = in.string();
+  if (!document || !body_field || !body || !payload) return;
 
   std::vector<uint32_t> matched;
   jv doc = jv_parse_sized(document->data(), static_cast<int>(document->size()));
@@ -205,27 +248,34 @@ void Worker::query(wire::Reader& in) {
   if (jv_is_valid(doc) && !body_field->empty())
     doc = jv_object_set(doc, jv_string_sized(body_field->data(), static_cast<int>(body_field->size())),
                         jv_copy(text));
-  jv triple = jv_invalid();
+  jv body_pair = jv_invalid();  // [body or null, parsed body or null], parsed once
+  std::vector<jv> decodings;    // per schema, this message decoded
   if (jv_get_kind(doc) == JV_KIND_OBJECT) {
     for (const auto& [id, steal] : candidates) {
       auto it = programs_.find(id);
       if (it == programs_.end()) continue;
-      jv input;
+      jv input = jv_copy(doc);
+      if (it->second.schema >= 0) {
+        jv message = decoded(it->second.schema, id, *payload, decodings);
+        if (jv_get_kind(message) == JV_KIND_NULL) {  // a payload that does not decode never matches
+          jv_free(message);
+          jv_free(input);
+          continue;
+        }
+        input = jv_object_set(input, jv_string("payload_decoded"), message);
+      }
       if (it->second.wrapped) {
-        if (!jv_is_valid(triple)) {
+        if (!jv_is_valid(body_pair)) {
           jv parsed = body_field->empty()
                           ? jv_invalid()
                           : jv_parse_sized(body->data(), static_cast<int>(body->size()));
           bool ok = jv_is_valid(parsed);
-          triple = JV_ARRAY(jv_copy(doc), ok ? jv_copy(text) : jv_null(), ok ? parsed : jv_null());
+          body_pair = JV_ARRAY(ok ? jv_copy(text) : jv_null(), ok ? parsed : jv_null());
           if (!ok) jv_free(parsed);
         }
-        g_program.store(id);
-        input = jv_copy(triple);
-      } else {
-        g_program.store(id);
-        input = jv_copy(doc);
+        input = JV_ARRAY(input, jv_array_get(jv_copy(body_pair), 0), jv_array_get(jv_copy(body_pair), 1));
       }
+      g_program.store(id);
       if (!run(it->second, input)) continue;
       matched.push_back(id);
       if (steal) break;
@@ -233,7 +283,8 @@ void Worker::query(wire::Reader& in) {
   }
   jv_free(doc);
   jv_free(text);
-  jv_free(triple);
+  jv_free(body_pair);
+  for (jv d : decodings) jv_free(d);
 
   std::string reply;
   std::size_t at = wire::begin(reply, 'R');

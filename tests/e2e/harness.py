@@ -129,6 +129,12 @@ def write(path, text):
     return path
 
 
+def write_bytes(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
 def registry_yaml(workload, queue_id, variable, extra="", queue_type="SQS"):
     return f"""apiVersion: queues.mirrord.metalbear.co/v1alpha
 kind: MirrordWorkloadQueueRegistry
@@ -181,12 +187,28 @@ spec:
 """
 
 
-def kcat_consumer(group_variable, out):
+def kcat_consumer(group_variable, out, form="%h|%s\\n"):
     """kcat as a group consumer of the topic $TOPIC names, in the group the variable names;
-    one line per record, `headers|body`. (Not `-o beginning`: with -G, kcat applies it at
-    every assignment, so each rebalance would read everything again.)"""
+    one line per record, `headers|body` (or `form`). (Not `-o beginning`: with -G, kcat
+    applies it at every assignment, so each rebalance would read everything again.)"""
     return ["sh", "-c", f'exec kcat -b "$BOOT" -G "${group_variable}" -X auto.offset.reset=earliest -u -q '
-                        f'-X log_level=3 -f "%h|%s\\n" "$TOPIC" >> {out}']
+                        f'-X log_level=3 -f "{form}" "$TOPIC" >> {out}']
+
+
+def kcat_sized_received(path):
+    """The payloads a kcat_consumer with form `%R%s` wrote to `path`: each a 4-byte
+    big-endian size, then the bytes."""
+    if not os.path.exists(path):
+        return []
+    with open(path, "rb") as f:
+        data, payloads = f.read(), []
+    while len(data) >= 4:
+        size = int.from_bytes(data[:4], "big")
+        if len(data) < 4 + size:
+            break
+        payloads.append(data[4:4 + size])
+        data = data[4 + size:]
+    return payloads
 
 
 def kcat_received(path):

@@ -1,6 +1,7 @@
 #include "config/user_config.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "support/messages.h"
 
@@ -81,7 +82,7 @@ TEST(UserConfig, InvalidRegexNamesQueueAndAttribute) {
 TEST(UserConfig, BadEntriesGetClearErrors) {
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "SQS", "message_filtr": {}}}}})"),
             "mirrord.json: feature.split_queues.q.message_filtr: unknown field; expected "
-            "queue_type, queue_mode, message_filter or jq_filter");
+            "queue_type, queue_mode, message_filter or jq_filter (and payload_protobuf for Kafka)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "NATS"}}}})"),
             "mirrord.json: feature.split_queues.q: unknown queue type 'NATS'; expected SQS, Kafka or RMQ");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "Temporal"}}}})"),
@@ -120,16 +121,16 @@ TEST(UserConfig, JqFiltersInEveryFormAloneOrWithMessageFilter) {
   const QueueSplit* orders = config->find("orders", QueueType::kSqs);
   ASSERT_NE(orders, nullptr);
   EXPECT_FALSE(orders->filter.matchesNothing());  // a real filter, not match-none
-  EXPECT_EQ(orders->filter.content(), ".Body | fromjson | .important == true");
+  EXPECT_EQ(orders->filter.content().program, ".Body | fromjson | .important == true");
   const QueueSplit* events = config->find("events", QueueType::kRmq);
   ASSERT_NE(events, nullptr);
   EXPECT_EQ(events->filter.rules().size(), 1u);
-  EXPECT_EQ(events->filter.content(), ".payload == \"x\"");
-  EXPECT_EQ(config->find("any-topic", QueueType::kKafka)->filter.content(), ".payload | fromjson | .x == 1");
+  EXPECT_EQ(events->filter.content().program, ".payload == \"x\"");
+  EXPECT_EQ(config->find("any-topic", QueueType::kKafka)->filter.content().program, ".payload | fromjson | .x == 1");
   auto list = parseUserConfig(R"({"feature": {"split_queues": [
       {"queue_id": "a", "queue_type": "SQS", "jq_filter": ".x"}]}})", "mirrord.json");
   ASSERT_TRUE(list);
-  EXPECT_EQ(list->splits[0].filter.content(), ".x");
+  EXPECT_EQ(list->splits[0].filter.content().program, ".x");
 }
 
 TEST(UserConfig, ContentFilterErrorsNameTheFileTheEntryAndTheCompilersMessage) {
@@ -137,14 +138,85 @@ TEST(UserConfig, ContentFilterErrorsNameTheFileTheEntryAndTheCompilersMessage) {
       "orders": {"queue_type": "SQS", "jq_filter": "bad"},
       "ok": {"queue_type": "SQS", "jq_filter": "good"}}}})", "mirrord.json");
   ASSERT_TRUE(config);
-  auto compile = [](const std::string& text) -> Result<void> {
-    if (text == "bad") return fail(ErrorCode::kInvalidArgument, "bad/0 is not defined");
+  auto compile = [](const core::ContentFilter& filter) -> Result<void> {
+    if (filter.program == "bad") return fail(ErrorCode::kInvalidArgument, "jq_filter: bad/0 is not defined");
     return ok();
   };
   auto checked = checkContentFilters(*config, compile);
   ASSERT_FALSE(checked);
   EXPECT_EQ(checked.error().message(),
             "mirrord.json: feature.split_queues.orders.jq_filter: bad/0 is not defined");
+}
+
+TEST(UserConfig, PayloadProtobufIsKafkasWithAJqFilterAndNamesEachBadField) {
+  auto entry = [](const std::string& type, const std::string& protobuf, const std::string& jq = R"("jq_filter": ".payload_decoded.x == 1", )") {
+    return R"({"feature": {"split_queues": {"orders": {"queue_type": ")" + type + R"(", )" + jq +
+           R"("payload_protobuf": )" + protobuf + "}}}}";
+  };
+  auto good = parseUserConfig(entry("Kafka", R"({"descriptor_base64": "AAAA", "message_type": "a.B"})"), "m.json");
+  ASSERT_TRUE(good) << good.error().message();
+  const auto& split = good->splits[0];
+  ASSERT_TRUE(split.payload_protobuf);
+  EXPECT_EQ(split.filter.content().protobuf_descriptor, "AAAA");
+  EXPECT_EQ(split.filter.content().protobuf_message, "a.B");
+  auto error = [&](const std::string& text) {
+    auto parsed = parseUserConfig(text, "m.json");
+    return parsed ? std::string("accepted") : parsed.error().message();
+  };
+  EXPECT_EQ(error(entry("SQS", R"({"descriptor_base64": "AAAA", "message_type": "a.B"})")),
+            "m.json: feature.split_queues.orders.payload_protobuf: unknown field for SQS queues; "
+            "payload_protobuf is for Kafka only");
+  EXPECT_EQ(error(entry("Kafka", R"({"descriptor_base64": "AAAA", "message_type": "a.B"})", "")),
+            "m.json: feature.split_queues.orders: payload_protobuf decodes the payload for jq_filter, "
+            "which is not set; add a jq_filter that reads .payload_decoded");
+  EXPECT_EQ(error(entry("Kafka", R"({"schema_file": "a.proto"})")),
+            "m.json: feature.split_queues.orders.payload_protobuf.message_type: is required (the fully "
+            "qualified message name)");
+  EXPECT_EQ(error(entry("Kafka", R"({"message_type": "a.B"})")),
+            "m.json: feature.split_queues.orders.payload_protobuf: neither schema_file nor "
+            "descriptor_base64 is set; set schema_file to the .proto that describes the payload");
+  EXPECT_EQ(error(entry("Kafka", R"({"message_type": "a.B", "schema_file": "a.proto", "registry": 1})")),
+            "m.json: feature.split_queues.orders.payload_protobuf.registry: unknown field; expected "
+            "schema_file, include_directories, message_type or descriptor_base64");
+  EXPECT_EQ(error(entry("Kafka", R"({"message_type": "a.B", "schema_file": "a.proto", "include_directories": [3]})")),
+            "m.json: feature.split_queues.orders.payload_protobuf.include_directories[0]: expected a path");
+  EXPECT_EQ(error(entry("Kafka", R"({"message_type": 7, "schema_file": "a.proto"})")),
+            "m.json: feature.split_queues.orders.payload_protobuf.message_type: expected a non-empty string");
+}
+
+TEST(UserConfig, SchemaFilesAreCompiledIntoDescriptorsBeforeTheConfigLeaves) {
+  std::string text = R"({"feature": {"split_queues": [{"queue_id": "orders", "queue_type": "Kafka",
+      "jq_filter": ".payload_decoded.x == 1",
+      "payload_protobuf": {"schema_file": "a.proto", "include_directories": ["p"], "message_type": "a.B"}}]}})";
+  auto parsed = parseUserConfig(text, "m.json");
+  ASSERT_TRUE(parsed) << parsed.error().message();
+  // Not compiled: qsplitd refuses it, since it reads no developer's files.
+  auto unresolved = checkContentFilters(*parsed, [](const core::ContentFilter&) { return ok(); });
+  ASSERT_FALSE(unresolved);
+  EXPECT_EQ(unresolved.error().message(),
+            "m.json: feature.split_queues[0].payload_protobuf.schema_file: is not compiled; qsplit run "
+            "compiles it, since qsplitd reads no developer's files");
+  auto root = nlohmann::json::parse(text);
+  std::vector<std::string> asked;
+  auto resolved = resolveProtobufSchemas(root, "m.json", [&](const PayloadProtobuf& p) -> Result<std::string> {
+    asked.push_back(p.schema_file + " " + p.include_directories.at(0));
+    return std::string("REVTQw==");
+  });
+  ASSERT_TRUE(resolved) << resolved.error().message();
+  EXPECT_EQ(asked, std::vector<std::string>{"a.proto p"});
+  EXPECT_EQ(root["feature"]["split_queues"][0]["payload_protobuf"],
+            nlohmann::json({{"message_type", "a.B"}, {"descriptor_base64", "REVTQw=="}}));
+  auto again = resolveProtobufSchemas(root, "m.json", [&](const PayloadProtobuf&) -> Result<std::string> {
+    return fail(ErrorCode::kInternal, "compiled twice");
+  });
+  EXPECT_TRUE(again);  // resolving a resolved config changes nothing
+  auto failing = nlohmann::json::parse(text);
+  auto refused = resolveProtobufSchemas(failing, "m.json", [](const PayloadProtobuf&) -> Result<std::string> {
+    return fail(ErrorCode::kInvalidArgument, "failed to compile `a.proto`: a.proto:1:1: Expected \"message\".");
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message(), "m.json: feature.split_queues[0].payload_protobuf: failed to compile "
+                                       "`a.proto`: a.proto:1:1: Expected \"message\".");
 }
 
 TEST(UserConfig, MalformedJsonNamesLineAndColumn) {

@@ -30,7 +30,7 @@ class JqMatcherTest : public ::testing::Test {
     core::ContentQuery q;
     q.message = &m;
     for (std::size_t i = 0; i < programs.size(); ++i) {
-      auto id = matcher.program("s" + std::to_string(i), programs[i]);
+      auto id = matcher.program("s" + std::to_string(i), {programs[i]});
       EXPECT_TRUE(id) << id.error().message();
       q.candidates.push_back({id ? *id : 0, steal});
     }
@@ -104,11 +104,11 @@ TEST_F(JqMatcherTest, AStealMatchEndsTheWalk) {
 
 TEST_F(JqMatcherTest, CompileErrorsAreJqsMessageOnOneLine) {
   auto matcher = make(kafkaDocument("t"));
-  auto bad = matcher->program("s", ".payload | fromjsn");
+  auto bad = matcher->program("s", {".payload | fromjsn"});
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.error().message(), "fromjsn/0 is not defined at <top-level>, line 1");
-  EXPECT_FALSE(matcher->check("if . then"));
-  EXPECT_TRUE(matcher->check(".a"));
+  EXPECT_EQ(bad.error().message(), "jq_filter: fromjsn/0 is not defined at <top-level>, line 1");
+  EXPECT_FALSE(matcher->check({"if . then"}));
+  EXPECT_TRUE(matcher->check({".a"}));
   auto local = checkProgram("{");
   ASSERT_FALSE(local);
   EXPECT_NE(local.error().message().find("syntax error"), std::string::npos);
@@ -116,7 +116,7 @@ TEST_F(JqMatcherTest, CompileErrorsAreJqsMessageOnOneLine) {
 
 TEST_F(JqMatcherTest, ModulesAndTheEnvironmentAreOutOfReach) {
   auto matcher = make(kafkaDocument("t"));
-  EXPECT_FALSE(matcher->check(R"(import "secrets" as $s; .)"));
+  EXPECT_FALSE(matcher->check({R"(import "secrets" as $s; .)"}));
   setenv("QSPLIT_TEST_SECRET", "s3cr3t", 1);
   auto m = kafkaRecord("{}");
   EXPECT_EQ(ask(*matcher, m, {R"($ENV.QSPLIT_TEST_SECRET == null and env.HOME == null)"}),
