@@ -93,6 +93,8 @@ if wanted jq; then
     "$dir/bench/jq_bench" "$worker" 1 20000
     "$dir/bench/jq_bench" "$worker" 10 5000
     "$dir/bench/jq_bench" "$worker" 100 1000
+    "$dir/bench/jq_bench" "$worker" 1 20000 protobuf bench/tenant.proto
+    "$dir/bench/jq_bench" "$worker" 10 5000 protobuf bench/tenant.proto
   done > "$json.jq"
   start kafka
   kafka_jq=$("$dir/bench/kafka_bench" --bootstrap "$QSPLIT_KAFKA_BOOTSTRAP" --records 200000 \
