@@ -310,6 +310,10 @@ Result<void> SessionManager::endLocked(const std::string& id, const std::string&
     std::lock_guard lock(mutex_);
     sessions_.erase(id);
   }
+  {
+    std::lock_guard lock(off_mutex_);
+    for (const auto& q : s.queues) filters_off_.erase({id, q.original});
+  }
   QSPLIT_TRY(store_.remove(kSessionKind, id));
   log->info("session={} owner={} ended: {}", id, s.owner, reason);
   if (first_error) return fail(*first_error);
@@ -338,9 +342,15 @@ Result<void> SessionManager::checkContent(const config::UserConfig& user) {
   if (!any) return ok();
   if (options_.jq_worker.empty())
     return fail(ErrorCode::kFailedPrecondition, "mirrord.json: jq_filter: this qsplitd runs no jq worker");
+  return config::checkContentFilters(user, [this](const core::ContentFilter& filter) { return checkFilter(filter); });
+}
+
+Result<void> SessionManager::checkFilter(const core::ContentFilter& filter) {
+  if (options_.jq_worker.empty())
+    return fail(ErrorCode::kFailedPrecondition, "jq_filter: this qsplitd runs no jq worker");
   std::lock_guard lock(checker_mutex_);
   if (!checker_) checker_ = std::make_unique<jq::JqMatcher>(jq::JqMatcherOptions{options_.jq_worker, options_.jq_limits, {}, {}});
-  return config::checkContentFilters(user, [this](const core::ContentFilter& filter) { return checker_->check(filter); });
+  return checker_->check(filter);
 }
 
 std::vector<Session> SessionManager::list() const {

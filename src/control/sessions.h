@@ -228,6 +228,9 @@ class SessionManager {
   void markFiltersOff(Session& s) const;
   // Compiles a config's jq filters in a worker of their own, before anything starts.
   Result<void> checkContent(const config::UserConfig& user);
+  // Whether one content filter compiles and its schema loads, in the checker's worker; errors
+  // start with the field ("jq_filter: ...").
+  Result<void> checkFilter(const core::ContentFilter& filter);
   std::mutex checker_mutex_;
   std::unique_ptr<jq::JqMatcher> checker_;  // under checker_mutex_
   mutable std::mutex mutex_;    // guards the maps below

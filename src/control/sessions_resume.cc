@@ -97,6 +97,16 @@ Result<std::set<std::string>> SessionManager::resumeSplits(const std::vector<Ses
         core::SessionRoute route{s.id, {}, q.mode, q.temporary};
         if (user)
           if (const auto* split = user->find(q.queue_id, q.type)) route.filter = split->filter;
+        // A content filter that no longer compiles here (a qsplitd without a jq worker, say)
+        // matches nothing, and the session's status says why.
+        if (!route.filter.content().empty())
+          if (auto checked = checkFilter(route.filter.content()); !checked) {
+            log->error("session={} queue={} its filter matches nothing after the restart: {}", s.id,
+                       q.original, checked.error().message());
+            std::lock_guard lock(off_mutex_);
+            filters_off_[{s.id, q.original}] = "jq_filter switched off: " + checked.error().message();
+            route.filter = core::Filter();
+          }
         routes.push_back(std::move(route));
       }
     }

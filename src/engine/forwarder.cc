@@ -166,8 +166,10 @@ Forwarder::Routed Forwarder::route(const std::vector<core::Message>& batch,
                                    const core::RouteTable& table) {
   Routed routed;
   routed.decisions.resize(batch.size());
+  // The whole batch at once: content filters go to the jq worker in one exchange, not one per
+  // message.
+  table.route(batch, routed.decisions);
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    table.route(batch[i], routed.decisions[i]);
     if (observer_) observer_(batch[i], table, routed.decisions[i]);
     const auto& d = routed.decisions[i].destinations;
     if (d.size() == 1 && d[0] == core::RouteTable::kFallback) ++routed.unmatched;
