@@ -39,8 +39,8 @@ Result<StoredRoutes> routesFromJson(const std::string& text) {
       auto filter = core::Filter::compile(s.at("filter").get<std::map<std::string, std::string>>());
       auto mode = core::queueModeFromName(s.at("mode"));
       if (filter && s.contains("jq_filter"))
-        filter = fail(ErrorCode::kFailedPrecondition,
-                      "jq_filter: content filters are routed by the leader only (for now)");
+        filter = filter->withContent({s.at("jq_filter"), s.value("protobuf_descriptor", ""),
+                                      s.value("protobuf_message", "")});
       if (!filter || !mode) {
         r.problem = "session " + s.at("session").get<std::string>() + ": " +
                     (filter ? mode.error() : filter.error()).message();
@@ -65,7 +65,13 @@ nlohmann::json routesToJson(const engine::SharedRoutes& routes) {
     for (const auto& rule : s.filter.rules()) filter[rule.name] = rule.pattern;
     sessions.push_back({{"session", s.session_id}, {"queue", s.destination},
                         {"mode", core::queueModeName(s.mode)}, {"filter", filter}});
-    if (!s.filter.content().empty()) sessions.back()["jq_filter"] = s.filter.content().program;
+    if (const auto& content = s.filter.content(); !content.empty()) {
+      sessions.back()["jq_filter"] = content.program;
+      if (!content.protobuf_message.empty()) {
+        sessions.back()["protobuf_descriptor"] = content.protobuf_descriptor;
+        sessions.back()["protobuf_message"] = content.protobuf_message;
+      }
+    }
   }
   return {{"token", routes.token}, {"forwarding", routes.forwarding},
           {"fallback", routes.fallback}, {"sessions", sessions}};
@@ -78,8 +84,29 @@ struct Follower::Followed {
   std::vector<core::SessionRoute> sessions;
   uint64_t generation = 0;
   std::unique_ptr<core::Router> router;
-  std::unique_ptr<engine::Forwarder> forwarder;  // none: not forwarding
+  std::unique_ptr<engine::Forwarder> forwarder;     // none: not forwarding
+  std::shared_ptr<core::ContentMatcher> content;  // made with the first content filter
 };
+
+namespace {
+
+bool hasContent(const std::vector<core::SessionRoute>& sessions) {
+  for (const auto& s : sessions)
+    if (!s.filter.content().empty()) return true;
+  return false;
+}
+
+// Forgets the programs of the sessions that are in `before` and not in `now`.
+void releaseEnded(core::ContentMatcher& content, const std::vector<core::SessionRoute>& before,
+                  const std::vector<core::SessionRoute>& now) {
+  for (const auto& old : before) {
+    bool kept = false;
+    for (const auto& s : now) kept = kept || s.session_id == old.session_id;
+    if (!kept) content.release(old.session_id);
+  }
+}
+
+}  // namespace
 
 Follower::Follower(Store& store, Resolve resolve, std::string identity, Duration lease,
                    engine::ForwarderOptions options)
@@ -183,8 +210,15 @@ ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
       f->forwarder.reset();
       log->info("queue={} no longer forwarded here", routes->original);
     }
+    std::optional<Result<ForwardSource>> source;  // resolved once, when needed
+    auto resolved = [&]() -> Result<ForwardSource>& {
+      if (!source) source = resolve_(record.json);
+      return *source;
+    };
     if (forward && (f->token != routes->token || !f->router)) {
-      auto table = core::RouteTable::build(routes->sessions, routes->fallback, ++f->generation);
+      if (!f->content && hasContent(routes->sessions))
+        if (auto& s = resolved(); s && s->content) f->content = s->content();
+      auto table = core::RouteTable::build(routes->sessions, routes->fallback, ++f->generation, f->content);
       if (table) {
         if (!f->router) f->router = std::make_unique<core::Router>(*table);
         f->router->publish(std::move(table).value());
@@ -201,7 +235,7 @@ ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
       }
     }
     if (forward && !f->forwarder) {
-      auto source = resolve_(record.json);
+      auto& source = resolved();
       auto forwarder = source ? std::make_unique<engine::Forwarder>(
                                     *source->broker, routes->original, source->group, *f->router,
                                     [&] {
@@ -220,6 +254,7 @@ ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
                    started.error().message());
       }
     }
+    if (f->content) releaseEnded(*f->content, f->sessions, routes->sessions);
     f->token = routes->token;
     f->original = routes->original;
     f->fallback = routes->fallback;

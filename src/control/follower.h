@@ -22,6 +22,7 @@
 #include "control/replicas.h"
 #include "control/store.h"
 #include "core/broker.h"
+#include "core/content.h"
 #include "core/router.h"
 #include "engine/forwarder.h"
 #include "engine/queue_splitter.h"
@@ -33,6 +34,8 @@ struct ForwardSource {
   core::Broker* broker = nullptr;  // not owned
   std::string group;               // the workload's consumer group (topics)
   std::function<void(std::vector<core::Message>&)> view;
+  // Evaluates the sessions' content filters; null: they cannot be followed here.
+  std::function<std::shared_ptr<core::ContentMatcher>()> content;
 };
 
 // The route table a split record carries (SessionManager writes it; Follower reads it).

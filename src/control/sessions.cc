@@ -150,20 +150,7 @@ Result<SessionManager::Split*> SessionManager::splitFor(const Plan& plan, const 
   options.streams = plan.streams;
   if (plan.type == config::QueueType::kKafka && options_.kafka_names) options.names = *options_.kafka_names;
   QSPLIT_ASSIGN_OR_RETURN(options.forwarder.view, bodyView(plan));
-  if (!options_.jq_worker.empty()) {
-    jq::JqMatcherOptions content{options_.jq_worker, options_.jq_limits, {}, {}};
-    if (plan.type == config::QueueType::kSqs) content.document = jq::sqsDocument(plan.s3_event);
-    if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
-    if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();
-    content.on_off = [this, original = plan.original.name, id = plan.queue_id](
-                         const std::string& session, const std::string& reason) {
-      logger("sessions")->error("session {}: the jq_filter of queue id '{}' ({}) is switched off "
-                                "and matches nothing from now on: {}", session, id, original, reason);
-      std::lock_guard lock(off_mutex_);
-      filters_off_[{session, original}] = "jq_filter switched off: " + reason;
-    };
-    options.content = [content] { return std::make_shared<jq::JqMatcher>(content); };
-  }
+  options.content = contentFor(plan, true);
   if (options_.sqs_tags && plan.type == config::QueueType::kSqs)
     options_.sqs_tags(plan.original.name, plan.tags);
   split->splitter = std::make_unique<engine::QueueSplitter>(*plan.broker, clock_, random_,
@@ -343,6 +330,25 @@ Result<void> SessionManager::checkContent(const config::UserConfig& user) {
   if (options_.jq_worker.empty())
     return fail(ErrorCode::kFailedPrecondition, "mirrord.json: jq_filter: this qsplitd runs no jq worker");
   return config::checkContentFilters(user, [this](const core::ContentFilter& filter) { return checkFilter(filter); });
+}
+
+std::function<std::shared_ptr<core::ContentMatcher>()> SessionManager::contentFor(const Plan& plan,
+                                                                                  bool leading) {
+  if (options_.jq_worker.empty()) return nullptr;
+  jq::JqMatcherOptions content{options_.jq_worker, options_.jq_limits, {}, {}};
+  if (plan.type == config::QueueType::kSqs) content.document = jq::sqsDocument(plan.s3_event);
+  if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
+  if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();
+  content.on_off = [this, leading, original = plan.original.name, id = plan.queue_id](
+                       const std::string& session, const std::string& reason) {
+    logger("sessions")->error("session {}: the jq_filter of queue id '{}' ({}) is switched off "
+                              "and matches nothing from now on{}: {}", session, id, original,
+                              leading ? "" : " on this replica", reason);
+    if (!leading) return;  // the leader's status is the session's
+    std::lock_guard lock(off_mutex_);
+    filters_off_[{session, original}] = "jq_filter switched off: " + reason;
+  };
+  return [content] { return std::make_shared<jq::JqMatcher>(content); };
 }
 
 Result<void> SessionManager::checkFilter(const core::ContentFilter& filter) {

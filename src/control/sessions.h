@@ -205,6 +205,9 @@ class SessionManager {
   // SplitOptions::share_routes: stores the table in the split's record, then waits for the
   // other replicas to confirm it.
   Result<void> shareRoutes(Split& split, const engine::SharedRoutes& routes);
+  // What evaluates a split's content filters (null: this qsplitd runs no jq worker); a switched
+  // off filter is logged, and shown in the session's status when `leading`.
+  std::function<std::shared_ptr<core::ContentMatcher>()> contentFor(const Plan& plan, bool leading);
   // Where another replica reads a stored split from (Follower::Resolve).
   Result<ForwardSource> forwardSource(const std::string& split_json);
   // Resumes the stored splits; returns the fallback of every stored split, resumed or not.

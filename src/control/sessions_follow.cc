@@ -25,7 +25,7 @@ Result<ForwardSource> SessionManager::forwardSource(const std::string& split_jso
   QSPLIT_ASSIGN_OR_RETURN(auto stored, parseStoredSplit("", split_json));
   QSPLIT_TRY(brokerFor(stored.plan, stored.workload));
   QSPLIT_ASSIGN_OR_RETURN(auto view, bodyView(stored.plan));
-  return ForwardSource{stored.plan.broker, stored.plan.group, std::move(view)};
+  return ForwardSource{stored.plan.broker, stored.plan.group, std::move(view), contentFor(stored.plan, false)};
 }
 
 }  // namespace qsplit::control

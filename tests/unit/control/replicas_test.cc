@@ -45,6 +45,7 @@ class ReplicasTest : public SessionsTest {
   void SetUp() override {
     replica_ = "leader";
     lease_ = seconds(2);
+    jq_worker_ = QSPLIT_JQ_WORKER;
     SessionsTest::SetUp();
   }
 
@@ -170,6 +171,34 @@ TEST_F(ReplicasTest, AFollowerForwardsByTheLeadersRoutesAndConfirmsThemBeforeAQu
       [&] { return follower->metrics().find("orders") == std::string::npos; }));
   follower.reset();
   EXPECT_TRUE(replicaNames().empty());  // a follower that stops removes its record
+}
+
+TEST_F(ReplicasTest, AFollowerRoutesContentFiltersInItsOwnJqWorker) {
+  auto follower = startFollower("follower");
+  ASSERT_TRUE(testing::eventually([&] { return replicaNames().count("follower") == 1; }));
+  auto session = manager_->start(alice_, "", R"json({"target": "deployment/app", "feature": {"split_queues": {
+      "orders": {"queue_type": "SQS", "jq_filter": ".Body | startswith(\"alice\")"}}}})json");
+  ASSERT_TRUE(session) << session.error().message();
+  std::string mine = session->queues[0].temporary;
+  std::string fallback = manager_->queues()[0].split.fallback;
+  std::map<std::string, std::string> produced;  // body -> where it must go
+  for (int i = 0; i < 100; ++i) {
+    std::string body = (i % 2 ? "alice-" : "bob-") + std::to_string(i);
+    produce("anyone", body);  // the attribute says nothing: the body decides
+    produced[body] = i % 2 ? mine : fallback;
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  std::map<std::string, std::vector<std::string>> got;
+  ASSERT_TRUE(testing::eventually([&] {
+    for (const auto& q : {mine, fallback})
+      for (const auto& body : drain(q)) got[body].push_back(q);
+    return got.size() == produced.size();
+  }));
+  for (const auto& [body, where] : produced) EXPECT_EQ(got[body], std::vector<std::string>{where}) << body;
+  EXPECT_GT(read(follower->metrics()), 0u);  // the follower routed its share by the program
+  EXPECT_GT(read(manager_->metrics()), 0u);
+  ASSERT_TRUE(endAndRestore(session->id));
+  EXPECT_TRUE(temporaries().empty());
 }
 
 TEST_F(ReplicasTest, AFollowerThatCannotWriteItsRecordStopsForwardingWithinHalfALease) {

@@ -98,6 +98,7 @@ class SessionsTest : public ::testing::Test {
     options.workloads_namespace = workloads_namespace_;
     options.replica = replica;
     options.lease = lease_;
+    options.jq_worker = jq_worker_;
     return options;
   }
 
@@ -142,6 +143,7 @@ class SessionsTest : public ::testing::Test {
   std::string workloads_namespace_;
   std::string replica_;  // the leader's name, with replicas
   Duration lease_ = std::chrono::seconds(15);
+  std::string jq_worker_;  // set: content filters run in this worker (qsplitd --jq-worker)
   std::function<void(core::Message&)> sns_view_ = sqs::useSnsAttributes;
   std::unique_ptr<SqliteStore> store_;
   std::shared_ptr<const config::ResourceSet> resources_;
