@@ -174,7 +174,16 @@ void Worker::compile(wire::Reader& in) {
   std::string reply;
   std::size_t at;
   std::string program(*text);
-  auto compiled = JqProgram::compile(program);
+  // A program that calls fromjson is compiled inside kFromJsonOnce, once. One that does not
+  // compile there (only definitions, a module directive, or a syntax error) is compiled as
+  // written: it then parses the body itself, or fails with jq's message about its own text.
+  bool wrapped = false;
+  Result<JqProgram> compiled = fail(ErrorCode::kInvalidArgument, "not compiled");
+  if (program.find("fromjson") != std::string::npos && program.find("__qsplit") == std::string::npos) {
+    compiled = JqProgram::compile(kFromJsonOnce + program);
+    wrapped = compiled.has_value();
+  }
+  if (!wrapped) compiled = JqProgram::compile(program);
   if (!compiled) compiled = fail(compiled.error().withContext("jq_filter"));
   auto schema_index = compiled ? schema(*descriptor, *message_type) : Result<int>(-1);
   if (!compiled || !schema_index) {
@@ -182,15 +191,6 @@ void Worker::compile(wire::Reader& in) {
     wire::putU32(reply, *id);
     wire::putString(reply, compiled ? schema_index.error().message() : compiled.error().message());
   } else {
-    bool wrapped = false;
-    if (program.find("fromjson") != std::string::npos) {
-      // A program that is only definitions, or starts with a module directive, cannot follow
-      // the prefix: it runs as written, parsing the body itself.
-      if (auto inside = JqProgram::compile(kFromJsonOnce + program)) {
-        compiled = std::move(inside);
-        wrapped = true;
-      }
-    }
     programs_.insert_or_assign(*id, Program{std::move(compiled).value(), wrapped, *schema_index});
     at = wire::begin(reply, 'O');
     wire::putU32(reply, *id);
