@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/router.h"
+#include "jq/doc_tape.h"
 #include "jq/documents.h"
 #include "jq/jq_matcher.h"
 #include "jq/jq_program.h"
@@ -132,7 +133,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < count; ++i) {
     jq::Document parts;
     document(batch[i], parts);
-    auto whole = nlohmann::json::parse(parts.json);
+    auto whole = nlohmann::json::parse(jq::tapeToJson(parts.tape));
     if (!parts.body_field.empty()) whole[parts.body_field] = parts.body;
     std::string doc = whole.dump();
     for (std::size_t s = 0; s < sessions; ++s)

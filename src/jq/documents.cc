@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "jq/doc_tape.h"
 #include "core/filter.h"
 
 namespace qsplit::jq {
@@ -10,32 +11,36 @@ namespace {
 
 using nlohmann::json;
 
-// A string, or its base64 when it is not valid UTF-8 (JSON strings are text).
-json text(const std::string& bytes) { return isUtf8(bytes) ? json(bytes) : json(base64Encode(bytes)); }
-
-// `doc` with the message's body under `field`: separately when it is text, else as base64.
-void finish(json& doc, const std::string& field, const std::string& body, Document& out) {
+// Ends the document: the body goes beside the tape when it is text (the worker adds it as
+// `field`), else into it as base64.
+void finish(TapeWriter& doc, const std::string& field, const std::string& body, Document& out) {
   out.body_field.clear();
   out.body.clear();
   if (isUtf8(body)) {
     out.body_field = field;
     out.body = body;
   } else {
-    doc[field] = base64Encode(body);
+    doc.key(field).string(base64Encode(body));
   }
-  out.json = doc.dump();
+  doc.endObject();
 }
 
-// An AMQP header or property value as JSON: numbers and booleans typed, the rest text.
-json amqpValue(const core::Attribute& a) {
+// An AMQP header or property value: numbers and booleans typed, the rest text.
+void amqpValue(TapeWriter& doc, const core::Attribute& a) {
   static const std::string kNumbers = "bBsuIilLfd";
   bool number = a.type.size() == 1 && kNumbers.find(a.type[0]) != std::string::npos;
   if (number || a.name == "delivery_mode" || a.name == "priority" || a.name == "timestamp") {
     json parsed = json::parse(a.value, nullptr, false);
-    if (parsed.is_number()) return parsed;
+    if (parsed.is_number()) {
+      doc.number(parsed.get<double>());
+      return;
+    }
   }
-  if (a.type == "t") return a.value == "true";
-  return text(a.value);
+  if (a.type == "t") {
+    doc.boolean(a.value == "true");
+    return;
+  }
+  doc.text(a.value);
 }
 
 }  // namespace
@@ -69,25 +74,28 @@ bool isUtf8(std::string_view s) {
 
 DocumentBuilder sqsDocument(bool s3_event) {
   return [s3_event](const core::Message& m, Document& out) {
-    json doc = {{"MessageId", m.id}, {"ReceiptHandle", m.receipt}};
-    if (!m.body_md5.empty()) doc["MD5OfBody"] = m.body_md5;
-    if (!m.attributes_md5.empty()) doc["MD5OfMessageAttributes"] = m.attributes_md5;
-    json system = json::object();
-    for (const auto& [name, value] : m.system_attributes) system[name] = value;
-    doc["Attributes"] = std::move(system);
-    json attributes = json::object();
+    out.tape.clear();
+    TapeWriter doc(out.tape);
+    doc.beginObject().key("MessageId").string(m.id).key("ReceiptHandle").string(m.receipt);
+    if (!m.body_md5.empty()) doc.key("MD5OfBody").string(m.body_md5);
+    if (!m.attributes_md5.empty()) doc.key("MD5OfMessageAttributes").string(m.attributes_md5);
+    doc.key("Attributes").beginObject();
+    for (const auto& [name, value] : m.system_attributes) doc.key(name).string(value);
+    doc.endObject().key("MessageAttributes").beginObject();
     for (const auto& a : m.attributes) {
       std::string type = a.type.empty() ? "String" : a.type;
+      doc.key(a.name).beginObject().key("DataType").string(type);
       if (type.starts_with("Binary"))
-        attributes[a.name] = {{"DataType", type}, {"BinaryValue", base64Encode(a.value)}};
+        doc.key("BinaryValue").string(base64Encode(a.value));
       else
-        attributes[a.name] = {{"DataType", type}, {"StringValue", text(a.value)}};
+        doc.key("StringValue").text(a.value);
+      doc.endObject();
     }
-    doc["MessageAttributes"] = std::move(attributes);
+    doc.endObject();
     if (s3_event) {
-      json metadata = json::object();
-      for (const auto& a : m.s3_metadata) metadata[core::asciiLower(a.name)] = text(a.value);
-      doc["S3Metadata"] = std::move(metadata);
+      doc.key("S3Metadata").beginObject();
+      for (const auto& a : m.s3_metadata) doc.key(core::asciiLower(a.name)).text(a.value);
+      doc.endObject();
     }
     finish(doc, "Body", m.body, out);
   };
@@ -95,15 +103,20 @@ DocumentBuilder sqsDocument(bool s3_event) {
 
 DocumentBuilder kafkaDocument(std::string topic) {
   return [topic = std::move(topic)](const core::Message& m, Document& out) {
-    json doc = {{"topic", topic}, {"partition", m.partition}, {"offset", m.offset}};
-    if (m.timestamp_ms) doc["timestamp"] = *m.timestamp_ms;
-    if (m.key) doc["key"] = text(*m.key);
-    json headers = json::object();
-    for (const auto& a : m.attributes) headers[a.name] = text(a.value);
-    doc["headers"] = std::move(headers);
+    out.tape.clear();
+    TapeWriter doc(out.tape);
+    doc.beginObject().key("topic").string(topic);
+    doc.key("partition").number(m.partition).key("offset").number(static_cast<double>(m.offset));
+    if (m.timestamp_ms) doc.key("timestamp").number(static_cast<double>(*m.timestamp_ms));
+    if (m.key) doc.key("key").text(*m.key);
+    doc.key("headers").beginObject();
+    for (const auto& a : m.attributes) doc.key(a.name).text(a.value);
+    doc.endObject();
     // The engine reads a null payload as an empty one: both show as no payload.
     if (m.body.empty()) {
-      out = {doc.dump(), "", ""};
+      doc.endObject();
+      out.body_field.clear();
+      out.body.clear();
       return;
     }
     finish(doc, "payload", m.body, out);
@@ -112,11 +125,16 @@ DocumentBuilder kafkaDocument(std::string topic) {
 
 DocumentBuilder rabbitDocument() {
   return [](const core::Message& m, Document& out) {
-    json headers = json::object(), properties = json::object();
-    for (const auto& a : m.attributes)
-      (a.type == "property" ? properties : headers)[a.name] = amqpValue(a);
-    json doc = {{"headers", std::move(headers)}, {"routing_key", m.routing_key},
-                {"exchange", m.exchange}, {"properties", std::move(properties)}};
+    out.tape.clear();
+    TapeWriter doc(out.tape);
+    doc.beginObject();
+    for (bool properties : {false, true}) {
+      doc.key(properties ? "properties" : "headers").beginObject();
+      for (const auto& a : m.attributes)
+        if ((a.type == "property") == properties) amqpValue(doc.key(a.name), a);
+      doc.endObject();
+    }
+    doc.key("routing_key").string(m.routing_key).key("exchange").string(m.exchange);
     finish(doc, "payload", m.body, out);
   };
 }

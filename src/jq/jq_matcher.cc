@@ -239,7 +239,7 @@ std::size_t JqMatcher::round(std::span<core::ContentQuery> queries, std::size_t 
       wire::putU32(request, c.program);
       request.push_back(c.steal ? 1 : 0);
     }
-    wire::putString(request, document.json);
+    wire::putString(request, document.tape);
     wire::putString(request, document.body_field);
     wire::putString(request, document.body);
     wire::putString(request, decodes ? std::string_view(q.message->body) : std::string_view());

@@ -20,13 +20,13 @@
 
 namespace qsplit::jq {
 
-// The document a program reads, in two parts: `json` holds every field but the body, which
-// the worker adds as the string field `body_field` (jq's parser is slow on long strings, so a
-// body is never parsed as part of the document). The body is also what fromjson most likely
+// The document a program reads, in two parts: `tape` (doc_tape.h) holds every field but the
+// body, which the worker adds as the string field `body_field` (so a body is never copied
+// into the tape). The body is also what fromjson most likely
 // parses: the worker parses it once per message for every program. No body_field: the body is
 // in `json` already (as base64, when it is not UTF-8), or there is none.
 struct Document {
-  std::string json;
+  std::string tape;
   std::string body_field;
   std::string body;
 };

@@ -7,7 +7,7 @@
 //                          decode by (empty strings: none); answered by 'O' id or 'E' id
 //                          message, whose message starts with the field it is about
 //   'F' id                 forget; no answer
-//   'Q' n (id steal)* json body_field body payload   one message (a Document, jq_matcher.h),
+//   'Q' n (id steal)* tape body_field body payload   one message (a Document, jq_matcher.h),
 //                          with its payload's bytes when a candidate decodes it (else empty);
 //                          answered by 'R' k id*: the candidates that matched, in order,
 //                          stopping at the first steal match.
@@ -65,6 +65,16 @@ class Reader {
     data_.remove_prefix(1);
     return v;
   }
+  std::optional<double> f64() {
+    if (data_.size() < sizeof(double)) return std::nullopt;
+    double v;
+    std::memcpy(&v, data_.data(), sizeof v);
+    data_.remove_prefix(sizeof v);
+    return v;
+  }
+  // The next byte, not consumed; -1 at the end.
+  int peek() const { return data_.empty() ? -1 : static_cast<uint8_t>(data_[0]); }
+  bool empty() const { return data_.empty(); }
   std::optional<std::string_view> string() {
     auto n = u32();
     if (!n || data_.size() < *n) return std::nullopt;

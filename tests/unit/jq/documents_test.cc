@@ -1,5 +1,6 @@
 // The documents jq filters read: what each broker's message looks like to a program.
 #include "jq/documents.h"
+#include "jq/doc_tape.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -14,7 +15,7 @@ json build(const DocumentBuilder& builder, const core::Message& m, std::string* 
   Document d;
   builder(m, d);
   if (body) *body = d.body;
-  json doc = json::parse(d.json);
+  json doc = json::parse(tapeToJson(d.tape));
   if (!d.body_field.empty()) doc[d.body_field] = d.body;
   return doc;
 }
