@@ -112,9 +112,11 @@ Follower::Follower(Store& store, Resolve resolve, std::string identity, Duration
                    engine::ForwarderOptions options)
     : store_(store), resolve_(std::move(resolve)), identity_(std::move(identity)),
       fence_after_(lease / 2), options_(std::move(options)),
-      written_(Steady::now().time_since_epoch().count()) {
+      written_(Steady::now().time_since_epoch().count()),
+      listed_(Steady::now().time_since_epoch().count()) {
   options_.instance = identity_;
   runner_ = std::thread([this] { run(); });
+  beater_ = std::thread([this] { beat(); });
   watchdog_ = std::thread([this] { watch(); });
 }
 
@@ -125,30 +127,36 @@ Follower::~Follower() {
   }
   wake_.notify_all();
   runner_.join();
+  beater_.join();
   watchdog_.join();
   stopAll(nullptr);
   (void)store_.remove(kReplicaKind, identity_);
 }
 
+Result<void> Follower::writeRecord(const ReplicaAcks* acks) {
+  std::lock_guard lock(record_mutex_);
+  if (acks) acks_ = *acks;
+  QSPLIT_TRY(store_.put(kReplicaKind, identity_, replicaRecord(acks_, ++beat_)));
+  written_ = Steady::now().time_since_epoch().count();
+  return {};
+}
+
 void Follower::run() {
   auto log = logger("follower");
-  uint64_t beat = 0;
   std::string last_error;
   std::optional<ReplicaAcks> written;  // what the record says
   while (!stopping_) {
     auto splits = store_.list(kSplitKind);
     std::string error = splits ? "" : splits.error().message();
     if (splits) {
+      listed_ = Steady::now().time_since_epoch().count();
       auto acks = apply(*splits);
-      // Written when it changed, and often enough to stay live (a third of the time after
-      // which it would stop forwarding), not at every look.
-      if (acks != written || sinceWritten() >= fence_after_ / 3) {
-        if (auto put = store_.put(kReplicaKind, identity_, replicaRecord(acks, ++beat)); put) {
-          written_ = Steady::now().time_since_epoch().count();
+      // Written when it changed; beat() keeps it live in between.
+      if (acks != written) {
+        if (auto put = writeRecord(&acks); put)
           written = acks;
-        } else {
+        else
           error = put.error().message();
-        }
       }
     }
     if (!error.empty() && error != last_error)
@@ -159,13 +167,25 @@ void Follower::run() {
   }
 }
 
-Duration Follower::sinceWritten() const {
-  return Steady::now() - Steady::time_point(Steady::duration(written_.load()));
+Duration Follower::since(const std::atomic<Steady::rep>& ticks) {
+  return Steady::now() - Steady::time_point(Steady::duration(ticks.load()));
+}
+
+void Follower::beat() {
+  // Often enough to stay live (a third of the time after which it would stop forwarding),
+  // and only while the runner reads the leader's splits: a replica that cannot read them
+  // might route by a table the leader has replaced, so it must let its record go stale.
+  while (!stopping_) {
+    if (since(written_) >= fence_after_ / 3 && since(listed_) < fence_after_)
+      (void)writeRecord(nullptr);  // a failure shows as a stale record; run() logs it
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_.load(); });
+  }
 }
 
 void Follower::watch() {
   while (!stopping_) {
-    if (sinceWritten() > fence_after_) stopAll("this replica's record could not be written in time");
+    if (since(written_) > fence_after_) stopAll("this replica's record could not be written in time");
     std::unique_lock lock(wake_mutex_);
     wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stopping_.load(); });
   }
@@ -187,7 +207,7 @@ void Follower::stopAll(const char* why) {
 
 ReplicaAcks Follower::apply(const std::vector<StoredRecord>& splits) {
   auto log = logger("follower");
-  bool fenced = sinceWritten() > fence_after_;
+  bool fenced = since(written_) > fence_after_;
   ReplicaAcks acks;
   std::lock_guard lock(mutex_);
   std::map<std::string, std::unique_ptr<Followed>> kept;

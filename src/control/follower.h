@@ -60,7 +60,12 @@ class Follower {
   struct Followed;
   void run();
   void watch();  // stops every forwarder once the record could not be written in time
-  Duration sinceWritten() const;
+  // Rewrites the record while the runner is busy applying what it read, so a slow apply
+  // (a jq worker starting) is not taken for a replica cut off from the store.
+  void beat();
+  // Writes the record with `acks` (none: the ones last given), under record_mutex_.
+  Result<void> writeRecord(const ReplicaAcks* acks);
+  static Duration since(const std::atomic<std::chrono::steady_clock::rep>& ticks);
   // Applies the stored splits; returns the acks to write.
   ReplicaAcks apply(const std::vector<StoredRecord>& splits);
   void stopAll(const char* why);
@@ -73,11 +78,16 @@ class Follower {
 
   mutable std::mutex mutex_;  // guards followed_
   std::map<std::string, std::unique_ptr<Followed>> followed_;  // by split key
-  std::atomic<std::chrono::steady_clock::rep> written_;        // last record write, steady ticks
+  std::mutex record_mutex_;  // orders the record's writes; guards acks_ and beat_
+  ReplicaAcks acks_;          // what the record says, or is to say once a write succeeds
+  uint64_t beat_ = 0;
+  std::atomic<std::chrono::steady_clock::rep> written_;  // last record write, steady ticks
+  std::atomic<std::chrono::steady_clock::rep> listed_;   // last read of the splits
   std::atomic<bool> stopping_{false};
   std::mutex wake_mutex_;
   std::condition_variable wake_;
   std::thread runner_;
+  std::thread beater_;
   std::thread watchdog_;
 };
 
