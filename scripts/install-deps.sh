@@ -13,7 +13,7 @@ packages=(
   librdkafka-dev kcat
   rabbitmq-server librabbitmq-dev amqp-tools
   etcd-server openssl jq libjq-dev
-  libprotobuf-dev protobuf-compiler
+  libprotobuf-dev libprotoc-dev protobuf-compiler
 )
 
 # The test brokers run on Java (Apache Kafka from Maven Central), and javac builds the tests'
