@@ -1,5 +1,8 @@
-// JqMatcher: the ContentMatcher of one queue, backed by a jq worker process (jq_worker.h)
-// that it starts on first use and again after the worker ends.
+// JqMatcher: the ContentMatcher of one queue, backed by jq worker processes (jq_worker.h)
+// that it starts on first use and again after one ends. A large batch is shared between the
+// workers and evaluated on all of them at once (libjq runs one program at a time per process,
+// so a second worker is what lets a batch's filters use a second core); a small batch goes
+// to the first worker alone.
 //
 // When a program runs past the time or memory limit, the worker ends; the matcher switches
 // that session's filter off (it then matches nothing), reports it once through `on_off`,
@@ -13,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "core/content.h"
 #include "jq/jq_wire.h"
@@ -37,8 +41,10 @@ struct JqMatcherOptions {
   JqLimits limits;
   DocumentBuilder document;
   // Called once when a session's filter is switched off, with the session and the reason
-  // ("ran longer than the 200 ms limit"); from the forwarding thread.
+  // ("ran longer than the 200 ms limit"); from a thread that runs match().
   std::function<void(const std::string& session_id, const std::string& reason)> on_off;
+  // Worker processes that share a large batch (at least 1); each has the limits above.
+  std::size_t workers = 1;
 };
 
 class JqMatcher : public core::ContentMatcher {
@@ -56,8 +62,8 @@ class JqMatcher : public core::ContentMatcher {
 
   // The sessions whose filter is off, with the reason.
   std::map<std::string, std::string> switchedOff() const;
-  // The worker process now, or -1 when none runs.
-  pid_t workerPid() const;
+  // Worker `index`'s process now, or -1 when none runs.
+  pid_t workerPid(std::size_t index = 0) const;
 
  private:
   struct Program {
@@ -66,28 +72,37 @@ class JqMatcher : public core::ContentMatcher {
     bool off = false;
     std::string reason;  // why it is off
   };
-  enum class Answer { kFrame, kLimit, kGone };
+  // One worker process and its socket.
+  struct Worker {
+    pid_t pid = -1;
+    int fd = -1;
+    wire::Frames frames;
+    int failures = 0;  // consecutive ends without a reason
+  };
 
-  Result<void> ensureWorker();
-  Result<void> spawn();
-  void stopWorker(bool kill);
-  Result<void> sendAll(const std::string& data);
+  Result<void> ensureWorker(Worker& w);
+  Result<void> spawn(Worker& w);
+  void stopWorker(Worker& w, bool kill);
+  Result<void> sendAll(Worker& w, const std::string& data);
   // Reads the next frame into `frame`, waiting at most `wait`.
-  Result<void> readFrame(std::string& frame, std::chrono::milliseconds wait);
-  Result<uint32_t> compileIn(uint32_t id, const core::ContentFilter& filter);
+  Result<void> readFrame(Worker& w, std::string& frame, std::chrono::milliseconds wait);
+  Result<uint32_t> compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter);
+  // Tells a running worker to forget program `id`.
+  void forget(Worker& w, uint32_t id);
+  // Answers every query of `queries` on `w`, starting it again after it ends.
+  void evaluate(Worker& w, std::span<core::ContentQuery> queries);
   // Evaluates queries [from, end) in one round; returns where the next round starts.
-  std::size_t round(std::span<core::ContentQuery> queries, std::size_t from);
+  std::size_t round(Worker& w, std::span<core::ContentQuery> queries, std::size_t from);
   void switchOff(uint32_t id, const std::string& reason);
 
   JqMatcherOptions options_;
-  mutable std::mutex mutex_;
+  mutable std::mutex mutex_;  // one call at a time (program, release, check, match)
+  // Guards programs_ and by_session_, which the workers of one match() read and switch off.
+  mutable std::mutex state_mutex_;
   std::map<uint32_t, Program> programs_;
   std::map<std::string, uint32_t> by_session_;
   uint32_t next_id_ = 1;
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  wire::Frames frames_;
-  int failures_ = 0;  // consecutive worker ends without a reason
+  std::vector<Worker> workers_;
 };
 
 }  // namespace qsplit::jq

@@ -6,6 +6,8 @@
 
 #include <signal.h>
 
+#include <mutex>
+
 #include "jq/documents.h"
 #include "jq/jq_program.h"
 
@@ -18,10 +20,15 @@ struct Off {
 
 class JqMatcherTest : public ::testing::Test {
  protected:
-  std::unique_ptr<JqMatcher> make(DocumentBuilder document, JqLimits limits = {}) {
+  std::unique_ptr<JqMatcher> make(DocumentBuilder document, JqLimits limits = {},
+                                  std::size_t workers = 1) {
     return std::make_unique<JqMatcher>(JqMatcherOptions{
         QSPLIT_JQ_WORKER, limits, std::move(document),
-        [this](const std::string& s, const std::string& r) { off_.push_back({s, r}); }});
+        [this](const std::string& s, const std::string& r) {
+          std::lock_guard lock(off_mutex_);  // workers sharing a batch report from two threads
+          off_.push_back({s, r});
+        },
+        workers});
   }
 
   // Whether each program (one session each, all mirror) matches `m`.
@@ -44,6 +51,28 @@ class JqMatcherTest : public ::testing::Test {
     return ask(*matcher, m, {program})[0] == 1;
   }
 
+  // What each query of a batch of `records` answers, for sessions with these programs.
+  static std::vector<std::vector<uint8_t>> answers(JqMatcher& matcher,
+                                                   const std::vector<core::Message>& records,
+                                                   const std::vector<std::string>& programs) {
+    std::vector<core::ContentCandidate> candidates;
+    for (std::size_t i = 0; i < programs.size(); ++i) {
+      auto id = matcher.program("s" + std::to_string(i), {programs[i]});
+      EXPECT_TRUE(id) << id.error().message();
+      candidates.push_back({id ? *id : 0, false});
+    }
+    std::vector<core::ContentQuery> queries(records.size());
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      queries[i].message = &records[i];
+      queries[i].candidates = candidates;
+    }
+    matcher.match(queries);
+    std::vector<std::vector<uint8_t>> out;
+    for (const auto& q : queries) out.push_back(q.matched);
+    return out;
+  }
+
+  std::mutex off_mutex_;
   std::vector<Off> off_;
 };
 
@@ -176,6 +205,53 @@ TEST_F(JqMatcherTest, NoWorkerIsLeftBehind) {
     ASSERT_GT(pid, 0);
   }
   EXPECT_NE(::kill(pid, 0), 0);  // reaped, not left running
+}
+
+// Records {"n": 0} to {"n": count - 1}.
+std::vector<core::Message> numbered(int count) {
+  std::vector<core::Message> records;
+  for (int i = 0; i < count; ++i) records.push_back(kafkaRecord(R"({"n": )" + std::to_string(i) + "}"));
+  return records;
+}
+
+TEST_F(JqMatcherTest, TwoWorkersShareALargeBatchAndAnswerAsOneDoes) {
+  auto records = numbered(2000);
+  std::vector<std::string> programs = {".payload | fromjson | .n % 2 == 0",
+                                       ".payload | fromjson | .n >= 1500"};
+  auto one = make(kafkaDocument("t"));
+  auto expected = answers(*one, records, programs);
+  EXPECT_EQ(expected[4], (std::vector<uint8_t>{1, 0}));
+  EXPECT_EQ(expected[1501], (std::vector<uint8_t>{0, 1}));
+  auto two = make(kafkaDocument("t"), {}, 2);
+  EXPECT_EQ(answers(*two, records, programs), expected);
+  EXPECT_GT(two->workerPid(1), 0);  // the second worker answered a share
+  EXPECT_EQ(one->workerPid(1), -1);
+  // A small batch is not shared: it goes to the first worker.
+  auto small = make(kafkaDocument("t"), {}, 2);
+  EXPECT_EQ(answers(*small, numbered(20), programs).size(), 20u);
+  EXPECT_EQ(small->workerPid(1), -1);
+}
+
+TEST_F(JqMatcherTest, ALoopingProgramInASharedBatchIsSwitchedOffOnceAndTheRestIsAnswered) {
+  pid_t first, second;
+  {
+    auto matcher = make(kafkaDocument("t"), JqLimits{std::chrono::milliseconds(100), 256}, 2);
+    // It loops on one record only, in the second worker's share.
+    auto got = answers(*matcher, numbered(1000),
+                       {"if (.payload | fromjson | .n) == 900 then last(range(1e12)) else false end",
+                        ".payload | fromjson | .n >= 0"});
+    ASSERT_EQ(off_.size(), 1u);
+    EXPECT_EQ(off_[0].session, "s0");
+    EXPECT_NE(off_[0].reason.find("100 ms"), std::string::npos) << off_[0].reason;
+    for (std::size_t i = 0; i < got.size(); ++i)
+      EXPECT_EQ(got[i], (std::vector<uint8_t>{0, 1})) << i;
+    first = matcher->workerPid(0);
+    second = matcher->workerPid(1);
+    ASSERT_GT(first, 0);
+    ASSERT_GT(second, 0);
+  }
+  EXPECT_NE(::kill(first, 0), 0);  // both reaped
+  EXPECT_NE(::kill(second, 0), 0);
 }
 
 }  // namespace
