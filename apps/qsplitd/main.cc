@@ -178,6 +178,7 @@ int run(const Flags& flags) {
   options.split.forwarder.wait = std::chrono::milliseconds(1000);
   options.jq_worker = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   options.jq_limits = config.jq;
+  options.jq_workers = config.jq_workers;
   if (!config.name_template.empty()) options.split.names = *core::NameTemplate::parse(config.name_template);
   options.operator_namespace = config.operator_namespace;
   if (sources->kube_workloads) options.workloads_namespace = sources->kube_workloads->namespace_name();

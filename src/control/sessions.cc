@@ -335,7 +335,7 @@ Result<void> SessionManager::checkContent(const config::UserConfig& user) {
 std::function<std::shared_ptr<core::ContentMatcher>()> SessionManager::contentFor(const Plan& plan,
                                                                                   bool leading) {
   if (options_.jq_worker.empty()) return nullptr;
-  jq::JqMatcherOptions content{options_.jq_worker, options_.jq_limits, {}, {}};
+  jq::JqMatcherOptions content{options_.jq_worker, options_.jq_limits, {}, {}, options_.jq_workers};
   if (plan.type == config::QueueType::kSqs) content.document = jq::sqsDocument(plan.s3_event);
   if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
   if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();

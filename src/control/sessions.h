@@ -73,6 +73,7 @@ struct ManagerOptions {
   // Empty: a config with a jq_filter is refused.
   std::string jq_worker;
   jq::JqLimits jq_limits;
+  std::size_t jq_workers = 2;  // worker processes per split queue, sharing large batches
 };
 
 // Who is asking: the user a bearer token names.

@@ -97,13 +97,16 @@ Result<void> readSessions(const Section& s, DaemonConfig& c) {
 }
 
 Result<void> readFilters(const Section& s, DaemonConfig& c) {
-  QSPLIT_TRY(s.only({"jq_time_limit", "jq_memory_limit_mb"}));
+  QSPLIT_TRY(s.only({"jq_time_limit", "jq_memory_limit_mb", "jq_workers"}));
+  QSPLIT_TRY(s.count("jq_workers", c.jq_workers));
   Duration time = c.jq.time;
   QSPLIT_TRY(s.duration("jq_time_limit", time));
   QSPLIT_TRY(s.count("jq_memory_limit_mb", c.jq.memory_mb));
   c.jq.time = std::chrono::duration_cast<std::chrono::milliseconds>(time);
   if (c.jq.time.count() < 1)
     return fail(s.f.error("filters.jq_time_limit", s.node["jq_time_limit"], "expected at least 1ms"));
+  if (c.jq_workers < 1 || c.jq_workers > 16)
+    return fail(s.f.error("filters.jq_workers", s.node["jq_workers"], "expected 1 to 16 (processes)"));
   if (c.jq.memory_mb < 16)
     return fail(s.f.error("filters.jq_memory_limit_mb", s.node["jq_memory_limit_mb"],
                           "expected at least 16 (MiB)"));

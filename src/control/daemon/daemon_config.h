@@ -60,6 +60,7 @@ struct DaemonConfig {
   bool return_unread = true;
   SessionLimits limits;
   jq::JqLimits jq;  // `filters`: jq_time_limit, jq_memory_limit_mb
+  std::size_t jq_workers = 2;  // `filters.jq_workers`: worker processes per split queue
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;

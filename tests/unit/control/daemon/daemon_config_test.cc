@@ -143,5 +143,25 @@ kubernetes: {lease_duration: 7.5}
       << flag.error().message();
 }
 
+TEST(DaemonConfig, JqFiltersBoundsAndWorkers) {
+  auto defaults = loadDaemonConfig("", envOf({}));
+  ASSERT_TRUE(defaults) << defaults.error().message();
+  EXPECT_EQ(defaults->jq.time, std::chrono::milliseconds(200));
+  EXPECT_EQ(defaults->jq.memory_mb, 256u);
+  EXPECT_EQ(defaults->jq_workers, 2u);
+  auto c = loadDaemonConfig(
+      writeConfig("filters: {jq_time_limit: 50ms, jq_memory_limit_mb: 64, jq_workers: 1}\n"), envOf({}));
+  ASSERT_TRUE(c) << c.error().message();
+  EXPECT_EQ(c->jq.time, std::chrono::milliseconds(50));
+  EXPECT_EQ(c->jq.memory_mb, 64u);
+  EXPECT_EQ(c->jq_workers, 1u);
+  for (const std::string bad : {"0", "17"}) {
+    auto r = loadDaemonConfig(writeConfig("filters:\n  jq_workers: " + bad + "\n"), envOf({}));
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.error().message().find("filters.jq_workers: expected 1 to 16"), std::string::npos)
+        << r.error().message();
+  }
+}
+
 }  // namespace
 }  // namespace qsplit::control
