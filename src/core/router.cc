@@ -69,6 +69,7 @@ Result<std::shared_ptr<const RouteTable>> RouteTable::build(
       auto program = content->program(sessions[s].session_id, filter);
       if (!program) return fail(program.error().withContext(where));
       table->programs_.back() = *program;
+      table->has_content_ = true;
       if (sessions[s].filter.rules().empty()) table->content_only_.push_back(s);
     }
     table->required_.push_back(static_cast<uint32_t>(sessions[s].filter.rules().size()));

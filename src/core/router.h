@@ -65,6 +65,8 @@ class RouteTable {
   const std::vector<std::string>& destinations() const { return destinations_; }
   const std::vector<SessionRoute>& sessions() const { return sessions_; }
   uint64_t generation() const { return generation_; }
+  // Whether some session has a content filter (routing then asks the ContentMatcher).
+  bool hasContentFilters() const { return has_content_; }
   // How many times an RE2::Set ran out of memory and the patterns were matched one by one.
   uint64_t setFallbacks() const { return set_fallbacks_.load(std::memory_order_relaxed); }
 
@@ -108,6 +110,7 @@ class RouteTable {
   // lowercased attribute name -> set
   std::unordered_map<std::string, NameSet, NameHash, std::equal_to<>> by_name_;
   uint64_t generation_ = 0;
+  bool has_content_ = false;
   mutable std::atomic<uint64_t> set_fallbacks_{0};
 };
 

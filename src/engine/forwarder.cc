@@ -5,6 +5,12 @@
 #include "common/log.h"
 
 namespace qsplit::engine {
+namespace {
+
+// Exactly once with content filters: messages routed per share of a batch (see transact).
+constexpr std::size_t kRouteShare = 2048;
+
+}  // namespace
 
 Forwarder::Forwarder(core::Broker& broker, std::string original, std::string group,
                      core::Router& router, ForwarderOptions options, RouteObserver observer)
@@ -102,24 +108,63 @@ void Forwarder::run() {
       std::this_thread::sleep_for(options_.error_backoff);
     } else if (!batch->empty()) {
       if (options_.view) options_.view(*batch);
-      Routed routed = route(*batch, *table);
-      InFlight next{std::move(*batch), std::move(routed), table, {}};
       if (pipe_) {
-        if (auto begun = pipe_->begin(); !begun) {
-          log->warn("queue={} cannot begin a transaction: {}", original_, begun.error().message());
-          pipe_broken_ = true;  // the batch is read again by the reopened pipe
-        } else {
-          start(next);
-          commitOrAbort(next.batch, *table, next.routed, awaitSends(next, {}));
-          source().recycle(std::move(next.batch));
-        }
+        transact(*batch, table);
       } else {
-        forward(std::move(next));
+        Routed routed = route(*batch, *table);
+        forward(InFlight{std::move(*batch), std::move(routed), table, {}});
       }
     }
     publishDone(table->generation(), pending_.has_value());
   }
   finishPending();
+}
+
+void Forwarder::transact(std::vector<core::Message>& batch,
+                         const std::shared_ptr<const core::RouteTable>& table) {
+  if (auto begun = pipe_->begin(); !begun) {
+    logger("forwarder")->warn("queue={} cannot begin a transaction: {}", original_,
+                              begun.error().message());
+    pipe_broken_ = true;  // the batch is read again by the reopened pipe
+    return;
+  }
+  // Attribute filters route a batch in microseconds: it goes in one share. Content filters
+  // take the jq workers about as long as the producers take to send: with shares, the
+  // workers route one while the producers send the last.
+  std::size_t share = table->hasContentFilters() ? kRouteShare : batch.size();
+  std::vector<InFlight> parts;
+  for (std::size_t from = 0; from < batch.size(); from += share) {
+    InFlight part{{}, {}, table, {}};
+    if (share >= batch.size()) {
+      part.batch = std::move(batch);  // one share: the batch itself, nothing moved one by one
+    } else {
+      auto first = batch.begin() + static_cast<std::ptrdiff_t>(from);
+      auto last = batch.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), from + share));
+      part.batch.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+    }
+    part.routed = route(part.batch, *table);
+    start(part);
+    parts.push_back(std::move(part));
+  }
+  // The whole batch commits or aborts as one, with its messages back in place for the offsets.
+  Routed routed;
+  Sent sent;
+  std::size_t at = 0;
+  for (auto& part : parts) {
+    Sent s = awaitSends(part, {});
+    sent.errors += s.errors;
+    sent.refused.insert(sent.refused.end(), s.refused.begin(), s.refused.end());
+    sent.accepted.insert(sent.accepted.end(), s.accepted.begin(), s.accepted.end());
+    routed.unmatched += part.routed.unmatched;
+    if (parts.size() == 1) {
+      batch = std::move(part.batch);
+      break;
+    }
+    at = std::move(part.batch.begin(), part.batch.end(), batch.begin() + static_cast<std::ptrdiff_t>(at)) -
+         batch.begin();
+  }
+  commitOrAbort(batch, *table, routed, sent);
+  source().recycle(std::move(batch));
 }
 
 void Forwarder::forward(InFlight next) {

@@ -111,6 +111,10 @@ class Forwarder {
   Sent awaitSends(InFlight& f, const std::vector<uint32_t>& failed);
   // Awaits and settles the batch; returns the destinations that refused it.
   std::vector<uint32_t> finish(InFlight& f, const std::vector<uint32_t>& failed);
+  // Exactly once: the batch as one transaction, routed a share at a time where routing is
+  // slow (content filters), each share's sends started before the next share is routed.
+  void transact(std::vector<core::Message>& batch,
+                const std::shared_ptr<const core::RouteTable>& table);
   // At least once: starts `next`, settles the pending batch, and keeps `next` pending where
   // the broker overlaps batches (else settles it too).
   void forward(InFlight next);

@@ -68,6 +68,10 @@ class KafkaFaultTest : public testing::KafkaTest<::testing::TestWithParam<bool>>
                                      "--session", alice_ + "=author:^alice$",
                                      "--session", bob_ + "=author:^bob$"};
     if (GetParam()) args.push_back("--exactly-once");
+    if (content_) {
+      // jq programs on the header, in batches of 20,000: a transaction spans ten route shares.
+      for (const char* a : {"--jq-worker", QSPLIT_JQ_WORKER, "--batch", "20000"}) args.push_back(a);
+    }
     return spawn(args);
   }
 
@@ -135,7 +139,28 @@ class KafkaFaultTest : public testing::KafkaTest<::testing::TestWithParam<bool>>
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
 
+  // Produces the stream, kills the forwarder with -9 once it is well into it, starts it
+  // again, and checks every destination.
+  void killMidStreamAndRestart(const std::string& what) {
+    produceStream();
+    pid_t first = startForwarder();
+    ASSERT_GT(first, 0);
+    bool midway = waitUntil([&] { return left() < 70000; }, std::chrono::seconds(120));
+    kill(first, SIGKILL);
+    waitpid(first, nullptr, 0);
+    ASSERT_TRUE(midway) << "the forwarder made no progress";
+    uint64_t left_at_kill = left();
+    EXPECT_GT(left_at_kill, 0u) << "killed too late to prove anything";
+    std::printf("killed with %llu of %d records left\n",
+                static_cast<unsigned long long>(left_at_kill), kRecords);
+    pid_t second = startForwarder();
+    ASSERT_GT(second, 0);
+    finish(second);
+    verifyDestinations(what);
+  }
+
   int16_t replicas_ = 1;  // copies of each topic: 3 on the three-broker cluster
+  bool content_ = false;   // the sessions' filters are jq programs
   std::string original_, group_, fallback_, alice_, bob_;
 };
 
