@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -39,7 +40,23 @@ struct Setup {
   std::string prefetch;   // queued.max.messages.kbytes of every consumer; empty: librdkafka's
   bool overlap = true;    // qsplit receives the next batch while the last one's sends are out
   std::string jq_worker;  // set: the sessions' filters are jq programs run by this worker
+  std::size_t jq_workers = 1;  // worker processes sharing each batch
 };
+
+// CPU time the whole machine has spent so far (every process, the broker's and the jq
+// workers' too), in seconds, from /proc/stat.
+double machineCpu() {
+  std::FILE* f = std::fopen("/proc/stat", "r");
+  if (!f) return 0;
+  unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,
+                     steal = 0;
+  int got = std::fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system,
+                        &idle, &iowait, &irq, &softirq, &steal);
+  std::fclose(f);
+  if (got < 8) return 0;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) /
+         static_cast<double>(sysconf(_SC_CLK_TCK));
+}
 
 // One path's run: records per second after the warm-up, how long the warm-up took from
 // the first record, and the CPU time this process (its own threads and librdkafka's) spent
@@ -48,6 +65,7 @@ struct Rate {
   double per_second = 0;
   double warmup_seconds = 0;
   double cpu_microseconds = 0;
+  double machine_microseconds = 0;  // CPU time of the whole machine (both cores) per record
 };
 
 // CPU time of the whole process so far, in seconds.
@@ -72,8 +90,12 @@ class Stopwatch {
       warm_count_ = done;
       warm_ = now;
       warm_cpu_ = processCpu();
+      warm_machine_ = machineCpu();
     }
-    if (done > last_count_) last_cpu_ = processCpu();
+    if (done > last_count_) {
+      last_cpu_ = processCpu();
+      last_machine_ = machineCpu();
+    }
     last_count_ = done;
     last_ = now;
   }
@@ -81,7 +103,8 @@ class Stopwatch {
     double took = std::chrono::duration<double>(last_ - warm_).count();
     double warmup = std::chrono::duration<double>(warm_ - first_).count();
     int records = last_count_ - warm_count_;
-    return {records / took, warmup, (last_cpu_ - warm_cpu_) * 1e6 / records};
+    return {records / took, warmup, (last_cpu_ - warm_cpu_) * 1e6 / records,
+            (last_machine_ - warm_machine_) * 1e6 / records};
   }
 
  private:
@@ -91,6 +114,7 @@ class Stopwatch {
   int last_count_ = 0;
   Clock::time_point first_, warm_, last_;
   double warm_cpu_ = 0, last_cpu_ = 0;
+  double warm_machine_ = 0, last_machine_ = 0;
 };
 
 void check(bool ok, const std::string& what) {
@@ -184,7 +208,8 @@ Rate forward(KafkaBroker& kafka, const Setup& s, int sessions, bool exactly_once
   std::shared_ptr<qsplit::jq::JqMatcher> content;
   if (!s.jq_worker.empty())
     content = std::make_shared<qsplit::jq::JqMatcher>(
-        qsplit::jq::JqMatcherOptions{s.jq_worker, {}, qsplit::jq::kafkaDocument(s.original), {}});
+        qsplit::jq::JqMatcherOptions{s.jq_worker, {}, qsplit::jq::kafkaDocument(s.original), {},
+                                     s.jq_workers});
   qsplit::core::Router router(*qsplit::core::RouteTable::build(routes, fallback, 1, content));
   std::atomic<bool> started{false};
   qsplit::engine::ForwarderOptions options;
@@ -217,25 +242,40 @@ double median(const std::vector<Rate>& runs, double Rate::*field = &Rate::per_se
   return values[values.size() / 2];
 }
 
-// Exactly once with N sessions whose filters are jq programs, against the same N sessions
-// with attribute filters, taking turns; one table row per N.
+// Exactly once with N sessions whose filters are jq programs, evaluated by one worker and by
+// `workers`, against the same N sessions with attribute filters, taking turns; one table row
+// per N.
 int compareJq(KafkaBroker& broker, Setup s, const std::vector<int>& counts, int repeat,
-              const std::string& run, const std::string& worker) {
-  std::printf("| sessions | attribute filters rec/s | jq filters rec/s | ratio |\n|---:|---:|---:|---:|\n");
+              const std::string& run, const std::string& worker, std::size_t workers) {
+  std::printf("| sessions | attribute filters rec/s | jq, 1 worker rec/s | ratio | jq, %zu workers rec/s | ratio |\n"
+              "|---:|---:|---:|---:|---:|---:|\n", workers);
   int n = 0;
+  std::string machine_rows;
   for (int sessions : counts) {
-    std::vector<Rate> attribute, jq;
+    std::vector<Rate> attribute, one, many;
     for (int r = 0; r < repeat; ++r) {
       s.jq_worker.clear();
       attribute.push_back(forward(broker, s, sessions, true, run + "-a" + std::to_string(n++)));
       s.jq_worker = worker;
-      jq.push_back(forward(broker, s, sessions, true, run + "-j" + std::to_string(n++)));
-      std::fprintf(stderr, "%d sessions, run %d: attribute %.0f, jq %.0f\n", sessions, r + 1,
-                   attribute.back().per_second, jq.back().per_second);
+      s.jq_workers = 1;
+      one.push_back(forward(broker, s, sessions, true, run + "-j" + std::to_string(n++)));
+      s.jq_workers = workers;
+      many.push_back(forward(broker, s, sessions, true, run + "-w" + std::to_string(n++)));
+      std::fprintf(stderr, "%d sessions, run %d: attribute %.0f, jq 1 worker %.0f, jq %zu workers %.0f\n",
+                   sessions, r + 1, attribute.back().per_second, one.back().per_second, workers,
+                   many.back().per_second);
     }
-    double a = median(attribute), j = median(jq);
-    std::printf("| %d | %.0f | %.0f | %.2f |\n", sessions, a, j, j / a);
+    double a = median(attribute), j = median(one), w = median(many);
+    std::printf("| %d | %.0f | %.0f | %.2f | %.0f | %.2f |\n", sessions, a, j, j / a, w, w / a);
+    char row[160];
+    std::snprintf(row, sizeof row, "| %d | %.1f | %.1f | %.1f |\n", sessions,
+                  median(attribute, &Rate::machine_microseconds), median(one, &Rate::machine_microseconds),
+                  median(many, &Rate::machine_microseconds));
+    machine_rows += row;
   }
+  std::printf("\nCPU time of the whole machine (broker, forwarder and jq workers; both cores) per "
+              "record, microseconds:\n\n| sessions | attribute filters | jq, 1 worker | jq, %zu workers |\n"
+              "|---:|---:|---:|---:|\n%s", workers, machine_rows.c_str());
   (void)broker.admin().remove(s.original);
   return 0;
 }
@@ -262,6 +302,8 @@ int main(int argc, char** argv) {
   app.add_option("--jq", jq_worker,
                  "only compare, exactly once, sessions with jq filters (this worker) and with "
                  "attribute filters on the same header");
+  std::size_t jq_workers = 2;
+  app.add_option("--jq-workers", jq_workers, "with --jq: the worker processes of the second jq path");
   bool one_at_a_time = false;
   app.add_flag("--one-batch-at-a-time", one_at_a_time,
                "qsplit awaits each batch before receiving the next (no overlap)");
@@ -279,7 +321,7 @@ int main(int argc, char** argv) {
   preload(**broker, s);
   std::printf("Batches of %zu records for every path%s.\n\n", s.batch,
               default_batch ? " (qsplit's default for Kafka)" : "");
-  if (!jq_worker.empty()) return compareJq(**broker, s, counts, repeat, run, jq_worker);
+  if (!jq_worker.empty()) return compareJq(**broker, s, counts, repeat, run, jq_worker, jq_workers);
   std::printf("| sessions | plain copy rec/s | plain fan-out rec/s | qsplit at least once rec/s | ratio to copy | ratio to fan-out | qsplit exactly once rec/s | ratio to copy | ratio to fan-out |\n");
   std::printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   int n = 0;
