@@ -1,19 +1,49 @@
 #!/usr/bin/env bash
-# Installs every Debian package qsplit's build and tests need. Idempotent: quiet
-# and quick when everything is present. Needs root (CI and the dev machines run as root).
+# install-deps.sh [demo]: installs every Debian package qsplit's build and tests need; with
+# `demo`, only what the `qsplit` program needs to build and run (what `make demo` builds).
+# Idempotent: quiet and quick when everything is present. Needs root (CI and the dev
+# machines run as root).
 set -euo pipefail
 
+# What the qsplit program (the CLI and its embedded demo broker) builds with.
 packages=(
-  build-essential cmake ninja-build pkg-config git
-  libre2-dev libhyperscan-dev
-  nlohmann-json3-dev libyaml-cpp-dev
-  libspdlog-dev libfmt-dev libcli11-dev
+  build-essential cmake ninja-build pkg-config
+  libre2-dev nlohmann-json3-dev libyaml-cpp-dev
+  libspdlog-dev libfmt-dev libcli11-dev libcurl4-openssl-dev
+  libjq-dev libprotobuf-dev libprotoc-dev zlib1g-dev
+)
+
+# Installs the Debian packages in $@ that are missing, printing a line per package as apt
+# sets it up (so a long install does not look hung).
+apt_install() {
+  local missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  echo "install-deps: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" |
+    awk '/^Get:/ { if (++got % 20 == 1) print "install-deps: downloading package " got; fflush() }
+         /^Setting up/ { print "install-deps: set up " ++done ": " $3; fflush() }'
+}
+
+if [ "${1:-}" = demo ]; then
+  apt_install "${packages[@]}"
+  exit 0
+fi
+
+# Everything else: the daemon's broker clients, the tests and the benchmarks.
+packages+=(
+  git libhyperscan-dev libssl-dev libsqlite3-dev libcpp-httplib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcurl4-openssl-dev libssl-dev libsqlite3-dev libcpp-httplib-dev
   librdkafka-dev kcat
   rabbitmq-server librabbitmq-dev amqp-tools
-  etcd-server openssl jq libjq-dev
-  libprotobuf-dev libprotoc-dev protobuf-compiler
+  etcd-server openssl jq
+  protobuf-compiler
 )
 
 # The test brokers run on Java (Apache Kafka from Maven Central), and javac builds the tests'
@@ -26,18 +56,7 @@ command -v mvn >/dev/null 2>&1 || packages+=(maven)
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-deps: installing ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_install "${packages[@]}"
 
 # From PyPI: botocore is the reference the SigV4 tests compare qsplit's signatures with; boto3 is
 # the tests' independent SQS client; moto is one of the two SQS servers (scripts/sqs.sh).
