@@ -248,8 +248,8 @@ Result<Session> SessionManager::heartbeat(const Caller& caller, const std::strin
   return it->second;
 }
 
-Result<void> SessionManager::end(const Caller& caller, const std::string& id,
-                                 const std::string& reason) {
+Result<Session> SessionManager::end(const Caller& caller, const std::string& id,
+                                    const std::string& reason) {
   if (stopping_) return fail(stoppingNow());
   {
     std::lock_guard lock(mutex_);
@@ -264,17 +264,20 @@ Result<void> SessionManager::end(const Caller& caller, const std::string& id,
   return endLocked(id, reason);
 }
 
-Result<void> SessionManager::endLocked(const std::string& id, const std::string& reason) {
+Result<Session> SessionManager::endLocked(const std::string& id, const std::string& reason) {
   Session s;
   {
     std::lock_guard lock(mutex_);
     auto it = sessions_.find(id);
-    if (it == sessions_.end()) return ok();  // ended meanwhile (expiry and owner at once)
+    if (it == sessions_.end()) {  // ended meanwhile (expiry and owner at once)
+      s.id = id;
+      return s;
+    }
     s = it->second;
   }
   auto log = logger("sessions");
   std::optional<Error> first_error;
-  for (const auto& q : s.queues) {
+  for (auto& q : s.queues) {
     if (stopping_) {
       log->warn("session={} qsplitd is stopping: its end goes on when it starts again", id);
       return fail(stoppingNow());  // the session stays stored, with what is left of it
@@ -290,6 +293,9 @@ Result<void> SessionManager::endLocked(const std::string& id, const std::string&
     if (auto r = split->splitter->endSession(id); !r) {
       log->error("session={} queue={} ending: {}", id, q.original, r.error().message());
       if (!first_error) first_error = r.error();
+    } else {
+      q.forwarded = r->forwarded;
+      q.given_back = r->given_back;
     }
     (void)saveSplit(*split);
   }
@@ -304,7 +310,7 @@ Result<void> SessionManager::endLocked(const std::string& id, const std::string&
   QSPLIT_TRY(store_.remove(kSessionKind, id));
   log->info("session={} owner={} ended: {}", id, s.owner, reason);
   if (first_error) return fail(*first_error);
-  return ok();
+  return s;
 }
 
 Result<Session> SessionManager::get(const std::string& id) const {

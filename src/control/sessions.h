@@ -91,6 +91,10 @@ struct SessionQueue {
   // Why this session's jq_filter on this queue was switched off (it then matches nothing);
   // empty while it works.
   std::string filter_error;
+  // Once the session ended: what qsplit forwarded to its queue (this replica's forwarder), and
+  // how many of those were still unread and went back to be routed again.
+  uint64_t forwarded = 0;
+  uint64_t given_back = 0;
 };
 
 struct Session {
@@ -141,7 +145,8 @@ class SessionManager {
   Result<Session> start(const Caller& caller, const std::string& target,
                         const std::string& config_json);
   Result<Session> heartbeat(const Caller& caller, const std::string& id);
-  Result<void> end(const Caller& caller, const std::string& id, const std::string& reason);
+  // Returns the ended session, each queue with what was forwarded to it and given back.
+  Result<Session> end(const Caller& caller, const std::string& id, const std::string& reason);
   Result<Session> get(const std::string& id) const;
   std::vector<Session> list() const;
   // Every split; `backlog` also asks each broker how many messages wait (network calls).
@@ -199,7 +204,7 @@ class SessionManager {
   // no legacy resource names the workload.
   Result<std::shared_ptr<const config::ResourceSet>> resourcesFor(const std::string& workload,
                                                                   const config::ContainerEnv& env);
-  Result<void> endLocked(const std::string& id, const std::string& reason);
+  Result<Session> endLocked(const std::string& id, const std::string& reason);
   Result<void> saveSession(const Session& s);
   Result<void> saveSplit(const Split& split);
   Result<void> putSplit(const Split& split, core::SplitState state, const std::string& fallback);

@@ -176,7 +176,7 @@ Result<void> QueueSplitter::beginSession(const std::string& session_id) {
   return ok();
 }
 
-Result<void> QueueSplitter::endSession(const std::string& session_id) {
+Result<QueueSplitter::SessionEnded> QueueSplitter::endSession(const std::string& session_id) {
   std::lock_guard lock(mutex_);
   auto log = logger("splitter");
   auto it = std::find_if(sessions_.begin(), sessions_.end(),
@@ -189,6 +189,11 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
   publishTable();
   if (content_) content_->release(session_id);
   forwarder_.waitForGeneration(generation_);  // nothing routed to `queue` is still in flight
+  SessionEnded ended;
+  {
+    auto counts = forwarder_.counts();
+    if (auto c = counts.forwarded.find(queue); c != counts.forwarded.end()) ended.forwarded = c->second;
+  }
   // Nor at another replica: until each confirms, the queue may still receive messages.
   auto shared = shareRoutes(!sessions_.empty() || options_.idle_ttl > Duration::zero(),
                             options_.move_patience);
@@ -214,7 +219,7 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
               session_id, queue, left ? std::to_string(*left) : left.error().message(),
               mirror ? "mirror copies" : "return_unread off");
     if (auto removed = removeTemporary(queue); !removed) return fail(removed.error());
-    return ok();
+    return ended;
   }
   auto moved = moveAll(broker_, queue, groupOn(queue), back, options_.move_patience, options_.stopping);
   if (!moved) {
@@ -229,12 +234,13 @@ Result<void> QueueSplitter::endSession(const std::string& session_id) {
                 std::to_string(moved->left) + " messages of " + queue + " are still in flight");
   }
   returned_ += moved->moved;
+  ended.given_back = moved->moved;
   if (auto removed = removeTemporary(queue); !removed)
     log->warn("queue={} session={} deleting {}: {}", original_, session_id, queue,
               removed.error().message());
   log->info("queue={} session={} ended: {} unread messages given back, {} sessions left",
             original_, session_id, moved->moved, sessions_.size());
-  return ok();
+  return ended;
 }
 
 Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::SessionRoute> sessions,

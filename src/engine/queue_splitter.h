@@ -122,10 +122,15 @@ class QueueSplitter {
   Result<void> beginSession(const std::string& session_id);
   void abandonSession(const std::string& session_id);
 
+  // What a session's end did on this queue.
+  struct SessionEnded {
+    uint64_t forwarded = 0;   // messages this forwarder sent to the session's queue
+    uint64_t given_back = 0;  // unread ones of them, given back at the end
+  };
   // Stops routing to the session, gives its unread messages back (to the original queue
   // to be routed again; to the fallback for topics, keeping partition order) and deletes
   // its queue. The last session starts the drain.
-  Result<void> endSession(const std::string& session_id);
+  Result<SessionEnded> endSession(const std::string& session_id);
 
   // After an operator restart: takes over a split that was running in `state` (splitting
   // or draining), whose fallback and session queues exist and whose workload is patched.

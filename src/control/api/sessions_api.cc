@@ -71,9 +71,13 @@ void addSessionRoutes(httplib::Server& server, Services services) {
     auto caller = authenticate(services, req, res);
     if (!caller) return;
     std::string reason = "ended by " + caller->user;
-    if (auto ended = services.sessions.end(*caller, req.matches[1], reason); !ended)
-      return sendError(res, ended.error());
-    sendJson(res, 200, {{"id", req.matches[1]}, {"state", "ended"}});
+    auto ended = services.sessions.end(*caller, req.matches[1], reason);
+    if (!ended) return sendError(res, ended.error());
+    nlohmann::json queues = nlohmann::json::array();
+    for (const auto& q : ended->queues)
+      queues.push_back({{"queue_id", q.queue_id}, {"original", q.original}, {"temporary", q.temporary},
+                        {"forwarded", q.forwarded}, {"given_back", q.given_back}});
+    sendJson(res, 200, {{"id", req.matches[1]}, {"state", "ended"}, {"queues", queues}});
   });
 }
 

@@ -30,6 +30,33 @@ TEST_F(SessionsTest, ASessionGetsItsMessagesAndItsEndRestoresTheWorkload) {
   EXPECT_TRUE(temporaries().empty());
 }
 
+// The end says, per queue, what reached the session's queue and what went back unread.
+TEST_F(SessionsTest, AnEndCountsWhatWasForwardedAndWhatWentBack) {
+  auto session = manager_->start(alice_, "", userConfig("orders", "^alice$"));
+  ASSERT_TRUE(session) << session.error().message();
+  std::string mine = session->queues[0].temporary;
+  for (int i = 0; i < 5; ++i) produce("alice", "alice-" + std::to_string(i));
+  produce("bob", "for-the-workload");
+  // She reads two of her five; three are still in her queue when she stops.
+  std::vector<std::string> read;
+  ASSERT_TRUE(testing::eventually([&] {
+    auto n = broker_.admin().backlog(mine, "");
+    return n && *n == 5;
+  }));
+  {
+    auto source = std::move(broker_.openSource(mine, "")).value();
+    auto got = source->receive(2, std::chrono::milliseconds(100));
+    ASSERT_TRUE(got && got->size() == 2u);
+    ASSERT_TRUE(source->ack(*got));
+  }
+  auto ended = manager_->end(alice_, session->id, "test");
+  ASSERT_TRUE(ended) << ended.error().message();
+  ASSERT_EQ(ended->queues.size(), 1u);
+  EXPECT_EQ(ended->queues[0].queue_id, "orders");
+  EXPECT_EQ(ended->queues[0].forwarded, 5u);
+  EXPECT_EQ(ended->queues[0].given_back, 3u);
+}
+
 // The current resource alone, with no legacy registry: the same session flow serves it.
 constexpr char kSplitConfig[] = R"(apiVersion: queues.mirrord.metalbear.co/v1
 kind: MirrordSplitConfig
