@@ -55,6 +55,12 @@ int main(int argc, char** argv) {
       "validate", "Check a mirrord config (and optionally custom resources) without running");
   validate_cmd->add_option("-f,--config", config_path, "mirrord.json")->required();
   validate_cmd->add_option("-r,--resources", resources_path, "a YAML file or a directory of them");
+  // Tables for a person, JSON for a script.
+  std::string output = "text";
+  auto outputOption = [&](CLI::App* cmd) {
+    cmd->add_option("-o,--output", output, "text or json")->check(CLI::IsMember({"text", "json"}));
+  };
+  outputOption(validate_cmd);
 
   qsplit::cli::ClientSettings client;
   auto connect = [&](CLI::App* cmd) {
@@ -83,6 +89,7 @@ int main(int argc, char** argv) {
   bool watch = false;
   auto* status_cmd = app.add_subcommand("status", "Split queues, sessions, temporary names and rates");
   status_cmd->add_flag("-w,--watch", watch, "refresh every 2 seconds");
+  outputOption(status_cmd);
   connect(status_cmd);
   auto* sessions_cmd = app.add_subcommand("sessions", "List sessions or end one");
   sessions_cmd->require_subcommand(1);
@@ -90,6 +97,7 @@ int main(int argc, char** argv) {
   std::string end_id;
   auto* end_cmd = sessions_cmd->add_subcommand("end", "end a session (its owner or an admin)");
   end_cmd->add_option("id", end_id, "the session id")->required();
+  outputOption(list_cmd);
   connect(list_cmd);
   connect(end_cmd);
 
@@ -104,7 +112,8 @@ int main(int argc, char** argv) {
     if (demo.registry.empty()) demo.registry = example("registry.yaml");
     return qsplit::demo::runDemo(demo);
   }
-  if (*validate_cmd) return qsplit::cli::runValidate(config_path, resources_path);
+  bool json = output == "json";
+  if (*validate_cmd) return qsplit::cli::runValidate(config_path, resources_path, json);
   auto api = qsplit::cli::ApiClient::create(client);
   if (!api) {
     std::fprintf(stderr, "qsplit: %s\n", api.error().message().c_str());
@@ -112,7 +121,7 @@ int main(int argc, char** argv) {
   }
   if (*run_cmd) return qsplit::cli::runSession(**api, run);
   if (*exec_cmd) return qsplit::cli::execWorkload(**api, exec);
-  if (*status_cmd) return qsplit::cli::showStatus(**api, watch);
-  if (*list_cmd) return qsplit::cli::listSessions(**api);
+  if (*status_cmd) return qsplit::cli::showStatus(**api, watch, json);
+  if (*list_cmd) return qsplit::cli::listSessions(**api, json);
   return qsplit::cli::endSession(**api, end_id);
 }

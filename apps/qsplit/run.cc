@@ -10,6 +10,7 @@
 #include "common/files.h"
 #include "config/user_config.h"
 #include "resolve.h"
+#include "table.h"
 
 namespace qsplit::cli {
 namespace {
@@ -58,6 +59,27 @@ std::string describeEnv(const nlohmann::json& env) {
   return out;
 }
 
+std::string str(const nlohmann::json& j, const char* key) { return j.value(key, std::string()); }
+
+// Before the command starts: one line per queue, with the session's queue and the filter.
+void sayQueues(const nlohmann::json& session, const config::UserConfig& user) {
+  for (const auto& q : session["queues"]) {
+    const auto* split = config::splitFor(user, str(q, "queue_id"), str(q, "queue_type"));
+    say(fmt::format("{}: {} {} -> {}, filter {} ({})", str(q, "queue_id"), str(q, "queue_type"),
+                    str(q, "original"), str(q, "temporary"),
+                    split ? config::describeFilter(*split) : "(no entry)", str(q, "mode")));
+  }
+}
+
+// After the end: per queue, what reached the session's queue and what went back unread.
+void sayEnded(const nlohmann::json& ended) {
+  if (!ended.contains("queues")) return;
+  for (const auto& q : ended["queues"])
+    say(fmt::format("{}: {} messages forwarded to your queue, {} of them went back unread to be "
+                    "routed again", str(q, "queue_id"), q.value("forwarded", uint64_t{0}),
+                    q.value("given_back", uint64_t{0})));
+}
+
 }  // namespace
 
 int runSession(ApiClient& api, const RunOptions& options) {
@@ -73,6 +95,7 @@ int runSession(ApiClient& api, const RunOptions& options) {
   std::string id = (*session)["id"];
   say(fmt::format("session {} ready for {}:{}", id, (*session)["target"].get<std::string>(),
                   describeEnv((*session)["env"])));
+  sayQueues(*session, resolved->user);
   if (pendingSignal()) {
     (void)api.call("DELETE", "/api/v1/sessions/" + id);
     return say("interrupted; session ended"), 130;
@@ -105,26 +128,32 @@ int runSession(ApiClient& api, const RunOptions& options) {
   }
   int code = exitCode(status);
   auto ended = api.call("DELETE", "/api/v1/sessions/" + id, std::nullopt, std::chrono::minutes(5));
-  if (!ended && ended.error().code() != ErrorCode::kNotFound)
+  if (!ended && ended.error().code() != ErrorCode::kNotFound) {
     say("ending session " + id + ": " + ended.error().message());
-  else
+  } else {
     say(fmt::format("command exited with {}; session {} ended", code, id));
+    if (ended) sayEnded(*ended);
+  }
   return code;
 }
 
-int listSessions(ApiClient& api) {
+int listSessions(ApiClient& api, bool json) {
   auto sessions = api.call("GET", "/api/v1/sessions");
   if (!sessions) return say(sessions.error().message()), 2;
-  fmt::print("{:<14} {:<12} {:<24} {:<10} {}\n", "SESSION", "OWNER", "TARGET", "STATE", "QUEUES");
+  if (json) return fmt::print("{}\n", (*sessions)["sessions"].dump()), 0;
+  if ((*sessions)["sessions"].empty()) return fmt::print("No sessions.\n"), 0;
+  // One row per queue of a session; the session's own cells on its first row only.
+  Table table({{"SESSION"}, {"OWNER"}, {"TARGET"}, {"STATE"}, {"QUEUE"}, {"SESSION QUEUE"}});
   for (const auto& s : (*sessions)["sessions"]) {
-    std::string queues;
-    for (const auto& q : s["queues"])
-      queues += fmt::format("{}{} -> {}", queues.empty() ? "" : ", ", q["original"].get<std::string>(),
-                            q["temporary"].get<std::string>());
-    fmt::print("{:<14} {:<12} {:<24} {:<10} {}\n", s["id"].get<std::string>(),
-               s["owner"].get<std::string>(), s["target"].get<std::string>(),
-               s["state"].get<std::string>(), queues);
+    bool first = true;
+    for (const auto& q : s["queues"]) {
+      table.add({first ? str(s, "id") : "", first ? str(s, "owner") : "",
+                 first ? str(s, "target") : "", first ? str(s, "state") : "", str(q, "original"),
+                 str(q, "temporary")});
+      first = false;
+    }
   }
+  fmt::print("{}", table.render());
   return 0;
 }
 

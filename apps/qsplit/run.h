@@ -26,8 +26,9 @@ struct ExecOptions {
 // Runs a deployed consumer and restarts it whenever qsplitd patches or restores it.
 int execWorkload(ApiClient& api, const ExecOptions& options);
 
-int showStatus(ApiClient& api, bool watch);
-int listSessions(ApiClient& api);
+// `json`: the API's JSON instead of tables (with --watch, one document per line).
+int showStatus(ApiClient& api, bool watch, bool json);
+int listSessions(ApiClient& api, bool json);
 int endSession(ApiClient& api, const std::string& id);
 
 }  // namespace qsplit::cli

@@ -1,11 +1,13 @@
 #include "validate.h"
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <filesystem>
 
 #include "resolve.h"
+#include "table.h"
 
 #include "config/resources.h"
 #include "config/user_config.h"
@@ -56,35 +58,54 @@ std::vector<std::string> declaredIds(const config::ResourceSet& set, const confi
 
 }  // namespace
 
-int runValidate(const std::string& config_path, const std::string& resources_path) {
+int runValidate(const std::string& config_path, const std::string& resources_path, bool json) {
+  nlohmann::json out = {{"config", config_path}, {"queues", nlohmann::json::array()},
+                        {"errors", nlohmann::json::array()}};
+  auto finish = [&](const std::vector<std::string>& errors) {
+    out["ok"] = errors.empty();
+    for (const auto& e : errors) out["errors"].push_back(e);
+    if (json) fmt::print("{}\n", out.dump());
+    for (const auto& e : errors)
+      if (!json) fmt::print(stderr, "qsplit validate: {}\n", e);
+    if (errors.empty() && !json) fmt::print("OK\n");
+    return errors.empty() ? 0 : 2;
+  };
   auto resolved = resolveConfig(config_path);
-  if (!resolved) {
+  if (!resolved) {  // one error per line of the message (every error of the config)
+    std::vector<std::string> errors;
     std::string message = resolved.error().message();
     for (std::size_t start = 0; start < message.size();) {
       auto end = std::min(message.find('\n', start), message.size());
-      fmt::print(stderr, "qsplit validate: {}\n", message.substr(start, end - start));
+      errors.push_back(message.substr(start, end - start));
       start = end + 1;
     }
-    return 2;
+    return finish(errors);
   }
   const config::UserConfig* user = &resolved->user;
-  fmt::print("{}: target {}\n", config_path, user->target ? user->target->toString() : "(none)");
+  std::string target = user->target ? user->target->toString() : "(none)";
+  out["target"] = target;
+  Table table({{"QUEUE ID"}, {"TYPE"}, {"MODE"}, {"FILTER"}});
   for (const auto& s : user->splits) {
-    std::string rules;
-    for (const auto& [name, regex] : s.message_filter) rules += fmt::format(" {}=~/{}/", name, regex);
-    if (!s.jq_filter.empty()) rules += fmt::format(" jq({})", s.jq_filter);
-    if (s.payload_protobuf) rules += fmt::format(" payload_decoded as {}", s.payload_protobuf->message_type);
-    fmt::print("  {} ({}, {}):{}\n", s.queue_id, config::queueTypeName(s.type),
-               core::queueModeName(s.mode), rules.empty() ? " matches nothing" : rules);
+    std::string filter = config::describeFilter(s);
+    table.add({s.queue_id, config::queueTypeName(s.type), core::queueModeName(s.mode), filter});
+    out["queues"].push_back({{"queue_id", s.queue_id}, {"queue_type", config::queueTypeName(s.type)},
+                             {"mode", core::queueModeName(s.mode)}, {"filter", filter}});
   }
-  if (resources_path.empty()) return 0;
+  if (!json) fmt::print("{}: target {}\n{}", config_path, target, table.render());
+  if (resources_path.empty()) return finish({});
   std::vector<std::string> errors;
   auto set = loadResources(resources_path, errors);
-  fmt::print("{}: {} queue registries, {} topics consumers, {} Kafka client configs, {} split "
-             "configs, {} secrets, {} other documents ignored\n",
-             resources_path, set.registries.size(), set.topics_consumers.size(),
-             set.kafka_client_configs.size(), set.split_configs.size(), set.secrets.size(),
-             set.ignored);
+  out["resources"] = {{"path", resources_path}, {"queue_registries", set.registries.size()},
+                      {"topics_consumers", set.topics_consumers.size()},
+                      {"kafka_client_configs", set.kafka_client_configs.size()},
+                      {"split_configs", set.split_configs.size()}, {"secrets", set.secrets.size()},
+                      {"ignored", set.ignored}};
+  if (!json)
+    fmt::print("{}: {} queue registries, {} topics consumers, {} Kafka client configs, {} split "
+               "configs, {} secrets, {} other documents ignored\n",
+               resources_path, set.registries.size(), set.topics_consumers.size(),
+               set.kafka_client_configs.size(), set.split_configs.size(), set.secrets.size(),
+               set.ignored);
   auto ids = declaredIds(set, *user);
   for (const auto& s : user->splits) {
     if (s.queue_id == "*" || std::find(ids.begin(), ids.end(), s.queue_id) != ids.end()) continue;
@@ -93,10 +114,7 @@ int runValidate(const std::string& config_path, const std::string& resources_pat
                                  config_path, s.queue_id,
                                  user->target ? user->target->toString() : "(any)", resources_path));
   }
-  for (const auto& e : errors) fmt::print(stderr, "qsplit validate: {}\n", e);
-  if (!errors.empty()) return 2;
-  fmt::print("OK\n");
-  return 0;
+  return finish(errors);
 }
 
 }  // namespace qsplit::cli

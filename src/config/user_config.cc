@@ -331,4 +331,25 @@ Result<void> resolveProtobufSchemas(json& root, const std::string& source, const
   return fail(ErrorCode::kInvalidArgument, message);
 }
 
+std::string describeFilter(const QueueSplit& split) {
+  std::string out;
+  for (const auto& [name, regex] : split.message_filter)
+    out += (out.empty() ? "" : " ") + name + "=~/" + regex + "/";
+  if (!split.jq_filter.empty()) out += (out.empty() ? "" : " ") + ("jq(" + split.jq_filter + ")");
+  if (split.payload_protobuf)
+    out += (out.empty() ? "" : " ") + ("payload_decoded as " + split.payload_protobuf->message_type);
+  return out.empty() ? "matches nothing" : out;
+}
+
+const QueueSplit* splitFor(const UserConfig& config, const std::string& queue_id,
+                           const std::string& type) {
+  const QueueSplit* any = nullptr;
+  for (const auto& s : config.splits) {
+    if (type != queueTypeName(s.type)) continue;
+    if (s.queue_id == queue_id) return &s;
+    if (s.queue_id == "*") any = &s;
+  }
+  return any;
+}
+
 }  // namespace qsplit::config

@@ -67,6 +67,14 @@ struct UserConfig {
 Result<UserConfig> parseUserConfig(const std::string& json, const std::string& source);
 Result<UserConfig> loadUserConfig(const std::string& path);
 
+// An entry's filter as a person reads it: `author=~/^alice$/ jq(.Body | ...)`, or
+// `matches nothing`.
+std::string describeFilter(const QueueSplit& split);
+// The entry that applies to queue `queue_id` of the type named `type` (queueTypeName): its
+// own, else the `*` entry; null when neither exists.
+const QueueSplit* splitFor(const UserConfig& config, const std::string& queue_id,
+                           const std::string& type);
+
 // Compiles every content filter with `compile` (jq's compiler and the protobuf schema loader,
 // wherever they run), whose errors start with the field inside the entry ("jq_filter: ...",
 // "payload_protobuf.message_type: ..."). The errors name the file and the entry too, e.g.

@@ -149,11 +149,25 @@ sessions:
         self.assertEqual(r.returncode, 2)
         self.assertIn("message_filter.author", r.stderr)
         status, session = self.start(ALICE)
+        # Tables: each column starts where its title does, on every row.
         r = cli("sessions", "list")
-        self.assertIn(session["id"], r.stdout)
+        header, row = r.stdout.splitlines()[:2]
+        self.assertEqual(header.split(), ["SESSION", "OWNER", "TARGET", "STATE", "QUEUE", "SESSION", "QUEUE"])
+        self.assertEqual(row.index("alice"), header.index("OWNER"))
+        self.assertEqual(row.index(session["queues"][0]["temporary"]), header.index("SESSION QUEUE"))
+        listed = json.loads(cli("sessions", "list", "--output", "json").stdout)
+        self.assertEqual([s["id"] for s in listed], [session["id"]])
         r = cli("status")
         self.assertIn("meme-queue", r.stdout)
         self.assertIn(session["id"], r.stdout)
+        lines = r.stdout.splitlines()
+        titles = [i for i, line in enumerate(lines) if line.startswith("QUEUE ")]
+        self.assertEqual(len(titles), 2, r.stdout)  # split queues, then their sessions
+        routed = lines[titles[1] + 1]
+        self.assertEqual(routed.index(session["id"]), lines[titles[1]].index("SESSION"))
+        both = json.loads(cli("status", "-o", "json").stdout)
+        self.assertEqual([s["id"] for s in both["sessions"]], [session["id"]])
+        self.assertEqual([q["state"] for q in both["queues"]], ["splitting"])
         r = cli("sessions", "end", session["id"], token=BOB)
         self.assertEqual(r.returncode, 2)
         self.assertIn("belongs to alice", r.stderr)

@@ -7,6 +7,7 @@ queue subscribed to an SNS topic is split by the SNS attributes inside its bodie
 S3 sends its events to by the user metadata of the objects they name."""
 import json
 import os
+import re
 from urllib.parse import unquote_plus
 import signal
 import threading
@@ -147,6 +148,14 @@ class LocalModeSqs(SqsUsers):
         self.produce(phase3)
         self.assertEqual(alice.wait(timeout=60), 0)
         self.assertNotIn(alice_id, {s["id"] for s in self.daemon.sessions()})
+        # What `qsplit run` told her: her queue and filter before the command started, and
+        # at the end what reached her queue (her 31 at least) and what went back unread.
+        said = h.read(os.path.join(self.dir, "alice.err"))
+        self.assertRegex(said, r"qsplit: meme-queue: SQS \S+ -> mirrord-tmp-\S+, filter author=~/\^alice\$/ \(steal\)")
+        counts = re.search(r"qsplit: meme-queue: (\d+) messages forwarded to your queue, (\d+) of them went back", said)
+        self.assertIsNotNone(counts, said)
+        forwarded, back = int(counts.group(1)), int(counts.group(2))
+        self.assertGreaterEqual(forwarded - back, 31, said)
 
         # Restored: the workload reads the original again, every temporary queue is gone.
         phase4 = [{"body": f"p4-{i}", "attributes": {"author": "alice", "level": "beginner"}}
