@@ -38,8 +38,13 @@ int main(int argc, char** argv) {
   if (!routes) return 2;
   std::shared_ptr<qsplit::jq::JqMatcher> content;
   if (!jq_worker.empty()) {
+    // A filter switched off would send its records to the fallback: the test must say why.
     content = std::make_shared<qsplit::jq::JqMatcher>(qsplit::jq::JqMatcherOptions{
-        jq_worker, {}, qsplit::jq::kafkaDocument(original), {}, 2});
+        jq_worker, {}, qsplit::jq::kafkaDocument(original),
+        [](const std::string& session, const std::string& reason) {
+          std::fprintf(stderr, "session %s: jq_filter switched off: %s\n", session.c_str(), reason.c_str());
+        },
+        2});
     for (auto& route : *routes) {
       const auto& rule = route.filter.rules().at(0);
       route.filter = qsplit::core::Filter().withContent(
