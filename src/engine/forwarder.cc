@@ -132,11 +132,13 @@ void Forwarder::transact(std::vector<core::Message>& batch,
   // take the jq workers about as long as the producers take to send: with shares, the
   // workers route one while the producers send the last.
   std::size_t share = table->hasContentFilters() ? kRouteShare : batch.size();
+  // One share takes the batch itself (nothing moved one by one), which leaves `batch` empty
+  // and ends the loop; several shares move their messages out, and back before the commit.
   std::vector<InFlight> parts;
   for (std::size_t from = 0; from < batch.size(); from += share) {
     InFlight part{{}, {}, table, {}};
     if (share >= batch.size()) {
-      part.batch = std::move(batch);  // one share: the batch itself, nothing moved one by one
+      part.batch = std::move(batch);
     } else {
       auto first = batch.begin() + static_cast<std::ptrdiff_t>(from);
       auto last = batch.begin() + static_cast<std::ptrdiff_t>(std::min(batch.size(), from + share));
