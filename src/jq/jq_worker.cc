@@ -19,10 +19,12 @@ extern "C" {
 #include <thread>
 #include <vector>
 
+#include "jq/comparison.h"
 #include "jq/jq_program.h"
 #include "jq/protobuf_jv.h"
 #include "jq/protobuf_schema.h"
 #include "jq/jq_wire.h"
+#include "jq/tape_jv.h"
 
 namespace qsplit::jq {
 namespace {
@@ -36,10 +38,23 @@ constexpr const char* kFromJsonOnce =
     "def fromjson: if type == \"string\" and . == $__qsplit_body then $__qsplit_parsed "
     "else __qsplit_fromjson end; ";
 
+// A left side shared by programs of the form `LEFT == LITERAL` (comparison.h): one run per
+// message decides them all.
+struct Left {
+  JqProgram jq;
+  bool wrapped;  // compiled inside kFromJsonOnce
+  int users = 0;
+};
+
 struct Program {
   JqProgram jq;
   bool wrapped;     // compiled inside kFromJsonOnce
   int schema = -1;  // the payload_protobuf its payload_decoded comes from, in Worker::schemas_
+  // Set when the program is `LEFT == LITERAL`: the key of its LEFT in Worker::lefts_. The
+  // program then does not run: LEFT's first output is compared with `literal`.
+  std::string left;
+  OwnedJv literal;
+  bool equal = true;  // `==`; false for `!=`
 };
 
 // A schema, shared by the programs that name the same descriptor and message type.
@@ -49,53 +64,32 @@ struct Schema {
   ProtobufSchema loaded;
 };
 
+// What one message's programs share, each made at most once: its document, its body as a
+// string, the body parsed for fromjson, the payload decoded per schema, and the first output
+// of each shared left side.
+struct Shared {
+  std::string_view body;
+  std::string_view payload;
+  jv doc = jv_invalid();
+  jv text = jv_null();
+  jv body_pair = jv_invalid();  // [body or null, parsed body or null]
+  std::vector<jv> decodings;    // per schema
+  std::map<const Left*, jv> lefts;
+  Shared() = default;
+  Shared(const Shared&) = delete;
+  ~Shared() {
+    jv_free(doc), jv_free(text), jv_free(body_pair);
+    for (jv d : decodings) jv_free(d);
+    for (auto& [left, output] : lefts) jv_free(output);
+  }
+};
+
 // What the watchdog and the crash handler read: the evaluation in progress, if any.
 int g_fd = -1;
 std::atomic<bool> g_running{false};
 std::atomic<uint32_t> g_program{0};
 std::atomic<int64_t> g_started_ns{0};
 std::mutex g_write;
-
-// The value a tape (doc_tape.h) holds; jv_invalid when it is not one.
-jv fromTape(wire::Reader& in, int depth = 0) {
-  auto kind = in.u8();
-  if (!kind || depth > 64) return jv_invalid();
-  switch (*kind) {
-    case '{': {
-      jv object = jv_object();
-      while (in.peek() != '}') {
-        auto name = in.string();
-        jv value = name ? fromTape(in, depth + 1) : jv_invalid();
-        if (!jv_is_valid(value)) return jv_free(object), value;
-        object = jv_object_set(object, jv_string_sized(name->data(), static_cast<int>(name->size())), value);
-      }
-      in.u8();
-      return object;
-    }
-    case '[': {
-      jv array = jv_array();
-      while (in.peek() != ']') {
-        jv value = fromTape(in, depth + 1);
-        if (!jv_is_valid(value)) return jv_free(array), value;
-        array = jv_array_append(array, value);
-      }
-      in.u8();
-      return array;
-    }
-    case 's': {
-      auto s = in.string();
-      return s ? jv_string_sized(s->data(), static_cast<int>(s->size())) : jv_invalid();
-    }
-    case 'n': {
-      auto d = in.f64();
-      return d ? jv_number(*d) : jv_invalid();
-    }
-    case 't': return jv_true();
-    case 'f': return jv_false();
-    case 'z': return jv_null();
-  }
-  return jv_invalid();
-}
 
 int64_t nowNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -169,11 +163,17 @@ class Worker {
  private:
   bool readFrame(std::string& frame);
   void compile(wire::Reader& in);
+  // Makes `program` a comparison sharing its left side, when it is one (comparison.h).
+  void share(Program& program, const std::string& text);
+  void forget(uint32_t id);
   void query(wire::Reader& in);
-  bool run(Program& program, jv input);
+  bool matches(Shared& message, Program& program, uint32_t id);
+  // The input of a program with this schema and wrapping; jv_invalid when its payload does
+  // not decode (it then never matches).
+  jv input(Shared& message, int schema, bool wrapped, uint32_t id);
   Result<int> schema(std::string_view descriptor, std::string_view message_type);
   // The message decoded by schema `index` (jv_null when it does not decode), once per message.
-  jv decoded(int index, uint32_t program, std::string_view payload, std::vector<jv>& cache);
+  jv decoded(int index, uint32_t program, Shared& message);
   // Answers go out together, when every request read so far is answered: one write, and one
   // wake-up of qsplitd, per batch rather than per message.
   void answer(const std::string& frame) { out_ += frame; }
@@ -185,7 +185,9 @@ class Worker {
   }
 
   std::map<uint32_t, Program> programs_;
+  std::map<std::string, Left> lefts_;  // by schema and text
   std::vector<Schema> schemas_;  // kept while the worker lives; a session's end is rare
+  TapeToJv tapes_;
   wire::Frames frames_;
   std::string out_;       // answers not yet written
 };
@@ -212,6 +214,19 @@ Result<int> Worker::schema(std::string_view descriptor, std::string_view message
   return static_cast<int>(schemas_.size() - 1);
 }
 
+// `text` compiled, inside kFromJsonOnce when it calls fromjson (and .second says so). One
+// that does not compile there (only definitions, a module directive, or a syntax error) is
+// compiled as written: it then parses the body itself, or fails with jq's message about its
+// own text.
+Result<std::pair<JqProgram, bool>> compileWrapped(const std::string& text) {
+  if (text.find("fromjson") != std::string::npos && text.find("__qsplit") == std::string::npos) {
+    if (auto wrapped = JqProgram::compile(kFromJsonOnce + text))
+      return std::pair<JqProgram, bool>{std::move(wrapped).value(), true};
+  }
+  QSPLIT_ASSIGN_OR_RETURN(auto plain, JqProgram::compile(text));
+  return std::pair<JqProgram, bool>{std::move(plain), false};
+}
+
 void Worker::compile(wire::Reader& in) {
   auto id = in.u32();
   auto text = in.string();
@@ -221,16 +236,7 @@ void Worker::compile(wire::Reader& in) {
   std::string reply;
   std::size_t at;
   std::string program(*text);
-  // A program that calls fromjson is compiled inside kFromJsonOnce, once. One that does not
-  // compile there (only definitions, a module directive, or a syntax error) is compiled as
-  // written: it then parses the body itself, or fails with jq's message about its own text.
-  bool wrapped = false;
-  Result<JqProgram> compiled = fail(ErrorCode::kInvalidArgument, "not compiled");
-  if (program.find("fromjson") != std::string::npos && program.find("__qsplit") == std::string::npos) {
-    compiled = JqProgram::compile(kFromJsonOnce + program);
-    wrapped = compiled.has_value();
-  }
-  if (!wrapped) compiled = JqProgram::compile(program);
+  auto compiled = compileWrapped(program);
   if (!compiled) compiled = fail(compiled.error().withContext("jq_filter"));
   auto schema_index = compiled ? schema(*descriptor, *message_type) : Result<int>(-1);
   if (!compiled || !schema_index) {
@@ -238,7 +244,10 @@ void Worker::compile(wire::Reader& in) {
     wire::putU32(reply, *id);
     wire::putString(reply, compiled ? schema_index.error().message() : compiled.error().message());
   } else {
-    programs_.insert_or_assign(*id, Program{std::move(compiled).value(), wrapped, *schema_index});
+    forget(*id);
+    Program compiled_program{std::move(compiled->first), compiled->second, *schema_index, {}, {}, true};
+    share(compiled_program, program);
+    programs_.insert_or_assign(*id, std::move(compiled_program));
     at = wire::begin(reply, 'O');
     wire::putU32(reply, *id);
   }
@@ -246,29 +255,99 @@ void Worker::compile(wire::Reader& in) {
   answer(reply);
 }
 
-jv Worker::decoded(int index, uint32_t program, std::string_view payload, std::vector<jv>& cache) {
+void Worker::share(Program& program, const std::string& text) {
+  auto comparison = splitComparison(text);
+  if (!comparison) return;
+  OwnedJv literal(jv_parse_sized(comparison->literal.data(), static_cast<int>(comparison->literal.size())));
+  jv_kind kind = jv_get_kind(literal.copy());
+  if (kind == JV_KIND_INVALID || kind == JV_KIND_ARRAY || kind == JV_KIND_OBJECT) return;
+  std::string key = std::to_string(program.schema) + ":" + comparison->left;
+  auto it = lefts_.find(key);
+  if (it == lefts_.end()) {
+    auto left = compileWrapped(comparison->left);
+    if (!left) return;
+    it = lefts_.emplace(key, Left{std::move(left->first), left->second}).first;
+  }
+  ++it->second.users;
+  program.left = key;
+  program.literal = std::move(literal);
+  program.equal = comparison->equal;
+}
+
+void Worker::forget(uint32_t id) {
+  auto it = programs_.find(id);
+  if (it == programs_.end()) return;
+  if (auto left = lefts_.find(it->second.left); left != lefts_.end() && --left->second.users == 0)
+    lefts_.erase(left);
+  programs_.erase(it);
+}
+
+jv Worker::decoded(int index, uint32_t program, Shared& message) {
+  auto& cache = message.decodings;
   if (cache.size() < schemas_.size()) cache.resize(schemas_.size(), jv_invalid());
   if (jv_is_valid(cache[index])) return jv_copy(cache[index]);
   // Decoding runs under the watchdog too, counted to the program that asked for it.
   g_program.store(program);
   g_started_ns.store(nowNs());
   g_running.store(true);
-  const google::protobuf::Message* message = payload.empty() ? nullptr : schemas_[index].loaded.parse(payload);
-  cache[index] = message ? protobufToJv(*message) : jv_null();
+  const google::protobuf::Message* decoded =
+      message.payload.empty() ? nullptr : schemas_[index].loaded.parse(message.payload);
+  cache[index] = decoded ? protobufToJv(*decoded) : jv_null();
   g_running.store(false);
   return jv_copy(cache[index]);
 }
 
-bool Worker::run(Program& program, jv input) {
-  jq_state* jq = program.jq.state();
+// The first output of `jq` for `input`, run under the watchdog as program `id`.
+jv firstOutput(JqProgram& jq, jv input, uint32_t id) {
+  g_program.store(id);
   g_started_ns.store(nowNs());
   g_running.store(true);
-  jq_start(jq, input, 0);
-  jv first = jq_next(jq);
+  jq_start(jq.state(), input, 0);
+  jv first = jq_next(jq.state());
   g_running.store(false);
-  bool matched = jv_get_kind(first) == JV_KIND_TRUE;
-  jv_free(first);
-  return matched;
+  return first;
+}
+
+jv Worker::input(Shared& message, int schema, bool wrapped, uint32_t id) {
+  jv input = jv_copy(message.doc);
+  if (schema >= 0) {
+    jv decoded = this->decoded(schema, id, message);
+    if (jv_get_kind(decoded) == JV_KIND_NULL) {  // a payload that does not decode never matches
+      jv_free(decoded);
+      jv_free(input);
+      return jv_invalid();
+    }
+    input = jv_object_set(input, jv_string("payload_decoded"), decoded);
+  }
+  if (!wrapped) return input;
+  if (!jv_is_valid(message.body_pair)) {
+    bool text = jv_get_kind(message.text) == JV_KIND_STRING;
+    jv parsed = text ? jv_parse_sized(message.body.data(), static_cast<int>(message.body.size())) : jv_invalid();
+    bool ok = jv_is_valid(parsed);
+    message.body_pair = JV_ARRAY(ok ? jv_copy(message.text) : jv_null(), ok ? parsed : jv_null());
+    if (!ok) jv_free(parsed);
+  }
+  return JV_ARRAY(input, jv_array_get(jv_copy(message.body_pair), 0), jv_array_get(jv_copy(message.body_pair), 1));
+}
+
+bool Worker::matches(Shared& message, Program& program, uint32_t id) {
+  auto left = lefts_.find(program.left);
+  if (left == lefts_.end()) {
+    jv in = input(message, program.schema, program.wrapped, id);
+    if (!jv_is_valid(in)) return false;
+    jv first = firstOutput(program.jq, in, id);
+    bool matched = jv_get_kind(first) == JV_KIND_TRUE;
+    jv_free(first);
+    return matched;
+  }
+  auto [output, fresh] = message.lefts.try_emplace(&left->second, jv_invalid());
+  if (fresh) {
+    jv in = input(message, program.schema, left->second.wrapped, id);
+    if (jv_is_valid(in)) output->second = firstOutput(left->second.jq, in, id);
+  }
+  // An error or no output of LEFT is no output of the program: no match, for `!=` too.
+  if (!jv_is_valid(output->second)) return false;
+  return jv_equal(jv_copy(output->second), program.literal.copy()) == program.equal;
 }
 
 void Worker::query(wire::Reader& in) {
@@ -287,53 +366,27 @@ void Worker::query(wire::Reader& in) {
   auto payload = in.string();
   if (!document || !body_field || !body || !payload) return;
 
-  std::vector<uint32_t> matched;
+  Shared message;
+  message.body = *body;
+  message.payload = *payload;
   wire::Reader tape(*document);
-  jv doc = fromTape(tape);
+  message.doc = tapes_.read(tape);
   // One string value for the body, in the document and beside it: fromjson's check that its
-  // input is the body is then a pointer comparison.
-  jv text = body_field->empty() ? jv_null() : jv_string_sized(body->data(), static_cast<int>(body->size()));
-  if (jv_is_valid(doc) && !body_field->empty())
-    doc = jv_object_set(doc, jv_string_sized(body_field->data(), static_cast<int>(body_field->size())),
-                        jv_copy(text));
-  jv body_pair = jv_invalid();  // [body or null, parsed body or null], parsed once
-  std::vector<jv> decodings;    // per schema, this message decoded
-  if (jv_get_kind(doc) == JV_KIND_OBJECT) {
+  // input is the body is then a pointer comparison. qsplitd sends a body_field only for a body
+  // that is UTF-8 (documents.cc).
+  if (!body_field->empty()) message.text = checkedUtf8String(*body);
+  if (jv_is_valid(message.doc) && !body_field->empty())
+    message.doc = jv_object_set(message.doc, jv_string_sized(body_field->data(), static_cast<int>(body_field->size())),
+                                jv_copy(message.text));
+  std::vector<uint32_t> matched;
+  if (jv_get_kind(message.doc) == JV_KIND_OBJECT) {
     for (const auto& [id, steal] : candidates) {
       auto it = programs_.find(id);
-      if (it == programs_.end()) continue;
-      jv input = jv_copy(doc);
-      if (it->second.schema >= 0) {
-        jv message = decoded(it->second.schema, id, *payload, decodings);
-        if (jv_get_kind(message) == JV_KIND_NULL) {  // a payload that does not decode never matches
-          jv_free(message);
-          jv_free(input);
-          continue;
-        }
-        input = jv_object_set(input, jv_string("payload_decoded"), message);
-      }
-      if (it->second.wrapped) {
-        if (!jv_is_valid(body_pair)) {
-          jv parsed = body_field->empty()
-                          ? jv_invalid()
-                          : jv_parse_sized(body->data(), static_cast<int>(body->size()));
-          bool ok = jv_is_valid(parsed);
-          body_pair = JV_ARRAY(ok ? jv_copy(text) : jv_null(), ok ? parsed : jv_null());
-          if (!ok) jv_free(parsed);
-        }
-        input = JV_ARRAY(input, jv_array_get(jv_copy(body_pair), 0), jv_array_get(jv_copy(body_pair), 1));
-      }
-      g_program.store(id);
-      if (!run(it->second, input)) continue;
+      if (it == programs_.end() || !matches(message, it->second, id)) continue;
       matched.push_back(id);
       if (steal) break;
     }
   }
-  jv_free(doc);
-  jv_free(text);
-  jv_free(body_pair);
-  for (jv d : decodings) jv_free(d);
-
   std::string reply;
   std::size_t at = wire::begin(reply, 'R');
   wire::putU32(reply, static_cast<uint32_t>(matched.size()));
@@ -351,7 +404,7 @@ void Worker::serve() {
     if (*kind == 'C') compile(in);
     else if (*kind == 'Q') query(in);
     else if (*kind == 'F') {
-      if (auto id = in.u32()) programs_.erase(*id);
+      if (auto id = in.u32()) forget(*id);
     }
   }
 }

@@ -8,6 +8,9 @@
 
 #include <mutex>
 
+#include <nlohmann/json.hpp>
+
+#include "jq/doc_tape.h"
 #include "jq/documents.h"
 #include "jq/jq_program.h"
 
@@ -252,6 +255,62 @@ TEST_F(JqMatcherTest, ALoopingProgramInASharedBatchIsSwitchedOffOnceAndTheRestIs
   }
   EXPECT_NE(::kill(first, 0), 0);  // both reaped
   EXPECT_NE(::kill(second, 0), 0);
+}
+
+// The document `build` makes for `m`, as JSON text, for a program run whole in this process.
+std::string documentJson(const DocumentBuilder& build, const core::Message& m) {
+  Document d;
+  build(m, d);
+  auto doc = nlohmann::json::parse(tapeToJson(d.tape));
+  if (!d.body_field.empty()) doc[d.body_field] = d.body;
+  return doc.dump();
+}
+
+// Programs `LEFT == LITERAL` that share LEFT run it once per message (comparison.h); each must
+// still answer exactly as the whole program does.
+TEST_F(JqMatcherTest, ComparisonsThatShareALeftSideAnswerAsTheWholeProgramsDo) {
+  std::vector<std::string> programs = {
+      ".payload | fromjson | .tenant == \"t1\"", ".payload | fromjson | .tenant == \"t2\"",
+      ".payload | fromjson | .tenant != \"t1\"", ".payload | fromjson | .n == 2",
+      ".payload | fromjson | .n == 2.0", ".payload | fromjson | .tags[] == \"x\"",
+      ".payload | fromjson | .missing == null", ".payload | fromjson | . == [1, 2]",
+      ".headers.user == \"u1\"", ".headers.user != \"u1\"", "error(\"no\") == 1",
+      "empty == 1", "empty != 1", ".payload | fromjson | .tenant == \"t1\" | not"};
+  std::vector<core::Message> records;
+  for (std::string payload : {R"({"tenant": "t1", "n": 2, "tags": ["y", "x"]})",
+                              R"({"tenant": "t2", "n": 2.0, "tags": ["x"]})", "not json",
+                              R"({"tenant": null})", "[1, 2]", ""}) {
+    records.push_back(kafkaRecord(payload));
+    records.push_back(kafkaRecord(payload));
+    records.back().attributes = {{"user", "u1", ""}};
+  }
+  auto matcher = make(kafkaDocument("t"));
+  auto got = answers(*matcher, records, programs);
+  int matched = 0;
+  for (std::size_t p = 0; p < programs.size(); ++p) {
+    auto whole = JqProgram::compile(programs[p]);
+    ASSERT_TRUE(whole) << programs[p];
+    for (std::size_t r = 0; r < records.size(); ++r) {
+      bool expected = whole->matches(documentJson(kafkaDocument("t"), records[r]));
+      EXPECT_EQ(got[r][p] == 1, expected) << programs[p] << " on " << records[r].body;
+      matched += expected;
+    }
+  }
+  EXPECT_GT(matched, 20);  // the answers are not all "no"
+  EXPECT_TRUE(off_.empty());
+}
+
+TEST_F(JqMatcherTest, ALoopingSharedLeftSideSwitchesOffEachSessionThatUsesIt) {
+  auto matcher = make(kafkaDocument("t"), JqLimits{std::chrono::milliseconds(100), 256});
+  auto m = kafkaRecord("{}");
+  EXPECT_EQ(ask(*matcher, m, {"last(range(1e12)) == 1", "last(range(1e12)) == 2", "true"}),
+            (std::vector<uint8_t>{0, 0, 1}));
+  ASSERT_EQ(off_.size(), 2u);
+  EXPECT_EQ(off_[0].session, "s0");
+  EXPECT_EQ(off_[1].session, "s1");
+  EXPECT_EQ(ask(*matcher, m, {"last(range(1e12)) == 1", "last(range(1e12)) == 2", "true"}),
+            (std::vector<uint8_t>{0, 0, 1}));
+  EXPECT_EQ(off_.size(), 2u);
 }
 
 }  // namespace
