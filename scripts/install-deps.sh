@@ -42,6 +42,7 @@ packages+=(
   libgtest-dev libgmock-dev libbenchmark-dev
   librdkafka-dev kcat
   rabbitmq-server librabbitmq-dev amqp-tools
+  redis-server redis-tools libhiredis-dev
   etcd-server openssl jq
   protobuf-compiler
 )

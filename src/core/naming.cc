@@ -33,6 +33,7 @@ bool allowed(char c, const NameRules& rules) {
 NameRules sqsNameRules() { return {"SQS", 80, "_-", ".fifo"}; }
 NameRules kafkaNameRules() { return {"Kafka", 249, "._-", ""}; }
 NameRules rabbitNameRules() { return {"RabbitMQ", 255, "._-", ""}; }
+NameRules redisNameRules() { return {"Redis", 255, "._:-", ""}; }
 
 Result<NameTemplate> NameTemplate::parse(std::string_view text) {
   NameTemplate parsed{Empty{}};

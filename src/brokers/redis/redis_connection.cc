@@ -1,0 +1,154 @@
+#include "brokers/redis/redis_connection.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <utility>
+
+namespace qsplit::redis {
+namespace {
+
+timeval toTimeval(std::chrono::milliseconds ms) {
+  return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
+RedisReply convert(const redisReply* r) {
+  RedisReply out;
+  switch (r->type) {
+    case REDIS_REPLY_STRING: out.type = RedisReply::Type::kString; break;
+    case REDIS_REPLY_STATUS: out.type = RedisReply::Type::kStatus; break;
+    case REDIS_REPLY_ERROR: out.type = RedisReply::Type::kError; break;
+    case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::kInteger; break;
+    case REDIS_REPLY_ARRAY: out.type = RedisReply::Type::kArray; break;
+    default: out.type = RedisReply::Type::kNil; break;
+  }
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS || r->type == REDIS_REPLY_ERROR)
+    out.text.assign(r->str, r->len);
+  out.integer = r->integer;
+  for (std::size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; ++i)
+    out.elements.push_back(convert(r->element[i]));
+  return out;
+}
+
+}  // namespace
+
+Result<RedisAddress> RedisAddress::parse(const std::string& url) {
+  RedisAddress a;
+  std::string rest = url;
+  if (rest.starts_with("rediss://"))
+    return fail(ErrorCode::kInvalidArgument, url + ": TLS (rediss://) is not supported yet");
+  if (!rest.starts_with("redis://"))
+    return fail(ErrorCode::kInvalidArgument, url + ": expected redis://[[user]:password@]host:port[/db]");
+  rest = rest.substr(8);
+  if (auto at = rest.rfind('@'); at != std::string::npos) {
+    std::string credentials = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    auto colon = credentials.find(':');
+    if (colon == std::string::npos) {
+      a.password = credentials;
+    } else {
+      a.user = credentials.substr(0, colon);
+      a.password = credentials.substr(colon + 1);
+    }
+  }
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    std::string db = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (!db.empty()) {
+      char* end = nullptr;
+      long n = std::strtol(db.c_str(), &end, 10);
+      if (*end || n < 0) return fail(ErrorCode::kInvalidArgument, url + ": the database must be a number, not " + db);
+      a.db = static_cast<int>(n);
+    }
+  }
+  auto colon = rest.rfind(':');
+  a.host = rest.substr(0, colon);
+  if (colon != std::string::npos) {
+    char* end = nullptr;
+    long port = std::strtol(rest.c_str() + colon + 1, &end, 10);
+    if (*end || port <= 0 || port > 65535)
+      return fail(ErrorCode::kInvalidArgument, url + ": the port must be 1 to 65535");
+    a.port = static_cast<int>(port);
+  }
+  if (a.host.empty()) return fail(ErrorCode::kInvalidArgument, url + ": no host");
+  return a;
+}
+
+std::string RedisAddress::describe() const {
+  return host + ":" + std::to_string(port) + (db ? "/" + std::to_string(db) : "");
+}
+
+Result<RedisConnection> RedisConnection::connect(const RedisAddress& address) {
+  timeval timeout = toTimeval(address.timeout);
+  redisContext* context = redisConnectWithTimeout(address.host.c_str(), address.port, timeout);
+  if (!context) return fail(ErrorCode::kUnavailable, "redis " + address.describe() + ": cannot allocate a connection");
+  RedisConnection connection(context, address);
+  if (context->err)
+    return fail(ErrorCode::kUnavailable, "redis " + address.describe() + ": cannot connect: " + context->errstr);
+  redisSetTimeout(context, timeout);
+  if (!address.password.empty()) {
+    std::vector<std::string> auth = {"AUTH"};
+    if (!address.user.empty()) auth.push_back(address.user);
+    auth.push_back(address.password);
+    QSPLIT_ASSIGN_OR_RETURN(auto reply, connection.command(auth));
+    if (reply.isError())
+      return fail(ErrorCode::kPermissionDenied, "redis " + address.describe() + ": AUTH refused: " + reply.text);
+  }
+  if (address.db != 0) {
+    QSPLIT_ASSIGN_OR_RETURN(auto reply, connection.command({"SELECT", std::to_string(address.db)}));
+    if (reply.isError())
+      return fail(ErrorCode::kInvalidArgument, "redis " + address.describe() + ": SELECT refused: " + reply.text);
+  }
+  return connection;
+}
+
+RedisConnection::RedisConnection(RedisConnection&& other) noexcept
+    : context_(std::exchange(other.context_, nullptr)), address_(std::move(other.address_)) {}
+
+RedisConnection& RedisConnection::operator=(RedisConnection&& other) noexcept {
+  std::swap(context_, other.context_);
+  std::swap(address_, other.address_);
+  return *this;
+}
+
+RedisConnection::~RedisConnection() {
+  if (context_) redisFree(context_);
+}
+
+Error RedisConnection::broken(const std::string& doing) const {
+  return Error(ErrorCode::kUnavailable, "redis " + address_.describe() + ": " + doing + ": " +
+                                            (context_ && context_->err ? context_->errstr : "no reply"));
+}
+
+void RedisConnection::append(const std::vector<std::string>& argv) {
+  std::vector<const char*> args;
+  std::vector<std::size_t> lengths;
+  for (const auto& a : argv) {
+    args.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  redisAppendCommandArgv(context_, static_cast<int>(args.size()), args.data(), lengths.data());
+}
+
+Result<RedisReply> RedisConnection::read() {
+  if (context_->err) return fail(broken("connection lost"));
+  void* raw = nullptr;
+  if (redisGetReply(context_, &raw) != REDIS_OK || !raw) return fail(broken("reading a reply"));
+  auto* reply = static_cast<redisReply*>(raw);
+  RedisReply out = convert(reply);
+  freeReplyObject(reply);
+  return out;
+}
+
+Result<RedisReply> RedisConnection::command(const std::vector<std::string>& argv) {
+  append(argv);
+  return read();
+}
+
+void RedisConnection::setReadTimeout(std::chrono::milliseconds timeout) {
+  redisSetTimeout(context_, toTimeval(timeout));
+}
+
+std::string replyError(const RedisReply& reply) { return reply.isError() ? reply.text : ""; }
+
+}  // namespace qsplit::redis

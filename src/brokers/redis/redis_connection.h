@@ -1,0 +1,75 @@
+// RedisConnection: one connection to a Redis server over hiredis, speaking commands as
+// argument lists and answering with RedisReply values, so nothing outside this folder sees
+// hiredis. Commands can be pipelined: append() several, then read() each reply in order.
+// Not thread-safe: one owner at a time (the admin guards its own with a mutex).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+struct redisContext;
+
+namespace qsplit::redis {
+
+// Where the server is: `redis://[[user]:password@]host:port[/db]` (hiredis 0.14 has no TLS,
+// so `rediss://` is refused).
+struct RedisAddress {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  std::string user;
+  std::string password;
+  int db = 0;
+  std::chrono::milliseconds timeout{5000};  // connecting, and each reply (beyond a BLOCK)
+
+  static Result<RedisAddress> parse(const std::string& url);
+  std::string describe() const;  // host:port/db, no password
+};
+
+struct RedisReply {
+  enum class Type { kString, kStatus, kInteger, kArray, kNil, kError };
+  Type type = Type::kNil;
+  std::string text;  // a string, a status or an error
+  long long integer = 0;
+  std::vector<RedisReply> elements;
+
+  bool isError() const { return type == Type::kError; }
+  bool isNil() const { return type == Type::kNil; }
+};
+
+class RedisConnection {
+ public:
+  // Connects, authenticates and selects the database; errors name the server.
+  static Result<RedisConnection> connect(const RedisAddress& address);
+
+  RedisConnection(RedisConnection&& other) noexcept;
+  RedisConnection& operator=(RedisConnection&& other) noexcept;
+  ~RedisConnection();
+
+  // One command and its reply. A reply of type kError is a value, not a failed Result: the
+  // caller decides what the server's refusal means. A failed Result is a broken connection.
+  Result<RedisReply> command(const std::vector<std::string>& argv);
+  // Pipelining: append() queues a command, read() writes what is queued and returns the
+  // next reply.
+  void append(const std::vector<std::string>& argv);
+  Result<RedisReply> read();
+  // How long a read may wait: a blocking command (XREADGROUP BLOCK) needs its block time more.
+  void setReadTimeout(std::chrono::milliseconds timeout);
+
+  const RedisAddress& address() const { return address_; }
+
+ private:
+  RedisConnection(redisContext* context, RedisAddress address) : context_(context), address_(std::move(address)) {}
+  Error broken(const std::string& doing) const;
+
+  redisContext* context_ = nullptr;
+  RedisAddress address_;
+};
+
+// The reply's text when it is an error, else "": for messages.
+std::string replyError(const RedisReply& reply);
+
+}  // namespace qsplit::redis
