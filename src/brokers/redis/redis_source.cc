@@ -67,6 +67,8 @@ Result<RedisConnection*> RedisSource::connection() {
   if (!connection_) {
     QSPLIT_ASSIGN_OR_RETURN(auto connection, RedisConnection::connect(address_));
     connection_.emplace(std::move(connection));
+    reread_own_ = connected_once_;
+    connected_once_ = true;
   }
   return &*connection_;
 }
@@ -93,16 +95,30 @@ Result<std::vector<core::Message>> RedisSource::receive(std::size_t max, std::ch
     QSPLIT_ASSIGN_OR_RETURN(auto claimed, claim(max));
     if (!claimed.empty()) return claimed;
   }
+  if (reread_own_) {
+    QSPLIT_ASSIGN_OR_RETURN(auto own, read(max, wait, "0"));
+    if (!own.empty()) return own;
+    reread_own_ = false;
+  }
+  return read(max, wait, ">");
+}
+
+Result<std::vector<core::Message>> RedisSource::read(std::size_t max, std::chrono::milliseconds wait,
+                                                     const std::string& id) {
   QSPLIT_ASSIGN_OR_RETURN(auto* connection, this->connection());
-  connection->setReadTimeout(wait + address_.timeout);
-  auto reply = checked(connection->command({"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(max),
-                                            "BLOCK", std::to_string(std::max<long>(1, wait.count())), "STREAMS",
-                                            stream_, ">"}));
+  std::vector<std::string> argv = {"XREADGROUP", "GROUP", group_, consumer_, "COUNT", std::to_string(max)};
+  if (id == ">") {
+    argv.insert(argv.end(), {"BLOCK", std::to_string(std::max<long>(1, wait.count()))});
+    connection->setReadTimeout(wait + address_.timeout);
+  }
+  argv.insert(argv.end(), {"STREAMS", stream_, id});
+  auto reply = checked(connection->command(argv));
   if (connection_) connection_->setReadTimeout(address_.timeout);
   if (!reply) return fail(reply.error());
   if (reply->isError())
     return fail(ErrorCode::kUnavailable, "reading redis stream " + stream_ + " in group " + group_ + ": " + reply->text);
-  if (reply->isNil() || reply->elements.empty() || reply->elements[0].elements.size() < 2) return std::vector<core::Message>{};
+  if (reply->isNil() || reply->elements.empty() || reply->elements[0].elements.size() < 2)
+    return std::vector<core::Message>{};
   return entriesToMessages(reply->elements[0].elements[1]);
 }
 

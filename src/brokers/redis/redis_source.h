@@ -31,6 +31,8 @@ class RedisSource final : public core::Source {
   Result<RedisConnection*> connection();
   // Entries pending too long under other consumers, claimed for this one.
   Result<std::vector<core::Message>> claim(std::size_t max);
+  // XREADGROUP from `id` (">" for new entries, "0" for this consumer's pending ones).
+  Result<std::vector<core::Message>> read(std::size_t max, std::chrono::milliseconds wait, const std::string& id);
   // A failed command leaves the connection unusable: the next call connects again.
   template <class T>
   Result<T> checked(Result<T> result) {
@@ -42,6 +44,10 @@ class RedisSource final : public core::Source {
   std::string stream_, group_, consumer_;
   std::chrono::milliseconds claim_idle_;
   std::optional<RedisConnection> connection_;
+  // After a reconnection: what this consumer had pending when the connection broke (an
+  // acknowledgement that never arrived) is read again first.
+  bool reread_own_ = false;
+  bool connected_once_ = false;
   std::chrono::steady_clock::time_point last_claim_{};
   std::string claim_cursor_ = "0-0";
 };

@@ -1,0 +1,76 @@
+// A restart of the Redis server in the middle of a stream (scripts/redis.sh restart, its data
+// kept in an append-only file): the forwarder reconnects, reads again what it had not
+// acknowledged, and every entry reaches its destination. Runs alone: it takes the shared
+// server away for a while.
+#include <gtest/gtest.h>
+
+#include "common/random.h"
+#include "engine/forwarder.h"
+#include "support/eventually.h"
+#include "support/messages.h"
+#include "support/redis_test_broker.h"
+#include "support/tally.h"
+
+namespace qsplit::redis {
+namespace {
+
+constexpr int kMessages = 3000;
+
+TEST(RedisRestartTest, ServerRestartMidStreamLosesNothing) {
+  std::string why;
+  auto made = testing::connectTestRedis(&why, std::chrono::seconds(1));
+  QSPLIT_NEED_BROKER(why);
+  ASSERT_TRUE(made.has_value()) << made.error().message();
+  auto broker = std::move(made).value();
+  testing::RedisTestClient client(testing::testRedisPort());
+  std::string id = SecureRandom::instance().digits(8);
+  std::string original = "restart:" + id, fallback = "mirrord-tmp-" + id + "-fallback-restart",
+              alice = "mirrord-tmp-" + id + "-alice-restart";
+  client.createWithGroup(original, "workload");
+  for (const auto& s : {fallback, alice}) ASSERT_TRUE(broker->admin().createLike(original, s));
+  std::vector<core::Message> stream;
+  for (int i = 0; i < kMessages; ++i)
+    stream.push_back(testing::message({{"author", i % 4 == 0 ? "alice" : "bob"}, {"seq", std::to_string(i)}},
+                                      "seq-" + std::to_string(i)));
+  client.send(original, stream);
+
+  auto filter = core::Filter::compile({{"author", "^alice$"}});
+  core::Router router(*core::RouteTable::build({{alice, *filter, core::QueueMode::kSteal, alice}}, fallback, 1));
+  engine::ForwarderOptions forwarding;
+  forwarding.delivery = engine::Delivery::kAtLeastOnce;
+  forwarding.batch_size = 100;  // many batches, so the restart lands mid-stream
+  forwarding.wait = std::chrono::milliseconds(200);
+  forwarding.error_backoff = std::chrono::milliseconds(200);
+  engine::Forwarder forwarder(*broker, original, "workload", router, forwarding);
+  ASSERT_TRUE(forwarder.start().has_value());
+  ASSERT_TRUE(testing::eventually([&] { return forwarder.counts().acked > 0; }));
+  uint64_t before = forwarder.counts().acked;
+  auto restarted = testing::run("QSPLIT_RUN=" + std::string(std::getenv("QSPLIT_REDIS_RUN")) +
+                                " " QSPLIT_SOURCE_DIR "/scripts/redis.sh restart");
+  ASSERT_EQ(restarted.status, 0) << "scripts/redis.sh restart failed";
+  bool done = testing::eventually(
+      [&] {
+        auto left = broker->admin().backlog(original, "workload");
+        return forwarder.counts().acked >= static_cast<uint64_t>(kMessages) && left && *left == 0;
+      },
+      std::chrono::seconds(120), std::chrono::milliseconds(200));
+  auto counts = forwarder.counts();
+  forwarder.stop();
+  ASSERT_TRUE(done) << "the original's group never caught up";
+
+  testing::Tally tally;
+  tally.add("alice", client.drain(alice, "workload"));
+  tally.add("fallback", client.drain(fallback, "workload"));
+  auto c = tally.count(kMessages, [](int seq) { return seq % 4 == 0 ? "alice" : "fallback"; });
+  std::printf("server restart after %llu of %d: lost %d, duplicated %d, misrouted %d "
+              "(receive errors %llu, send errors %llu during the outage)\n",
+              static_cast<unsigned long long>(before), kMessages, c.lost, c.duplicated, c.misrouted,
+              static_cast<unsigned long long>(counts.receive_errors),
+              static_cast<unsigned long long>(counts.send_errors));
+  EXPECT_EQ(c.lost, 0);
+  EXPECT_EQ(c.misrouted, 0);
+  for (const auto& s : {original, fallback, alice}) (void)broker->admin().remove(s);
+}
+
+}  // namespace
+}  // namespace qsplit::redis
