@@ -51,6 +51,18 @@ inline std::vector<core::Message> produceSet(int count) {
   return out;
 }
 
+// For a harness's constructor: keeps the broker `made`, or in `why` the reason there is none
+// (`why` is already set when the broker's address is not announced).
+template <class B>
+void keepBroker(Result<std::unique_ptr<B>> made, std::string& why, std::unique_ptr<B>& broker) {
+  if (!why.empty()) return;
+  if (!made) {
+    why = made.error().message();
+    return;
+  }
+  broker = std::move(made).value();
+}
+
 template <class Harness>
 class SplitConformance : public ::testing::Test {
  protected:

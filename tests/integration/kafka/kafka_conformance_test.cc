@@ -21,13 +21,7 @@ class KafkaHarness {
   static constexpr bool kExactlyOnce = ExactlyOnce;
 
   KafkaHarness() : suffix_(SecureRandom::instance().digits(8)) {
-    auto broker = testing::connectTestKafka(&bootstrap_, &why_);
-    if (!why_.empty()) return;
-    if (!broker) {
-      why_ = broker.error().message();
-      return;
-    }
-    broker_ = std::move(broker).value();
+    keepBroker(testing::connectTestKafka(&bootstrap_, &why_), why_, broker_);
   }
 
   std::string unavailable() { return why_; }

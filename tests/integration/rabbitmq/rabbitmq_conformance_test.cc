@@ -13,13 +13,7 @@ class RabbitHarness {
   static constexpr bool kExactlyOnce = false;
 
   RabbitHarness() : suffix_(SecureRandom::instance().digits(8)) {
-    auto broker = testing::connectTestRabbit(&why_);
-    if (!why_.empty()) return;
-    if (!broker) {
-      why_ = broker.error().message();
-      return;
-    }
-    broker_ = std::move(broker).value();
+    keepBroker(testing::connectTestRabbit(&why_), why_, broker_);
   }
 
   std::string unavailable() { return why_; }

@@ -13,13 +13,7 @@ class RedisStreamHarness {
   static constexpr bool kExactlyOnce = false;
 
   RedisStreamHarness() : suffix_(SecureRandom::instance().digits(8)), client_(testing::testRedisPort()) {
-    auto broker = testing::connectTestRedis(&why_);
-    if (!why_.empty()) return;
-    if (!broker) {
-      why_ = broker.error().message();
-      return;
-    }
-    broker_ = std::move(broker).value();
+    keepBroker(testing::connectTestRedis(&why_), why_, broker_);
   }
 
   std::string unavailable() { return why_; }

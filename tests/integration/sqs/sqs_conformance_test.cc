@@ -14,13 +14,7 @@ class SqsHarness {
   static constexpr bool kExactlyOnce = false;
 
   SqsHarness() : suffix_(SecureRandom::instance().digits(8)) {
-    auto broker = testing::connectTestSqs(Server, &client_, &why_);
-    if (!why_.empty()) return;
-    if (!broker) {
-      why_ = broker.error().message();
-      return;
-    }
-    broker_ = std::move(broker).value();
+    keepBroker(testing::connectTestSqs(Server, &client_, &why_), why_, broker_);
   }
 
   std::string unavailable() { return why_; }
