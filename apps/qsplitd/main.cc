@@ -27,6 +27,7 @@
 #include "cluster_resources.h"
 #include "kafka_brokers.h"
 #include "rabbitmq_brokers.h"
+#include "redis_brokers.h"
 #include "registry_status.h"
 #include "resources_watch.h"
 #include "session_resources.h"
@@ -75,6 +76,7 @@ struct Brokers {
   std::map<config::QueueType, core::Broker*> enabled;
   std::unique_ptr<daemon::KafkaBrokers> kafka;  // one broker per client config
   std::unique_ptr<daemon::RabbitBrokers> rabbitmq;  // one broker per connection
+  std::unique_ptr<daemon::RedisBrokers> redis;      // one broker per connection
 };
 
 Result<Brokers> openBrokers(const control::DaemonConfig& c) {
@@ -94,6 +96,7 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
   }
   if (c.kafka_enabled) b.kafka = std::make_unique<daemon::KafkaBrokers>();
   if (c.rabbitmq_enabled) b.rabbitmq = std::make_unique<daemon::RabbitBrokers>();
+  if (c.redis_enabled) b.redis = std::make_unique<daemon::RedisBrokers>();
   return b;
 }
 
@@ -124,7 +127,7 @@ Result<Sources> openSources(const control::DaemonConfig& c) {
   if (auto version = s.kube->get("/version"); !version)
     return fail(version.error().withContext("kubernetes: the API server at " + kube_config->server));
   daemon::ClusterResources::Kinds kinds{c.sqs_enabled || !c.memory_queues.empty(), c.kafka_enabled,
-                                        c.rabbitmq_enabled};
+                                        c.rabbitmq_enabled, c.redis_enabled};
   s.cluster = std::make_unique<daemon::ClusterResources>(*s.kube, ns, c.operator_namespace, kinds);
   s.cluster->waitSynced(std::chrono::seconds(10));
   s.kube_workloads = std::make_unique<control::KubeWorkloads>(*s.kube, ns, &g_stop);
@@ -193,6 +196,11 @@ int run(const Flags& flags) {
                                                             const std::string& original,
                                                             const auto& queue_properties) {
       return rabbitmq->open(connection, original, queue_properties);
+    };
+  if (brokers->redis)
+    options.redis = [redis = brokers->redis.get()](const auto& connection, const std::string& original,
+                                                   const std::string& group) {
+      return redis->open(connection, original, group);
     };
   if (brokers->sqs) {
     options.sqs_tags = [sqs = brokers->sqs.get()](const std::string& original, const auto& tags) {

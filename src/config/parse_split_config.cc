@@ -6,13 +6,14 @@
 namespace qsplit::config::detail {
 namespace {
 
-const std::set<std::string> kQueueKinds = {"sqs",         "kafka",           "rmq",
-                                           "googlePubSub", "azureServiceBus", "redisPubSub",
-                                           "temporal",    "bullMq"};
+// redisStream is qsplit's own kind (a Redis stream read in a consumer group).
+const std::set<std::string> kQueueKinds = {"sqs",      "kafka",  "rmq",        "googlePubSub",
+                                           "azureServiceBus", "redisPubSub", "temporal",
+                                           "bullMq",   "redisStream"};
 const std::set<std::string> kAppConfigKeys = {
     "queue",   "topic",      "subscription", "groupId",      "appId",
     "exchange", "projectId", "channel",      "channelPattern", "shardChannel",
-    "taskQueue", "temporalAddress", "temporalNamespace"};
+    "taskQueue", "temporalAddress", "temporalNamespace", "stream", "group"};
 
 Result<AppConfigRef> parseAppConfigRef(const YAML::Node& node, const std::string& path,
                                        const YamlFields& f) {
@@ -48,7 +49,7 @@ Result<SplitQueueSpec> parseQueue(const YAML::Node& node, const std::string& pat
     return fail(f.error(path + ".kind", node["kind"],
                         "unknown kind '" + queue.kind +
                             "'; expected sqs, kafka, rmq, googlePubSub, azureServiceBus, "
-                            "redisPubSub, temporal or bullMq"));
+                            "redisPubSub, temporal, bullMq or redisStream"));
   QSPLIT_ASSIGN_OR_RETURN(queue.client_config, f.optionalString(node, "clientConfig", path));
   QSPLIT_ASSIGN_OR_RETURN(queue.queue_config, f.optionalString(node, "queueConfig", path));
   QSPLIT_ASSIGN_OR_RETURN(YAML::Node app, f.map(node, "appConfig", path));

@@ -35,16 +35,18 @@ struct QueueNameSource {
 
 struct RegistryQueue {
   std::string id;
-  std::string queue_type;  // "SQS" or "RMQ"
+  std::string queue_type;  // "SQS", "RMQ" or "RedisStream"
   QueueNameSource name_source;
   std::optional<std::string> fallback_name;
   bool names_from_json_map = false;
   std::map<std::string, std::string> tags;
   bool sns = false;
   bool s3_event = false;
-  std::string cluster_properties;  // RMQ: MirrordPropertyList with the connection
+  std::string cluster_properties;  // RMQ, RedisStream: MirrordPropertyList with the connection
   std::optional<std::string> queue_properties;
   std::optional<QueueNameSource> exchange_source;
+  // RedisStream: the variable that holds the workload's consumer group (one env var).
+  std::optional<std::string> group_env;
 };
 
 // Whether `workload`, as a session names its target ("deployment/NAME[/CONTAINER]"), is the

@@ -22,32 +22,47 @@ Result<std::string> clientConfig(const SplitConfig& c, const SplitQueueSpec& q) 
   return fail(unsupported(c, q, "clientConfig", "neither it nor spec.clientConfigs." + q.kind + " is set"));
 }
 
-// An sqs or rmq queue as a registry entry. `containers`: those of the target's earlier
-// entries (a registry has one consumer container).
+// An sqs, rmq or redisStream queue as a registry entry. `containers`: those of the target's
+// earlier entries (a registry has one consumer container).
 Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& q,
                                     std::optional<std::vector<std::string>>& containers) {
-  bool rmq = q.kind == "rmq";
-  auto refs = q.app_config.find("queue");
+  bool rmq = q.kind == "rmq", stream = q.kind == "redisStream";
+  const std::string key = stream ? "stream" : "queue";
+  auto refs = q.app_config.find(key);
   if (refs == q.app_config.end() || refs->second.size() != 1)
-    return fail(unsupported(c, q, "appConfig.queue", "qsplit reads exactly one reference per queue"));
+    return fail(unsupported(c, q, "appConfig." + key, "qsplit reads exactly one reference per queue"));
   const AppConfigRef& ref = refs->second.front();
-  if (ref.value_pattern) return fail(unsupported(c, q, "appConfig.queue[0].valuePattern", "not read yet"));
+  if (ref.value_pattern) return fail(unsupported(c, q, "appConfig." + key + "[0].valuePattern", "not read yet"));
   if (ref.value_selector && *ref.value_selector != ".[]")
-    return fail(unsupported(c, q, "appConfig.queue[0].valueSelector", "only \".[]\" (every value of a JSON map) is read"));
+    return fail(unsupported(c, q, "appConfig." + key + "[0].valueSelector", "only \".[]\" (every value of a JSON map) is read"));
   if (containers && *containers != ref.containers)
-    return fail(unsupported(c, q, "appConfig.queue[0].containers", "every SQS queue of one target must name the same containers"));
+    return fail(unsupported(c, q, "appConfig." + key + "[0].containers", "every queue of one target must name the same containers"));
   containers = ref.containers;
   if (ref.containers.size() > 1)
-    return fail(unsupported(c, q, "appConfig.queue[0].containers", "qsplit reads one container or all"));
+    return fail(unsupported(c, q, "appConfig." + key + "[0].containers", "qsplit reads one container or all"));
   RegistryQueue r;
   r.id = q.id;
-  r.queue_type = rmq ? "RMQ" : "SQS";
+  r.queue_type = rmq ? "RMQ" : stream ? "RedisStream" : "SQS";
   r.name_source.env_var = ref.env;
   r.name_source.regex_pattern = ref.env_like;
   r.fallback_name = ref.fallback;
   r.names_from_json_map = ref.value_selector.has_value();
   // queueConfig -> queueProperties (an SQS queue's: sns, s3_event, tags; read when planned)
   r.queue_properties = q.queue_config;
+  if (stream) {
+    // clientConfig -> the connection; group -> the variable that holds the consumer group
+    if (q.queue_config) return fail(unsupported(c, q, "queueConfig", "a redisStream queue has no queueConfig"));
+    QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
+    auto group = q.app_config.find("group");
+    if (group == q.app_config.end() || group->second.size() != 1 || !group->second.front().env ||
+        group->second.front().value_selector || group->second.front().value_pattern)
+      return fail(unsupported(c, q, "appConfig.group", "a redisStream queue needs one env reference to its consumer group"));
+    r.group_env = group->second.front().env;
+    for (const auto& [other, refs] : q.app_config)
+      if (other != "stream" && other != "group")
+        return fail(unsupported(c, q, "appConfig." + other, "a redisStream queue reads stream and group only"));
+    return r;
+  }
   if (!rmq) return r;
   // clientConfig -> clusterProperties, exchange -> exchangeSource
   QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
@@ -119,14 +134,14 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   consumer.split_ttl = c.ttl;
   std::optional<std::vector<std::string>> sqs_containers;
   for (const auto& q : c.queues) {
-    if (q.kind == "sqs" || q.kind == "rmq") {
+    if (q.kind == "sqs" || q.kind == "rmq" || q.kind == "redisStream") {
       QSPLIT_ASSIGN_OR_RETURN(auto r, registryQueue(c, q, sqs_containers));
       registry.queues.push_back(std::move(r));
     } else if (q.kind == "kafka") {
       QSPLIT_ASSIGN_OR_RETURN(auto t, kafkaTopic(c, q, env));
       consumer.topics.push_back(std::move(t));
     } else {
-      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka and rmq queues, not " + q.kind));
+      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka, rmq and redisStream queues, not " + q.kind));
     }
   }
   if (sqs_containers && !sqs_containers->empty()) registry.consumer.container = sqs_containers->front();

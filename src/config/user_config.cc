@@ -37,17 +37,18 @@ std::string lineAndColumn(const std::string& text, std::size_t byte) {
 Result<QueueType> parseQueueType(const json& entry, const std::string& source,
                                  const std::string& path) {
   if (!entry.contains("queue_type"))
-    return fail(fieldError(source, path + ".queue_type", "is required (SQS, Kafka or RMQ)"));
+    return fail(fieldError(source, path + ".queue_type", "is required (SQS, Kafka, RMQ or RedisStream)"));
   const json& type = entry["queue_type"];
   if (!type.is_string()) return fail(fieldError(source, path + ".queue_type", "expected a string"));
   std::string name = type.get<std::string>();
   if (name == "SQS") return QueueType::kSqs;
   if (name == "Kafka") return QueueType::kKafka;
   if (name == "RMQ") return QueueType::kRmq;
+  if (name == "RedisStream") return QueueType::kRedisStream;
   if (kOtherBrokers.count(name))
     return fail(fieldError(source, path + ".queue_type",
-                           "queue type " + name + " is not supported by qsplit (SQS, Kafka and RMQ are)"));
-  return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka or RMQ"));
+                           "queue type " + name + " is not supported by qsplit (SQS, Kafka, RMQ and RedisStream are)"));
+  return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka, RMQ or RedisStream"));
 }
 
 const std::set<std::string> kProtobufFields = {"schema_file", "include_directories", "message_type",
@@ -206,6 +207,7 @@ const char* queueTypeName(QueueType type) {
     case QueueType::kSqs: return "SQS";
     case QueueType::kKafka: return "Kafka";
     case QueueType::kRmq: return "RMQ";
+    case QueueType::kRedisStream: return "RedisStream";
   }
   return "?";
 }

@@ -13,6 +13,7 @@ namespace {
 std::optional<config::QueueType> registryType(const std::string& queue_type) {
   if (queue_type == "SQS") return config::QueueType::kSqs;
   if (queue_type == "RMQ") return config::QueueType::kRmq;
+  if (queue_type == "RedisStream") return config::QueueType::kRedisStream;
   return std::nullopt;
 }
 
@@ -102,10 +103,13 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
                                      const config::UserConfig& user, const config::ContainerEnv& env,
                                      std::vector<Plan>& plans) {
   for (const auto& q : registry.queues) {
-    if (q.queue_type == "RMQ") {
-      QSPLIT_ASSIGN_OR_RETURN(auto rmq, rmqPlans(resources, registry, q, env));
-      const config::QueueSplit* split = user.find(q.id, config::QueueType::kRmq);
-      for (auto& p : rmq) {
+    if (q.queue_type == "RMQ" || q.queue_type == "RedisStream") {
+      bool rmq = q.queue_type == "RMQ";
+      QSPLIT_ASSIGN_OR_RETURN(auto planned, rmq ? rmqPlans(resources, registry, q, env)
+                                                : redisPlans(resources, registry, q, env));
+      const config::QueueSplit* split =
+          user.find(q.id, rmq ? config::QueueType::kRmq : config::QueueType::kRedisStream);
+      for (auto& p : planned) {
         if (split) p.filter = split->filter, p.mode = split->mode;
         plans.push_back(std::move(p));
       }
@@ -203,6 +207,47 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
     p.type = config::QueueType::kRmq;
     p.broker = *broker;
     p.journal = "RMQ:" + q.cluster_properties;
+    p.original = std::move(original);
+    p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
+    p.linger = registry.drain_limit;
+    p.ttl = registry.idle_ttl;
+    p.wait_for_pods = registry.wait_for_pods;
+    plans.push_back(std::move(p));
+  }
+  return plans;
+}
+
+Result<std::vector<SessionManager::Plan>> SessionManager::redisPlans(
+    const config::ResourceSet& resources, const config::WorkloadQueueRegistry& registry,
+    const config::RegistryQueue& q, const config::ContainerEnv& env) {
+  if (!options_.redis)
+    return fail(ErrorCode::kFailedPrecondition,
+                "queue id '" + q.id + "' is RedisStream, and Redis splitting is not enabled in qsplitd");
+  std::string where = registry.meta.source + ": MirrordSplitConfig " + registry.meta.name +
+                      ": queue " + q.id + ": ";
+  QSPLIT_ASSIGN_OR_RETURN(auto target, config::resolveRegistryTarget(resources, registry.consumer.target(),
+                                                                     q.id, env, "RedisStream"));
+  // The workload's consumer group: qsplit reads the original in it.
+  QSPLIT_ASSIGN_OR_RETURN(auto groups, config::readNameSource(config::QueueNameSource{q.group_env, std::nullopt},
+                                                              "appConfig.group", nullptr,
+                                                              registry.consumer.container, env, where));
+  std::set<std::string> names;
+  for (const auto& g : groups) names.insert(g.value);
+  if (names.size() != 1 || names.begin()->empty())
+    return fail(ErrorCode::kInvalidArgument, where + "appConfig.group: " + *q.group_env +
+                                                 " must hold one consumer group in every container that has it");
+  auto connection = config::resolvePropertyList(resources, q.cluster_properties, propertyNamespaces(registry));
+  if (!connection) return fail(connection.error().withContext(where + "clientConfig"));
+  std::vector<Plan> plans;
+  for (auto& original : target.queues) {
+    auto broker = options_.redis(*connection, original.name, *names.begin());
+    if (!broker) return fail(broker.error().withContext(where + "clientConfig " + q.cluster_properties));
+    Plan p;
+    p.queue_id = q.id;
+    p.type = config::QueueType::kRedisStream;
+    p.broker = *broker;
+    p.group = *names.begin();
+    p.journal = "Redis:" + q.cluster_properties;
     p.original = std::move(original);
     p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
     p.linger = registry.drain_limit;

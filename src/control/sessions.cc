@@ -345,6 +345,7 @@ std::function<std::shared_ptr<core::ContentMatcher>()> SessionManager::contentFo
   if (plan.type == config::QueueType::kSqs) content.document = jq::sqsDocument(plan.s3_event);
   if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
   if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();
+  if (plan.type == config::QueueType::kRedisStream) content.document = jq::redisStreamDocument(plan.original.name);
   content.on_off = [this, leading, original = plan.original.name, id = plan.queue_id](
                        const std::string& session, const std::string& reason) {
     logger("sessions")->error("session {}: the jq_filter of queue id '{}' ({}) is switched off "

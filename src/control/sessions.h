@@ -55,6 +55,13 @@ struct ManagerOptions {
                                       const std::string& original,
                                       const std::map<std::string, std::string>& queue_properties)>
       rabbitmq;
+  // Opens (or reuses) the Redis broker for a connection (a redisStream queue's clientConfig
+  // list, resolved), and checks that stream `original` has consumer group `group`, so a start
+  // that could not read it fails before the workload is touched; empty when Redis splitting is
+  // off. The broker must outlive the manager.
+  std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
+                                      const std::string& original, const std::string& group)>
+      redis;
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
@@ -187,6 +194,10 @@ class SessionManager {
   Result<std::vector<Plan>> rmqPlans(const config::ResourceSet& resources,
                                      const config::WorkloadQueueRegistry& registry,
                                      const config::RegistryQueue& queue, const config::ContainerEnv& env);
+  // The plans of one Redis stream queue id of `registry` (a MirrordSplitConfig's redisStream).
+  Result<std::vector<Plan>> redisPlans(const config::ResourceSet& resources,
+                                       const config::WorkloadQueueRegistry& registry,
+                                       const config::RegistryQueue& queue, const config::ContainerEnv& env);
   Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload,
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);

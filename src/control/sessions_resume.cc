@@ -158,7 +158,7 @@ Result<SessionManager::StoredSplit> SessionManager::parseStoredSplit(const std::
 }
 
 // The broker (and for Kafka the group and cluster journal) of a stored split: SQS is one
-// endpoint; a Kafka topic's client config and a RabbitMQ queue's connection are resolved
+// endpoint; a Kafka topic's client config and a RabbitMQ queue's or Redis stream's connection are resolved
 // again from the current resources.
 Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) {
   if (plan.type == config::QueueType::kSqs) {
@@ -170,14 +170,17 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
   }
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
-  if (plan.type == config::QueueType::kRmq) {
+  if (plan.type == config::QueueType::kRmq || plan.type == config::QueueType::kRedisStream) {
     for (const auto& r : resources->registries) {
       const config::RegistryQueue* q = r.consumer.matches(workload) ? r.findQueue(plan.queue_id) : nullptr;
       if (!q) continue;
-      QSPLIT_ASSIGN_OR_RETURN(auto fresh, rmqPlans(*resources, r, *q, env));
+      QSPLIT_ASSIGN_OR_RETURN(auto fresh, plan.type == config::QueueType::kRmq
+                                              ? rmqPlans(*resources, r, *q, env)
+                                              : redisPlans(*resources, r, *q, env));
       for (const auto& p : fresh)
         if (p.original.name == plan.original.name) {
           plan.broker = p.broker;
+          plan.group = p.group;
           plan.journal = p.journal;
           return ok();
         }

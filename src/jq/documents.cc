@@ -147,4 +147,16 @@ DocumentBuilder rabbitDocument() {
   };
 }
 
+DocumentBuilder redisStreamDocument(std::string stream) {
+  return [stream = std::move(stream)](const core::Message& m, Document& out) {
+    out.tape.clear();
+    out.body_field.clear();
+    out.body.clear();
+    TapeWriter doc(out.tape);
+    doc.beginObject().key("stream").string(stream).key("id").string(m.id).key("fields").beginObject();
+    for (const auto& a : m.attributes) doc.key(a.name).text(a.value);
+    doc.endObject().endObject();
+  };
+}
+
 }  // namespace qsplit::jq

@@ -23,5 +23,8 @@ bool isUtf8(std::string_view text);
 DocumentBuilder sqsDocument(bool s3_event);
 DocumentBuilder kafkaDocument(std::string topic);
 DocumentBuilder rabbitDocument();
+// A Redis stream entry (qsplit's own): {stream, id, fields}, `fields` an object of the entry's
+// fields (a repeated name keeps its last value), each a string, or base64 when not UTF-8.
+DocumentBuilder redisStreamDocument(std::string stream);
 
 }  // namespace qsplit::jq

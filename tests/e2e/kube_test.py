@@ -96,9 +96,16 @@ spec:
         deployment = [d for d in docs if d["kind"] == "Deployment"][0]
         env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         self.assertEqual(env["OPERATOR_RABBITMQ_SPLITTING"], "true")
+        _, docs = k.helm_template(self.ns, "operator.redisSplitting=true")
+        crds = sorted(d["metadata"]["name"].split(".")[0] for d in docs
+                      if d["kind"] == "CustomResourceDefinition")
+        self.assertEqual(crds, ["mirrordpropertylists", "mirrordsplitconfigs", "qsplitrecords", "qsplitsessions"])
+        deployment = [d for d in docs if d["kind"] == "Deployment"][0]
+        env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        self.assertEqual(env["OPERATOR_REDIS_SPLITTING"], "true")
         # Everything the chart renders applies on the API server as it is.
         text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true", "operator.kafkaSplitting=true",
-                                  "operator.rabbitmqSplitting=true",
+                                  "operator.rabbitmqSplitting=true", "operator.redisSplitting=true",
                                   "tokens=x")
         k.apply(text)
         self.assertEqual(k.get("deployment", "qsplit", self.ns)["spec"]["template"]["spec"]

@@ -12,6 +12,11 @@ RedisReply field(const std::vector<RedisReply>& info, const std::string& name) {
 
 }  // namespace
 
+Error noGroup(const std::string& stream, const std::string& group) {
+  return Error(ErrorCode::kNotFound, "redis stream " + stream + " has no consumer group " + group +
+                                         " (the workload creates it: XGROUP CREATE " + stream + " " + group + " $)");
+}
+
 Result<RedisReply> RedisAdmin::run(const std::vector<std::string>& argv) {
   std::lock_guard lock(mutex_);
   if (!connection_) {
@@ -56,6 +61,14 @@ Result<void> RedisAdmin::createLike(const std::string& original, const std::stri
   }
   if (groups.empty()) QSPLIT_TRY(run({"XGROUP", "DESTROY", name, "qsplit-create"}));
   return {};
+}
+
+Result<void> RedisAdmin::checkGroup(const std::string& name, const std::string& group) {
+  QSPLIT_TRY(describe(name));
+  QSPLIT_ASSIGN_OR_RETURN(auto groups, this->groups(name));
+  for (const auto& g : groups)
+    if (field(g, "name").text == group) return {};
+  return fail(noGroup(name, group));
 }
 
 Result<void> RedisAdmin::remove(const std::string& name) {

@@ -10,6 +10,9 @@
 
 namespace qsplit::redis {
 
+// The error for a stream without the consumer group a split reads it in.
+Error noGroup(const std::string& stream, const std::string& group);
+
 class RedisAdmin final : public core::Admin {
  public:
   explicit RedisAdmin(RedisAddress address) : address_(std::move(address)) {}
@@ -21,6 +24,9 @@ class RedisAdmin final : public core::Admin {
   // delivered but pending. With no group, or one the stream does not have: every entry.
   Result<uint64_t> backlog(const std::string& name, const std::string& group) override;
 
+  // Whether stream `name` exists and has consumer group `group`; the error says which is
+  // missing and how the group is made.
+  Result<void> checkGroup(const std::string& name, const std::string& group);
   // The names of the server's streams (SCAN TYPE stream).
   Result<std::vector<std::string>> streams();
   const RedisAddress& address() const { return address_; }

@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <tuple>
 #include <utility>
 
 namespace qsplit::redis {
@@ -32,9 +33,18 @@ RedisReply convert(const redisReply* r) {
 
 }  // namespace
 
-Result<RedisAddress> RedisAddress::parse(const std::string& url) {
+// `url` for messages: a password in it is shown as ***.
+static std::string redacted(const std::string& url) {
+  auto scheme = url.find("://");
+  auto at = url.rfind('@');
+  if (scheme == std::string::npos || at == std::string::npos || at < scheme) return url;
+  return url.substr(0, scheme + 3) + "***" + url.substr(at);
+}
+
+Result<RedisAddress> RedisAddress::parse(const std::string& text) {
   RedisAddress a;
-  std::string rest = url;
+  std::string rest = text;
+  const std::string url = redacted(text);
   if (rest.starts_with("rediss://"))
     return fail(ErrorCode::kInvalidArgument, url + ": TLS (rediss://) is not supported yet");
   if (!rest.starts_with("redis://"))
@@ -71,6 +81,40 @@ Result<RedisAddress> RedisAddress::parse(const std::string& url) {
     a.port = static_cast<int>(port);
   }
   if (a.host.empty()) return fail(ErrorCode::kInvalidArgument, url + ": no host");
+  return a;
+}
+
+Result<RedisAddress> RedisAddress::fromProperties(const std::map<std::string, std::string>& properties) {
+  for (const auto& [key, value] : properties)
+    if (key != "url" && key != "host" && key != "port" && key != "password" && key != "tls" && key != "db" &&
+        key != "username")
+      return fail(ErrorCode::kInvalidArgument,
+                  "property " + key + ": unknown; expected url, host, port, username, password, tls or db");
+  auto get = [&](const std::string& key, const std::string& otherwise) {
+    auto it = properties.find(key);
+    return it == properties.end() ? otherwise : it->second;
+  };
+  std::string tls = get("tls", "false");
+  if (tls != "true" && tls != "false") return fail(ErrorCode::kInvalidArgument, "property tls: expected true or false");
+  if (tls == "true") return fail(ErrorCode::kInvalidArgument, "property tls: TLS to Redis is not supported yet");
+  if (properties.count("url")) {
+    auto parsed = parse(properties.at("url"));
+    if (!parsed) return fail(ErrorCode::kInvalidArgument, "property url: " + parsed.error().message());
+    return parsed;
+  }
+  if (!properties.count("host")) return fail(ErrorCode::kInvalidArgument, "property host: url or host is required");
+  RedisAddress a;
+  a.host = properties.at("host");
+  for (auto [key, field, limit] : {std::tuple{"port", &a.port, 65535}, std::tuple{"db", &a.db, 1 << 20}}) {
+    std::string text = get(key, key == std::string("port") ? "6379" : "0");
+    char* end = nullptr;
+    long n = std::strtol(text.c_str(), &end, 10);
+    if (text.empty() || *end || n < 0 || n > limit || (key == std::string("port") && n == 0))
+      return fail(ErrorCode::kInvalidArgument, std::string("property ") + key + ": expected a number, not " + text);
+    *field = static_cast<int>(n);
+  }
+  a.user = get("username", "");
+  a.password = get("password", "");
   return a;
 }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ struct RedisAddress {
   std::chrono::milliseconds timeout{5000};  // connecting, and each reply (beyond a BLOCK)
 
   static Result<RedisAddress> parse(const std::string& url);
+  // From a MirrordPropertyList, as the reference reads one: `url` (used as it is), else `host`
+  // with `port` (6379), `password`, `tls` and `db` (0); and qsplit's `username`. Any other
+  // property is an error that names it.
+  static Result<RedisAddress> fromProperties(const std::map<std::string, std::string>& properties);
   std::string describe() const;  // host:port/db, no password
 };
 

@@ -1,5 +1,6 @@
 #include "brokers/redis/redis_source.h"
 
+#include "brokers/redis/redis_admin.h"
 #include "common/log.h"
 #include "common/random.h"
 
@@ -50,8 +51,7 @@ Result<std::unique_ptr<RedisSource>> RedisSource::open(const RedisAddress& addre
     return fail(ErrorCode::kNotFound, "redis stream " + stream + " does not exist on " + address.describe());
   for (const auto& g : groups.elements)
     if (g.elements.size() > 1 && g.elements[1].text == group) return source;
-  return fail(ErrorCode::kNotFound, "redis stream " + stream + " has no consumer group " + group +
-                                        " (the workload creates it: XGROUP CREATE " + stream + " " + group + " $)");
+  return fail(noGroup(stream, group));
 }
 
 RedisSource::~RedisSource() {

@@ -37,6 +37,9 @@ struct DaemonConfig {
   // RabbitMQ: connections come from the MirrordPropertyList each registry queue names in
   // clusterProperties (looked up in the registry's namespace, then `operator_namespace`).
   bool rabbitmq_enabled = false;    // OPERATOR_RABBITMQ_SPLITTING
+  // Redis streams: connections come from the MirrordPropertyList a MirrordSplitConfig's
+  // redisStream queue names in clientConfig (or spec.clientConfigs.redisStream).
+  bool redis_enabled = false;       // OPERATOR_REDIS_SPLITTING
 
   // Kubernetes mode: resources and workloads come from a cluster instead of `resources` and
   // `qsplit exec`. The workloads (and their registries) live in `kube_namespace`; empty

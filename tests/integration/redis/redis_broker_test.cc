@@ -117,6 +117,17 @@ TEST_F(RedisBrokerTest, WrongStreamsGroupsAndAddressesAreNamed) {
   EXPECT_EQ(parsed->user, "app");
   EXPECT_EQ(parsed->password, "s3cret");
   EXPECT_EQ(parsed->describe(), "cache.internal:6380/2");
+  EXPECT_EQ(RedisAddress::parse("redis://app:s3cret@h:0").error().message(),
+            "redis://***@h:0: the port must be 1 to 65535");  // never the password
+  auto listed = RedisAddress::fromProperties({{"host", "cache"}, {"password", "p"}, {"db", "3"}});
+  ASSERT_TRUE(listed) << listed.error().message();
+  EXPECT_EQ(listed->describe(), "cache:6379/3");
+  EXPECT_EQ(RedisAddress::fromProperties({{"hostname", "cache"}}).error().message(),
+            "property hostname: unknown; expected url, host, port, username, password, tls or db");
+  EXPECT_EQ(RedisAddress::fromProperties({{"host", "cache"}, {"tls", "true"}}).error().message(),
+            "property tls: TLS to Redis is not supported yet");
+  EXPECT_EQ(RedisAddress::fromProperties({{"port", "6379"}}).error().message(),
+            "property host: url or host is required");
   auto closed = RedisBroker::create({*RedisAddress::parse("redis://127.0.0.1:1"), milliseconds(300)});
   ASSERT_FALSE(closed);
   EXPECT_NE(closed.error().message().find("redis 127.0.0.1:1: cannot connect"), std::string::npos);

@@ -49,6 +49,30 @@ TEST(SplitConfigLegacy, TheDocumentedMappingBackToTheLegacyResources) {
   EXPECT_EQ(t.group_id_sources[0].variable, "KAFKA_GROUP_ID");
 }
 
+TEST(SplitConfigLegacy, ARedisStreamIsARegistryQueueWithItsGroupVariable) {
+  auto set = loadResourceFile(std::string(QSPLIT_SOURCE_DIR) + "/tests/testdata/resources/split-config-redis.yaml");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  auto legacy = legacyResources(set->split_configs[0], {{"app", {{"ORDERS_STREAM", "orders"}}}});
+  ASSERT_TRUE(legacy.has_value()) << legacy.error().message();
+  ASSERT_TRUE(legacy->registry);
+  const RegistryQueue& q = legacy->registry->queues.at(0);
+  EXPECT_EQ(q.queue_type, "RedisStream");
+  EXPECT_EQ(q.name_source.env_var, "ORDERS_STREAM");
+  EXPECT_EQ(q.group_env, "ORDERS_GROUP");
+  EXPECT_EQ(q.cluster_properties, "redis-main");  // from spec.clientConfigs.redisStream
+
+  SplitConfig c = set->split_configs[0];
+  c.queues[0].app_config.erase("group");
+  EXPECT_EQ(legacyResources(c, {}).error().message(),
+            c.meta.source + ": MirrordSplitConfig orders-app: queue orders: appConfig.group: a redisStream "
+                            "queue needs one env reference to its consumer group");
+  c = set->split_configs[0];
+  c.client_configs.clear();
+  EXPECT_NE(legacyResources(c, {}).error().message().find(
+                "clientConfig: neither it nor spec.clientConfigs.redisStream is set"),
+            std::string::npos);
+}
+
 TEST(SplitConfigLegacy, AKafkaStreamsAppIdBecomesApplicationIdSources) {
   ResourceSet set = splitConfigExample();
   SplitConfig c = set.split_configs[0];
@@ -85,7 +109,7 @@ TEST(SplitConfigLegacy, NoConfigTwoConfigsAndUnreadFieldsAreClear) {
   auto pubsub = legacyResources(c, {});
   ASSERT_FALSE(pubsub.has_value());
   EXPECT_NE(pubsub.error().message().find(
-                "queue views-topic: kind: qsplit splits sqs, kafka and rmq queues, not googlePubSub"),
+                "queue views-topic: kind: qsplit splits sqs, kafka, rmq and redisStream queues, not googlePubSub"),
             std::string::npos) << pubsub.error().message();
 }
 

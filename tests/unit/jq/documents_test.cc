@@ -89,6 +89,14 @@ TEST(Documents, BytesThatAreNotUtf8AreBase64) {
   EXPECT_TRUE(isUtf8("plain ascii, caf\xc3\xa9, \xf0\x9f\x98\x80"));
 }
 
+TEST(Documents, RedisStreamEntryHasItsFields) {
+  core::Message m;
+  m.id = "1700000000000-0";
+  m.attributes = {{"tenant", "a", ""}, {"tenant", "b", ""}, {"raw", std::string("\xff", 1), ""}};
+  EXPECT_EQ(build(redisStreamDocument("orders"), m),
+            (json{{"stream", "orders"}, {"id", "1700000000000-0"}, {"fields", {{"tenant", "b"}, {"raw", "/w=="}}}}));
+}
+
 TEST(Documents, RabbitMessageHasHeadersPropertiesAndWhereItCameFrom) {
   core::Message m;
   m.body = "hello";

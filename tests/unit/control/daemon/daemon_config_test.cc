@@ -59,6 +59,13 @@ sessions:
   auto file = loadDaemonConfig(writeConfig("kubernetes:\n  store: file\n"), envOf({}));
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_FALSE(file->kube_store_in_cluster);
+  EXPECT_FALSE(file->redis_enabled);
+  auto redis = loadDaemonConfig(writeConfig("redis:\n  enabled: true\n"), envOf({}));
+  ASSERT_TRUE(redis) << redis.error().message();
+  EXPECT_TRUE(redis->redis_enabled);
+  auto by_env = loadDaemonConfig(writeConfig(""), envOf({{"OPERATOR_REDIS_SPLITTING", "true"}}));
+  ASSERT_TRUE(by_env) << by_env.error().message();
+  EXPECT_TRUE(by_env->redis_enabled);
 }
 
 TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {
