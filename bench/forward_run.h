@@ -39,9 +39,11 @@ inline void preloadUsers(core::Broker& broker, const std::string& queue, int mes
   }
 }
 
-// Forwards until `messages` are acknowledged on the original; returns the seconds it took.
+// Forwards until `messages` are acknowledged on the original (read in `group` where the broker
+// has groups); returns the seconds it took.
 inline double forwardRun(core::Broker& broker, const std::string& from,
-                         const std::vector<std::string>& destinations, int messages) {
+                         const std::vector<std::string>& destinations, int messages,
+                         const std::string& group = "") {
   std::vector<core::SessionRoute> routes;
   for (std::size_t i = 1; i < destinations.size(); ++i) {
     auto filter = core::Filter::compile({{"user", "^user-" + std::to_string(i - 1) + "$"}});
@@ -51,7 +53,7 @@ inline double forwardRun(core::Broker& broker, const std::string& from,
   engine::ForwarderOptions options;
   options.delivery = engine::Delivery::kAtLeastOnce;
   options.wait = std::chrono::milliseconds(1000);
-  engine::Forwarder forwarder(broker, from, "", router, options);
+  engine::Forwarder forwarder(broker, from, group, router, options);
   auto start = std::chrono::steady_clock::now();
   if (auto started = forwarder.start(); !started) {
     std::fprintf(stderr, "starting the forwarder: %s\n", started.error().message().c_str());

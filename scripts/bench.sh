@@ -2,7 +2,7 @@
 # bench.sh [BUILD_DIR [SECTION...]]: builds the benchmarks with optimizations, starts the
 # real brokers they need (stopped on exit), and writes their results, each with its ratio
 # against the baseline measured in the same run, to bench/results/. SECTIONs (router,
-# sessions, kafka, sqs, rabbitmq, jq) pick some; none runs them all.
+# sessions, kafka, sqs, rabbitmq, redis, jq) pick some; none runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -18,7 +18,7 @@ start() {
 scripts/build.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DQSPLIT_BENCH=ON -DQSPLIT_TESTS=OFF
 mkdir -p bench/results
 json=$(mktemp)
-trap 'rm -f "$json"; scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/rabbitmq.sh stop' EXIT
+trap 'rm -f "$json"; scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/rabbitmq.sh stop; scripts/redis.sh stop' EXIT
 
 if wanted router; then
   echo "== router (bench/results/router.md)"
@@ -84,6 +84,14 @@ if wanted rabbitmq; then
   table=$("$dir/bench/rabbitmq_bench" --url "$QSPLIT_RABBITMQ_URL" --messages 50000 --size 256)
   python3 bench/report_rabbitmq.py "$table" 50000 > bench/results/rabbitmq.md
   cat bench/results/rabbitmq.md
+fi
+
+if wanted redis; then
+  echo "== Redis Streams forwarding (bench/results/redis.md)"
+  start redis
+  table=$("$dir/bench/redis_bench" --url "$QSPLIT_REDIS_URL" --messages 200000 --size 256 --repeat 3)
+  python3 bench/report_redis.py "$table" 200000 > bench/results/redis.md
+  cat bench/results/redis.md
 fi
 
 if wanted jq; then

@@ -96,7 +96,9 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
   }
   if (c.kafka_enabled) b.kafka = std::make_unique<daemon::KafkaBrokers>();
   if (c.rabbitmq_enabled) b.rabbitmq = std::make_unique<daemon::RabbitBrokers>();
-  if (c.redis_enabled) b.redis = std::make_unique<daemon::RedisBrokers>();
+  if (c.redis_enabled)
+    b.redis = std::make_unique<daemon::RedisBrokers>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(c.redis_claim_idle));
   return b;
 }
 

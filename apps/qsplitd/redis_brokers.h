@@ -12,6 +12,8 @@ namespace qsplit::daemon {
 
 class RedisBrokers {
  public:
+  explicit RedisBrokers(std::chrono::milliseconds claim_idle) : claim_idle_(claim_idle) {}
+
   // Thread-safe. Fails when stream `original` lacks consumer group `group`.
   Result<core::Broker*> open(const std::map<std::string, std::string>& connection,
                              const std::string& original, const std::string& group) {
@@ -19,7 +21,7 @@ class RedisBrokers {
     auto it = brokers_.find(connection);
     if (it == brokers_.end()) {
       QSPLIT_ASSIGN_OR_RETURN(auto address, redis::RedisAddress::fromProperties(connection));
-      QSPLIT_ASSIGN_OR_RETURN(auto broker, redis::RedisBroker::create({address}));
+      QSPLIT_ASSIGN_OR_RETURN(auto broker, redis::RedisBroker::create({address, claim_idle_}));
       it = brokers_.emplace(connection, std::move(broker)).first;
     }
     QSPLIT_TRY(it->second->redisAdmin().checkGroup(original, group));
@@ -27,6 +29,7 @@ class RedisBrokers {
   }
 
  private:
+  std::chrono::milliseconds claim_idle_;
   std::mutex mutex_;
   std::map<std::map<std::string, std::string>, std::unique_ptr<redis::RedisBroker>> brokers_;
 };

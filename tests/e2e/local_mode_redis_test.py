@@ -77,6 +77,7 @@ class LocalModeRedis(unittest.TestCase):
         h.write(os.path.join(resources, "orders.yaml"), resources_yaml(self.workload, self.port))
         self.daemon = h.Daemon(self.procs, self.dir, f"""redis:
   enabled: {"true" if enabled else "false"}
+  claim_idle: 2s
 splitting:
   linger_timeout: 20
 """, resources).start()
@@ -157,6 +158,34 @@ splitting:
         streams = {record["stream"] for body, pairs in h.copies(self.dir, ["workload"]).items()
                    if body.startswith("p2-") for _, record in pairs}
         self.assertEqual(streams, {self.stream})
+
+    def bodies(self, who):
+        return [m["body"] for m in h.read_jsonl(os.path.join(self.dir, who + ".jsonl"))]
+
+    def test_kill9_of_qsplitd_resumes_the_stream_split(self):
+        self.start_daemon()
+        self.exec_workload()
+        alice, session = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
+        mine, theirs = [f"a-{i}" for i in range(300)], [f"b-{i}" for i in range(300)]
+
+        def produce(first, last):
+            self.produce([{"body": b, "attributes": {"tenant": "alice"}} for b in mine[first:last]] +
+                         [{"body": b, "attributes": {"tenant": "bob"}} for b in theirs[first:last]])
+        produce(0, 150)
+        h.eventually(lambda: len(self.bodies("alice")) + len(self.bodies("workload")) > 50, 60, "entries to flow")
+        self.daemon.kill9()
+        produce(150, 300)  # added while qsplitd is down
+        self.daemon.start()  # the same port and store
+        self.assertEqual([s["id"] for s in self.daemon.sessions()], [session])
+        # What the killed qsplitd had read but not acknowledged is claimed after claim_idle (2 s).
+        h.eventually(lambda: set(mine) <= set(self.bodies("alice")) and set(theirs) <= set(self.bodies("workload")),
+                     120, "every entry after the restart")
+        self.assertEqual(set(self.bodies("alice")), set(mine))  # at least once: none elsewhere
+        self.assertEqual(set(self.bodies("workload")), set(theirs))
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=120), 0)
+        h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary stream to be deleted")
 
     def test_a_missing_group_and_redis_off_are_named(self):
         self.start_daemon(enabled=False)

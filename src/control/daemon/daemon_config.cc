@@ -124,7 +124,12 @@ Result<void> readKafka(const Section& s, DaemonConfig& c) { return readEnabled(s
 Result<void> readRabbitMq(const Section& s, DaemonConfig& c) {
   return readEnabled(s, c.rabbitmq_enabled);
 }
-Result<void> readRedis(const Section& s, DaemonConfig& c) { return readEnabled(s, c.redis_enabled); }
+Result<void> readRedis(const Section& s, DaemonConfig& c) {
+  QSPLIT_TRY(s.only({"enabled", "claim_idle"}));
+  c.redis_enabled = true;
+  QSPLIT_TRY(s.flag("enabled", c.redis_enabled));
+  return s.duration("claim_idle", c.redis_claim_idle);
+}
 
 Result<void> readTls(const Section& s, DaemonConfig& c) {
   QSPLIT_TRY(s.only({"cert", "key"}));

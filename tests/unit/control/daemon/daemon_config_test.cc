@@ -60,9 +60,11 @@ sessions:
   ASSERT_TRUE(file) << file.error().message();
   EXPECT_FALSE(file->kube_store_in_cluster);
   EXPECT_FALSE(file->redis_enabled);
-  auto redis = loadDaemonConfig(writeConfig("redis:\n  enabled: true\n"), envOf({}));
+  EXPECT_EQ(file->redis_claim_idle, std::chrono::seconds(30));
+  auto redis = loadDaemonConfig(writeConfig("redis:\n  claim_idle: 5s\n"), envOf({}));
   ASSERT_TRUE(redis) << redis.error().message();
   EXPECT_TRUE(redis->redis_enabled);
+  EXPECT_EQ(redis->redis_claim_idle, std::chrono::seconds(5));
   auto by_env = loadDaemonConfig(writeConfig(""), envOf({{"OPERATOR_REDIS_SPLITTING", "true"}}));
   ASSERT_TRUE(by_env) << by_env.error().message();
   EXPECT_TRUE(by_env->redis_enabled);
