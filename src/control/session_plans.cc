@@ -41,6 +41,24 @@ Result<void> addExchangePlaces(const config::WorkloadQueueRegistry& registry,
 
 }  // namespace
 
+// A plan for one original of registry queue `q`, with what the registry says of restarts,
+// drains and TTLs.
+SessionManager::Plan SessionManager::registryPlan(const config::WorkloadQueueRegistry& registry, const config::RegistryQueue& q,
+                                  config::QueueType type, core::Broker* broker, std::string journal,
+                                  config::SqsOriginal original) {
+  Plan p;
+  p.queue_id = q.id;
+  p.type = type;
+  p.broker = broker;
+  p.journal = std::move(journal);
+  p.original = std::move(original);
+  p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
+  p.linger = registry.drain_limit;
+  p.ttl = registry.idle_ttl;
+  p.wait_for_pods = registry.wait_for_pods;
+  return p;
+}
+
 Result<std::shared_ptr<const config::ResourceSet>> SessionManager::resourcesFor(
     const std::string& workload, const config::ContainerEnv& env) {
   auto resources = resources_();
@@ -132,19 +150,10 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
     }
     const config::QueueSplit* split = user.find(q.id, config::QueueType::kSqs);
     for (auto& original : target.queues) {
-      Plan p;
-      p.queue_id = q.id;
-      p.type = config::QueueType::kSqs;
-      p.broker = broker->second;
-      p.journal = "SQS";
-      p.original = std::move(original);
+      Plan p = registryPlan(registry, q, config::QueueType::kSqs, broker->second, "SQS", std::move(original));
       p.tags = queue_config.tags;
       p.sns = queue_config.sns;
       p.s3_event = queue_config.s3_event;
-      p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
-      p.linger = registry.drain_limit;
-      p.ttl = registry.idle_ttl;
-      p.wait_for_pods = registry.wait_for_pods;
       if (split) p.filter = split->filter, p.mode = split->mode;
       plans.push_back(std::move(p));
     }
@@ -202,17 +211,8 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
   for (auto& original : target.queues) {
     auto broker = options_.rabbitmq(*connection, original.name, declare);
     if (!broker) return fail(broker.error().withContext(where + "clusterProperties " + q.cluster_properties));
-    Plan p;
-    p.queue_id = q.id;
-    p.type = config::QueueType::kRmq;
-    p.broker = *broker;
-    p.journal = "RMQ:" + q.cluster_properties;
-    p.original = std::move(original);
-    p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
-    p.linger = registry.drain_limit;
-    p.ttl = registry.idle_ttl;
-    p.wait_for_pods = registry.wait_for_pods;
-    plans.push_back(std::move(p));
+    plans.push_back(registryPlan(registry, q, config::QueueType::kRmq, *broker, "RMQ:" + q.cluster_properties,
+                                 std::move(original)));
   }
   return plans;
 }
@@ -242,17 +242,9 @@ Result<std::vector<SessionManager::Plan>> SessionManager::redisPlans(
   for (auto& original : target.queues) {
     auto broker = options_.redis(*connection, original.name, *names.begin());
     if (!broker) return fail(broker.error().withContext(where + "clientConfig " + q.cluster_properties));
-    Plan p;
-    p.queue_id = q.id;
-    p.type = config::QueueType::kRedisStream;
-    p.broker = *broker;
-    p.group = *names.begin();
-    p.journal = "Redis:" + q.cluster_properties;
-    p.original = std::move(original);
-    p.restart_timeout = std::chrono::seconds(registry.workload_restart_timeout.value_or(120));
-    p.linger = registry.drain_limit;
-    p.ttl = registry.idle_ttl;
-    p.wait_for_pods = registry.wait_for_pods;
+    Plan p = registryPlan(registry, q, config::QueueType::kRedisStream, *broker, "Redis:" + q.cluster_properties,
+                          std::move(original));
+    p.group = *names.begin();  // qsplit reads the original in the workload's group
     plans.push_back(std::move(p));
   }
   return plans;

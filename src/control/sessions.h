@@ -19,6 +19,7 @@
 #include "common/result.h"
 #include "config/kafka_client_config.h"
 #include "config/resources.h"
+#include "config/sqs_target.h"
 #include "config/user_config.h"
 #include "control/follower.h"
 #include "control/replicas.h"
@@ -190,6 +191,10 @@ class SessionManager {
   Result<void> planKafka(const config::ResourceSet& resources, const config::KafkaTopicsConsumer& consumer,
                          const config::UserConfig& user, const config::ContainerEnv& env,
                          std::vector<Plan>& plans);
+  // A plan for one original of registry queue `q`, with the registry's restart, drain and TTL.
+  static Plan registryPlan(const config::WorkloadQueueRegistry& registry, const config::RegistryQueue& q,
+                           config::QueueType type, core::Broker* broker, std::string journal,
+                           config::SqsOriginal original);
   // The plans of one RabbitMQ queue id of `registry`: one per original queue it names.
   Result<std::vector<Plan>> rmqPlans(const config::ResourceSet& resources,
                                      const config::WorkloadQueueRegistry& registry,
