@@ -7,14 +7,13 @@ the cluster, redis-cli of the server."""
 import json
 import os
 import signal
-import subprocess
 import unittest
 
 import harness as h
+from redis_e2e import CLIENT, RedisClients
 import kube as k
 
 STREAM_VAR, GROUP_VAR, GROUP = "ORDERS_STREAM", "ORDERS_GROUP", "order-workers"
-CLIENT = os.path.join(h.SOURCE, "tests/support/redis_consumer.py")
 
 
 def deployment_yaml(name, stream):
@@ -57,7 +56,7 @@ spec:
 """
 
 
-class KubeModeRedis(unittest.TestCase):
+class KubeModeRedis(RedisClients, unittest.TestCase):
     def setUp(self):
         k.kubeconfig()
         self.port = h.require("QSPLIT_REDIS_PORT")
@@ -77,24 +76,9 @@ class KubeModeRedis(unittest.TestCase):
         self.addCleanup(self.standin.stop)
         self.original = k.get("deployment", self.name, self.ns)
 
-    def redis(self, *args):
-        done = subprocess.run(["redis-cli", "-p", self.port] + list(args), capture_output=True, text=True,
-                              timeout=60)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout
-
-    def client(self, *args, stdin=None):
-        done = subprocess.run(["python3", CLIENT] + list(args), input=stdin, text=True, capture_output=True,
-                              timeout=120, env=dict(os.environ, QSPLIT_REDIS_PORT=self.port))
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout
-
     def template_value(self):
         main = k.get("deployment", self.name, self.ns)["spec"]["template"]["spec"]["containers"][0]
         return {e["name"]: e for e in main["env"]}[STREAM_VAR]["value"]
-
-    def temporaries(self):
-        return [s for s in self.client("streams").split() if s.startswith("mirrord-tmp-") and self.stream in s]
 
     def test_a_stream_is_split_with_its_connection_from_the_cluster(self):
         text, _ = k.helm_template(self.operator_ns, "operator.redisSplitting=true", f"operator.watchNamespace={self.ns}")

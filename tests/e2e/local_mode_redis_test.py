@@ -10,9 +10,9 @@ import subprocess
 import unittest
 
 import harness as h
+from redis_e2e import CLIENT, RedisClients
 
 STREAM_VAR, GROUP_VAR, GROUP = "ORDERS_STREAM", "ORDERS_GROUP", "order-workers"
-CLIENT = os.path.join(h.SOURCE, "tests/support/redis_consumer.py")
 
 
 def resources_yaml(workload, port):
@@ -49,7 +49,7 @@ spec:
 """
 
 
-class LocalModeRedis(unittest.TestCase):
+class LocalModeRedis(RedisClients, unittest.TestCase):
     def setUp(self):
         self.port = h.require("QSPLIT_REDIS_PORT")
         self.dir = h.tempdir(self.id().split(".")[-1])
@@ -58,18 +58,6 @@ class LocalModeRedis(unittest.TestCase):
         self.workload = h.unique("orders")
         self.stream = h.unique("orders:stream")
         self.redis("XGROUP", "CREATE", self.stream, GROUP, "$", "MKSTREAM")
-
-    def redis(self, *args):
-        done = subprocess.run(["redis-cli", "-p", self.port] + list(args), capture_output=True, text=True,
-                              timeout=60)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout
-
-    def client(self, *args, stdin=None):
-        done = subprocess.run(["python3", CLIENT] + list(args), input=stdin, text=True,
-                              capture_output=True, timeout=120, env=dict(os.environ, QSPLIT_REDIS_PORT=self.port))
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout
 
     def start_daemon(self, enabled=True):
         resources = os.path.join(self.dir, "resources")
@@ -112,9 +100,6 @@ splitting:
         h.eventually(lambda: all(b in h.receivers(self.dir, names) for b in bodies), 90,
                      f"{len(bodies)} entries to be read")
         return h.copies(self.dir, names)
-
-    def temporaries(self):
-        return [s for s in self.client("streams").split() if s.startswith("mirrord-tmp-") and self.stream in s]
 
     def test_two_developers_split_by_field_and_by_jq(self):
         self.start_daemon()
