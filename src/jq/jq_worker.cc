@@ -331,7 +331,7 @@ jv Worker::input(Shared& message, int schema, bool wrapped, uint32_t id) {
 }
 
 bool Worker::matches(Shared& message, Program& program, uint32_t id) {
-  auto left = lefts_.find(program.left);
+  auto left = program.left.empty() ? lefts_.end() : lefts_.find(program.left);
   if (left == lefts_.end()) {
     jv in = input(message, program.schema, program.wrapped, id);
     if (!jv_is_valid(in)) return false;

@@ -10,12 +10,13 @@ RedisReply field(const std::vector<RedisReply>& info, const std::string& name) {
   return {};
 }
 
-}  // namespace
-
+// The error for a stream without the consumer group a split reads it in.
 Error noGroup(const std::string& stream, const std::string& group) {
   return Error(ErrorCode::kNotFound, "redis stream " + stream + " has no consumer group " + group +
                                          " (the workload creates it: XGROUP CREATE " + stream + " " + group + " $)");
 }
+
+}  // namespace
 
 Result<RedisReply> RedisAdmin::run(const std::vector<std::string>& argv) {
   std::lock_guard lock(mutex_);

@@ -10,9 +10,6 @@
 
 namespace qsplit::redis {
 
-// The error for a stream without the consumer group a split reads it in.
-Error noGroup(const std::string& stream, const std::string& group);
-
 class RedisAdmin final : public core::Admin {
  public:
   explicit RedisAdmin(RedisAddress address) : address_(std::move(address)) {}

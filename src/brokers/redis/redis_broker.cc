@@ -14,6 +14,9 @@ Result<std::unique_ptr<RedisBroker>> RedisBroker::create(RedisOptions options) {
 }
 
 Result<std::unique_ptr<core::Source>> RedisBroker::openSource(const std::string& name, const std::string& group) {
+  if (group.empty())
+    return fail(ErrorCode::kInvalidArgument, "reading redis stream " + name + " needs the workload's consumer group");
+  QSPLIT_TRY(admin_->checkGroup(name, group));
   QSPLIT_ASSIGN_OR_RETURN(auto source, RedisSource::open(options_.address, name, group, options_.claim_idle));
   return std::unique_ptr<core::Source>(std::move(source));
 }

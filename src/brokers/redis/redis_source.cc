@@ -1,6 +1,5 @@
 #include "brokers/redis/redis_source.h"
 
-#include "brokers/redis/redis_admin.h"
 #include "common/log.h"
 #include "common/random.h"
 
@@ -42,16 +41,9 @@ RedisSource::RedisSource(RedisAddress address, std::string stream, std::string g
 Result<std::unique_ptr<RedisSource>> RedisSource::open(const RedisAddress& address, const std::string& stream,
                                                        const std::string& group,
                                                        std::chrono::milliseconds claim_idle) {
-  if (group.empty())
-    return fail(ErrorCode::kInvalidArgument, "reading redis stream " + stream + " needs the workload's consumer group");
   std::unique_ptr<RedisSource> source(new RedisSource(address, stream, group, claim_idle));
-  QSPLIT_ASSIGN_OR_RETURN(auto* connection, source->connection());
-  QSPLIT_ASSIGN_OR_RETURN(auto groups, source->checked(connection->command({"XINFO", "GROUPS", stream})));
-  if (groups.isError())
-    return fail(ErrorCode::kNotFound, "redis stream " + stream + " does not exist on " + address.describe());
-  for (const auto& g : groups.elements)
-    if (g.elements.size() > 1 && g.elements[1].text == group) return source;
-  return fail(noGroup(stream, group));
+  QSPLIT_TRY(source->connection());
+  return source;
 }
 
 RedisSource::~RedisSource() {

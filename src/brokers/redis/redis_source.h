@@ -17,7 +17,7 @@ namespace qsplit::redis {
 
 class RedisSource final : public core::Source {
  public:
-  // Fails when the stream or the group does not exist.
+  // Connects; the caller has checked that the stream has the group (RedisAdmin::checkGroup).
   static Result<std::unique_ptr<RedisSource>> open(const RedisAddress& address, const std::string& stream,
                                                    const std::string& group, std::chrono::milliseconds claim_idle);
   ~RedisSource() override;
