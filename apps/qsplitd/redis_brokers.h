@@ -1,5 +1,6 @@
 // The Redis brokers of qsplitd: one per distinct connection (a redisStream queue's
-// clientConfig list, resolved), opened on first use and kept for the daemon's life.
+// clientConfig list, resolved), and for Pub/Sub one per connection and subscription kind,
+// opened on first use and kept for the daemon's life.
 #pragma once
 
 #include <map>
@@ -7,6 +8,7 @@
 #include <mutex>
 
 #include "brokers/redis/redis_broker.h"
+#include "brokers/redis/redis_channels.h"
 
 namespace qsplit::daemon {
 
@@ -28,10 +30,28 @@ class RedisBrokers {
     return it->second.get();
   }
 
+  // Thread-safe. Pub/Sub, subscribing as `mode` says (redis::channelModeName).
+  Result<core::Broker*> openChannels(const std::map<std::string, std::string>& connection, const std::string& mode) {
+    std::lock_guard lock(mutex_);
+    auto key = std::pair(connection, mode);
+    auto it = channels_.find(key);
+    if (it == channels_.end()) {
+      redis::ChannelMode m = redis::ChannelMode::kChannel;
+      for (auto candidate : {redis::ChannelMode::kChannel, redis::ChannelMode::kPattern, redis::ChannelMode::kShard})
+        if (mode == redis::channelModeName(candidate)) m = candidate;
+      QSPLIT_ASSIGN_OR_RETURN(auto address, redis::RedisAddress::fromProperties(connection));
+      QSPLIT_ASSIGN_OR_RETURN(auto broker, redis::RedisChannelBroker::create(address, m));
+      it = channels_.emplace(key, std::move(broker)).first;
+    }
+    return it->second.get();
+  }
+
  private:
   std::chrono::milliseconds claim_idle_;
   std::mutex mutex_;
   std::map<std::map<std::string, std::string>, std::unique_ptr<redis::RedisBroker>> brokers_;
+  std::map<std::pair<std::map<std::string, std::string>, std::string>, std::unique_ptr<redis::RedisChannelBroker>>
+      channels_;
 };
 
 }  // namespace qsplit::daemon

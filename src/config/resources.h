@@ -35,18 +35,21 @@ struct QueueNameSource {
 
 struct RegistryQueue {
   std::string id;
-  std::string queue_type;  // "SQS", "RMQ" or "RedisStream"
+  std::string queue_type;  // "SQS", "RMQ", "RedisStream" or "RedisPubSub"
   QueueNameSource name_source;
   std::optional<std::string> fallback_name;
   bool names_from_json_map = false;
   std::map<std::string, std::string> tags;
   bool sns = false;
   bool s3_event = false;
-  std::string cluster_properties;  // RMQ, RedisStream: MirrordPropertyList with the connection
+  std::string cluster_properties;  // RMQ, Redis: MirrordPropertyList with the connection
   std::optional<std::string> queue_properties;
   std::optional<QueueNameSource> exchange_source;
   // RedisStream: the variable that holds the workload's consumer group (one env var).
   std::optional<std::string> group_env;
+  // RedisPubSub: how the workload subscribes, the appConfig key that names it: "channel",
+  // "channelPattern" or "shardChannel".
+  std::string channel_mode;
 };
 
 // Whether `workload`, as a session names its target ("deployment/NAME[/CONTAINER]"), is the

@@ -22,12 +22,37 @@ Result<std::string> clientConfig(const SplitConfig& c, const SplitQueueSpec& q) 
   return fail(unsupported(c, q, "clientConfig", "neither it nor spec.clientConfigs." + q.kind + " is set"));
 }
 
-// An sqs, rmq or redisStream queue as a registry entry. `containers`: those of the target's
-// earlier entries (a registry has one consumer container).
+// A redisPubSub queue names its channel with exactly one of these keys.
+constexpr const char* kChannelKeys[] = {"channel", "channelPattern", "shardChannel"};
+
+// The appConfig key that names the queue: for redisPubSub, the one of kChannelKeys it has.
+Result<std::string> nameKey(const SplitConfig& c, const SplitQueueSpec& q) {
+  if (q.kind == "redisStream") return std::string("stream");
+  if (q.kind != "redisPubSub") return std::string("queue");
+  std::string found;
+  for (const char* key : kChannelKeys)
+    if (q.app_config.count(key)) {
+      if (!found.empty())
+        return fail(unsupported(c, q, "appConfig." + std::string(key), "a redisPubSub queue has exactly one of "
+                                                                       "channel, channelPattern or shardChannel, and " +
+                                                                           found + " is set too"));
+      found = key;
+    }
+  if (found.empty())
+    return fail(unsupported(c, q, "appConfig", "a redisPubSub queue needs channel, channelPattern or shardChannel"));
+  for (const auto& [other, refs] : q.app_config)
+    if (other != found)
+      return fail(unsupported(c, q, "appConfig." + other, "a redisPubSub queue reads " + found + " only"));
+  if (q.queue_config) return fail(unsupported(c, q, "queueConfig", "a redisPubSub queue has no queueConfig"));
+  return found;
+}
+
+// An sqs, rmq, redisStream or redisPubSub queue as a registry entry. `containers`: those of
+// the target's earlier entries (a registry has one consumer container).
 Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& q,
                                     std::optional<std::vector<std::string>>& containers) {
-  bool rmq = q.kind == "rmq", stream = q.kind == "redisStream";
-  const std::string key = stream ? "stream" : "queue";
+  bool rmq = q.kind == "rmq", stream = q.kind == "redisStream", channel = q.kind == "redisPubSub";
+  QSPLIT_ASSIGN_OR_RETURN(const std::string key, nameKey(c, q));
   auto refs = q.app_config.find(key);
   if (refs == q.app_config.end() || refs->second.size() != 1)
     return fail(unsupported(c, q, "appConfig." + key, "qsplit reads exactly one reference per queue"));
@@ -42,13 +67,18 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
     return fail(unsupported(c, q, "appConfig." + key + "[0].containers", "qsplit reads one container or all"));
   RegistryQueue r;
   r.id = q.id;
-  r.queue_type = rmq ? "RMQ" : stream ? "RedisStream" : "SQS";
+  r.queue_type = rmq ? "RMQ" : stream ? "RedisStream" : channel ? "RedisPubSub" : "SQS";
   r.name_source.env_var = ref.env;
   r.name_source.regex_pattern = ref.env_like;
   r.fallback_name = ref.fallback;
   r.names_from_json_map = ref.value_selector.has_value();
   // queueConfig -> queueProperties (an SQS queue's: sns, s3_event, tags; read when planned)
   r.queue_properties = q.queue_config;
+  if (channel) {  // clientConfig -> the connection
+    QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
+    r.channel_mode = key;
+    return r;
+  }
   if (stream) {
     // clientConfig -> the connection; group -> the variable that holds the consumer group
     if (q.queue_config) return fail(unsupported(c, q, "queueConfig", "a redisStream queue has no queueConfig"));
@@ -134,14 +164,14 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   consumer.split_ttl = c.ttl;
   std::optional<std::vector<std::string>> sqs_containers;
   for (const auto& q : c.queues) {
-    if (q.kind == "sqs" || q.kind == "rmq" || q.kind == "redisStream") {
+    if (q.kind == "sqs" || q.kind == "rmq" || q.kind == "redisStream" || q.kind == "redisPubSub") {
       QSPLIT_ASSIGN_OR_RETURN(auto r, registryQueue(c, q, sqs_containers));
       registry.queues.push_back(std::move(r));
     } else if (q.kind == "kafka") {
       QSPLIT_ASSIGN_OR_RETURN(auto t, kafkaTopic(c, q, env));
       consumer.topics.push_back(std::move(t));
     } else {
-      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka, rmq and redisStream queues, not " + q.kind));
+      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka, rmq, redisStream and redisPubSub queues, not " + q.kind));
     }
   }
   if (sqs_containers && !sqs_containers->empty()) registry.consumer.container = sqs_containers->front();

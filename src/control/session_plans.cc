@@ -14,6 +14,7 @@ std::optional<config::QueueType> registryType(const std::string& queue_type) {
   if (queue_type == "SQS") return config::QueueType::kSqs;
   if (queue_type == "RMQ") return config::QueueType::kRmq;
   if (queue_type == "RedisStream") return config::QueueType::kRedisStream;
+  if (queue_type == "RedisPubSub") return config::QueueType::kRedisPubSub;
   return std::nullopt;
 }
 
@@ -121,12 +122,11 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
                                      const config::UserConfig& user, const config::ContainerEnv& env,
                                      std::vector<Plan>& plans) {
   for (const auto& q : registry.queues) {
-    if (q.queue_type == "RMQ" || q.queue_type == "RedisStream") {
+    if (q.queue_type != "SQS") {
       bool rmq = q.queue_type == "RMQ";
       QSPLIT_ASSIGN_OR_RETURN(auto planned, rmq ? rmqPlans(resources, registry, q, env)
                                                 : redisPlans(resources, registry, q, env));
-      const config::QueueSplit* split =
-          user.find(q.id, rmq ? config::QueueType::kRmq : config::QueueType::kRedisStream);
+      const config::QueueSplit* split = user.find(q.id, *registryType(q.queue_type));
       for (auto& p : planned) {
         if (split) p.filter = split->filter, p.mode = split->mode;
         plans.push_back(std::move(p));
@@ -220,31 +220,37 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
 Result<std::vector<SessionManager::Plan>> SessionManager::redisPlans(
     const config::ResourceSet& resources, const config::WorkloadQueueRegistry& registry,
     const config::RegistryQueue& q, const config::ContainerEnv& env) {
-  if (!options_.redis)
-    return fail(ErrorCode::kFailedPrecondition,
-                "queue id '" + q.id + "' is RedisStream, and Redis splitting is not enabled in qsplitd");
+  bool channel = q.queue_type == "RedisPubSub";
+  if (channel ? !options_.redis_channels : !options_.redis)
+    return fail(ErrorCode::kFailedPrecondition, "queue id '" + q.id + "' is " + q.queue_type + ", and Redis " +
+                                                    (channel ? "Pub/Sub " : "") + "splitting is not enabled in qsplitd");
   std::string where = registry.meta.source + ": MirrordSplitConfig " + registry.meta.name +
                       ": queue " + q.id + ": ";
   QSPLIT_ASSIGN_OR_RETURN(auto target, config::resolveRegistryTarget(resources, registry.consumer.target(),
-                                                                     q.id, env, "RedisStream"));
-  // The workload's consumer group: qsplit reads the original in it.
-  QSPLIT_ASSIGN_OR_RETURN(auto groups, config::readNameSource(config::QueueNameSource{q.group_env, std::nullopt},
-                                                              "appConfig.group", nullptr,
-                                                              registry.consumer.container, env, where));
-  std::set<std::string> names;
-  for (const auto& g : groups) names.insert(g.value);
-  if (names.size() != 1 || names.begin()->empty())
-    return fail(ErrorCode::kInvalidArgument, where + "appConfig.group: " + *q.group_env +
-                                                 " must hold one consumer group in every container that has it");
+                                                                     q.id, env, q.queue_type));
+  std::string group;  // a stream's: the workload's consumer group, which qsplit reads the original in
+  if (!channel) {
+    QSPLIT_ASSIGN_OR_RETURN(auto groups, config::readNameSource(config::QueueNameSource{q.group_env, std::nullopt},
+                                                                "appConfig.group", nullptr,
+                                                                registry.consumer.container, env, where));
+    std::set<std::string> names;
+    for (const auto& g : groups) names.insert(g.value);
+    if (names.size() != 1 || names.begin()->empty())
+      return fail(ErrorCode::kInvalidArgument, where + "appConfig.group: " + *q.group_env +
+                                                   " must hold one consumer group in every container that has it");
+    group = *names.begin();
+  }
   auto connection = config::resolvePropertyList(resources, q.cluster_properties, propertyNamespaces(registry));
   if (!connection) return fail(connection.error().withContext(where + "clientConfig"));
   std::vector<Plan> plans;
   for (auto& original : target.queues) {
-    auto broker = options_.redis(*connection, original.name, *names.begin());
+    auto broker = channel ? options_.redis_channels(*connection, q.channel_mode)
+                          : options_.redis(*connection, original.name, group);
     if (!broker) return fail(broker.error().withContext(where + "clientConfig " + q.cluster_properties));
-    Plan p = registryPlan(registry, q, config::QueueType::kRedisStream, *broker, "Redis:" + q.cluster_properties,
+    Plan p = registryPlan(registry, q, *registryType(q.queue_type), *broker,
+                          (channel ? "RedisPubSub:" + q.channel_mode + ":" : "Redis:") + q.cluster_properties,
                           std::move(original));
-    p.group = *names.begin();  // qsplit reads the original in the workload's group
+    p.group = group;
     plans.push_back(std::move(p));
   }
   return plans;

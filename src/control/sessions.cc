@@ -1,6 +1,7 @@
 #include "control/sessions.h"
 
 #include "jq/documents.h"
+#include "jq/json_payload.h"
 
 #include <nlohmann/json.hpp>
 
@@ -101,6 +102,9 @@ Result<std::function<void(std::vector<core::Message>&)>> SessionManager::bodyVie
     return fail(ErrorCode::kFailedPrecondition, "queue id '" + plan.queue_id + "' has " + field +
                                                     ": true, and this qsplitd cannot read " + what);
   };
+  // Redis Pub/Sub messages have no headers: filters match the JSON payload's fields.
+  if (plan.type == config::QueueType::kRedisPubSub)
+    return std::function<void(std::vector<core::Message>&)>(jq::useJsonPayloadFields);
   if (plan.sns && !options_.sns_view) return refuse("sns", "SNS notifications");
   if (plan.s3_event && !options_.s3_view) return refuse("s3Event", "S3 objects");
   if (!plan.sns && !plan.s3_event) return std::function<void(std::vector<core::Message>&)>();
@@ -346,6 +350,7 @@ std::function<std::shared_ptr<core::ContentMatcher>()> SessionManager::contentFo
   if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
   if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();
   if (plan.type == config::QueueType::kRedisStream) content.document = jq::redisStreamDocument(plan.original.name);
+  if (plan.type == config::QueueType::kRedisPubSub) content.document = jq::jsonPayloadDocument();
   content.on_off = [this, leading, original = plan.original.name, id = plan.queue_id](
                        const std::string& session, const std::string& reason) {
     logger("sessions")->error("session {}: the jq_filter of queue id '{}' ({}) is switched off "

@@ -63,6 +63,12 @@ struct ManagerOptions {
   std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
                                       const std::string& original, const std::string& group)>
       redis;
+  // Opens (or reuses) the Redis Pub/Sub broker for a connection that subscribes as `mode`
+  // says ("channel", "channelPattern" or "shardChannel"); empty when Redis Pub/Sub splitting
+  // is off. The broker must outlive the manager.
+  std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
+                                      const std::string& mode)>
+      redis_channels;
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
@@ -199,7 +205,7 @@ class SessionManager {
   Result<std::vector<Plan>> rmqPlans(const config::ResourceSet& resources,
                                      const config::WorkloadQueueRegistry& registry,
                                      const config::RegistryQueue& queue, const config::ContainerEnv& env);
-  // The plans of one Redis stream queue id of `registry` (a MirrordSplitConfig's redisStream).
+  // The plans of one Redis queue id of `registry` (a MirrordSplitConfig's redisStream or redisPubSub).
   Result<std::vector<Plan>> redisPlans(const config::ResourceSet& resources,
                                        const config::WorkloadQueueRegistry& registry,
                                        const config::RegistryQueue& queue, const config::ContainerEnv& env);

@@ -170,7 +170,8 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
   }
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
-  if (plan.type == config::QueueType::kRmq || plan.type == config::QueueType::kRedisStream) {
+  if (plan.type == config::QueueType::kRmq || plan.type == config::QueueType::kRedisStream ||
+      plan.type == config::QueueType::kRedisPubSub) {
     for (const auto& r : resources->registries) {
       const config::RegistryQueue* q = r.consumer.matches(workload) ? r.findQueue(plan.queue_id) : nullptr;
       if (!q) continue;

@@ -17,6 +17,10 @@ namespace qsplit::core {
 enum class QueueKind {
   kQueue,  // messages are deleted once acknowledged (SQS, RabbitMQ)
   kTopic,  // a partitioned log read through consumer-group offsets (Kafka)
+  // Delivered to whoever subscribes at that moment, and kept nowhere (Redis Pub/Sub): the
+  // original is forwarded from before the patch until after the restore, and a temporary
+  // channel has nothing to drain or give back.
+  kChannel,
 };
 
 struct QueueInfo {
@@ -83,6 +87,11 @@ class Admin {
   // Messages not yet consumed: visible plus in flight for a queue, the lag of `group`
   // summed over partitions for a topic.
   virtual Result<uint64_t> backlog(const std::string& name, const std::string& group) = 0;
+  // Channels (QueueKind::kChannel): how many clients besides qsplit's own sources read
+  // `name` now. Where the broker keeps messages: an error.
+  virtual Result<uint64_t> readers(const std::string& name) {
+    return fail(ErrorCode::kFailedPrecondition, "counting the readers of " + name + ": not a channel");
+  }
   // A new consumer group that stands on `name` where `group` stands (its committed
   // positions), for a reader kept out of `group` by a member of another kind: Kafka Streams
   // does not leave its group on close, and its member stays until its session times out.

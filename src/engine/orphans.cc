@@ -13,7 +13,9 @@ Result<ReclaimResult> reclaimOrphans(core::Broker& broker, core::TemporaryJourna
   for (const auto& entry : entries) {
     if (live.count(entry.name)) continue;
     auto exists = broker.admin().describe(entry.name);
-    if (exists) {
+    if (exists && exists->kind == core::QueueKind::kChannel) {
+      // A channel keeps nothing: its name is only forgotten.
+    } else if (exists) {
       QSPLIT_ASSIGN_OR_RETURN(auto moved, moveAll(broker, entry.name, entry.group, entry.original, patience));
       result.returned += moved.moved;
       if (moved.left > 0)

@@ -1,6 +1,7 @@
 #include "engine/queue_splitter.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "common/log.h"
 #include "engine/mover.h"
@@ -81,6 +82,8 @@ void QueueSplitter::publishTable() {
 Result<void> QueueSplitter::shareRoutes(bool forwarding,
                                        std::optional<std::chrono::milliseconds> confirm) {
   if (!options_.share_routes) return ok();
+  // Every subscriber of a channel gets every message: only this replica forwards one.
+  forwarding = forwarding && kind_ != core::QueueKind::kChannel;
   return options_.share_routes({routes_id_ + ":" + std::to_string(generation_), lifecycle_.state(),
                                 fallback_, forwarding, sessions_, confirm});
 }
@@ -130,6 +133,18 @@ Result<PreparedSession> QueueSplitter::prepareSession(const std::string& session
       return fail(name.error());
     }
     fallback_ = prepared.patch_to = *name;
+    // A channel keeps nothing for a reader that is away: qsplit subscribes before the patch
+    // takes the workload off the original, routing everything to the fallback until
+    // beginSession, so each message reaches the workload on one of the two.
+    if (kind_ == core::QueueKind::kChannel) {
+      publishTable();
+      if (auto started = forwarder_.start(); !started) {
+        (void)removeTemporary(queue);
+        (void)removeTemporary(fallback_);
+        fallback_.clear();
+        return fail(started.error().withContext("subscribing to " + original_));
+      }
+    }
   }
   sessions_.push_back({session_id, std::move(filter), mode, queue});
   pending_ = std::move(pending);
@@ -143,6 +158,7 @@ void QueueSplitter::abandonSession(const std::string& session_id) {
   sessions_.pop_back();
   if (content_) content_->release(session_id);
   if (has(pending_->actions, core::SplitAction::kCreateFallback)) {
+    if (kind_ == core::QueueKind::kChannel) forwarder_.stop();  // the workload reads the original
     (void)removeTemporary(fallback_);
     fallback_.clear();
   }
@@ -200,14 +216,20 @@ Result<QueueSplitter::SessionEnded> QueueSplitter::endSession(const std::string&
 
   auto actions = lifecycle_.sessionEnded(sessions_.size(), clock_.now());
   if (!actions) return fail(actions.error());
+  // A channel is forwarded until the workload reads it again (finishRestore).
   for (auto action : *actions)
-    if (action == core::SplitAction::kStopForwarding) forwarder_.stop();
+    if (action == core::SplitAction::kStopForwarding && kind_ != core::QueueKind::kChannel) forwarder_.stop();
   if (!shared) {
     log->error("queue={} session={} ended; keeping {} (reclaimed at the next restart): {}",
                original_, session_id, queue, shared.error().message());
     return fail(shared.error());
   }
 
+  if (kind_ == core::QueueKind::kChannel) {  // nothing was kept in it to give back
+    QSPLIT_TRY(removeTemporary(queue));
+    log->info("queue={} session={} ended, {} sessions left", original_, session_id, sessions_.size());
+    return ended;
+  }
   // Unread messages of the session: back to the original to be routed again; for a topic to
   // the fallback, which keeps each partition's order for the workload.
   const std::string& back = kind_ == core::QueueKind::kTopic ? fallback_ : original_;
@@ -266,10 +288,11 @@ Result<void> QueueSplitter::resume(std::string fallback, std::vector<core::Sessi
     (void)lifecycle_.sessionEnded(0, clock_.now());  // the idle TTL again, or the drain
   if (lifecycle_.state() == core::SplitState::kDraining) state = core::SplitState::kDraining;
   publishTable();
-  if (state == core::SplitState::kSplitting) QSPLIT_TRY(forwarder_.start());
+  // A channel's workload reads the fallback until the restore: forwarded while draining too.
+  bool forwarding = state == core::SplitState::kSplitting || kind_ == core::QueueKind::kChannel;
+  if (forwarding) QSPLIT_TRY(forwarder_.start());
   // Other replicas route by the same table already (the one stored); a failure to store it
   // again only delays its new token until the next change.
-  bool forwarding = state == core::SplitState::kSplitting;
   if (auto shared = shareRoutes(forwarding, std::nullopt); !shared)
     logger("splitter")->warn("queue={} sharing its routes: {}", original_, shared.error().message());
   logger("splitter")->info("queue={} resumed {} with fallback {} and {} sessions", original_,
@@ -281,7 +304,7 @@ Result<void> QueueSplitter::tickIdle() {
   std::lock_guard lock(mutex_);
   auto actions = lifecycle_.idleCheck(clock_.now());
   if (actions.empty()) return ok();
-  forwarder_.stop();
+  if (kind_ != core::QueueKind::kChannel) forwarder_.stop();
   logger("splitter")->info("queue={} no session started within its ttl: draining", original_);
   // Other replicas stop forwarding too before the fallback is counted (mayRestore).
   return shareRoutes(false, options_.move_patience);
@@ -313,8 +336,33 @@ Result<bool> QueueSplitter::mayRestore() {
   return true;
 }
 
+void QueueSplitter::awaitReaders() {
+  auto log = logger("splitter");
+  auto deadline = std::chrono::steady_clock::now() + options_.move_patience;
+  for (;;) {
+    auto readers = broker_.admin().readers(original_);
+    if (readers && *readers > 0) return;
+    if (std::chrono::steady_clock::now() >= deadline || (options_.stopping && *options_.stopping)) {
+      log->warn("queue={} no reader subscribed to it within {} ms of the restore ({}); "
+                "unsubscribing all the same", original_, options_.move_patience.count(),
+                readers ? "none" : readers.error().message());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
 Result<void> QueueSplitter::finishRestore() {
+  bool channel = false;
+  {
+    std::lock_guard lock(mutex_);
+    channel = kind_ == core::QueueKind::kChannel && lifecycle_.state() == core::SplitState::kDraining;
+  }
+  // The restored workload may not have subscribed to the original yet: the forwarder goes on
+  // publishing to the fallback, which the workload's last instances still read, until it has.
+  if (channel) awaitReaders();
   std::lock_guard lock(mutex_);
+  if (channel) forwarder_.stop();
   if (lifecycle_.state() != core::SplitState::kDraining)
     return fail(ErrorCode::kFailedPrecondition, "restoring " + original_ + ", which is " +
                                                     core::splitStateName(lifecycle_.state()));
@@ -330,7 +378,7 @@ Result<void> QueueSplitter::finishRestore() {
 Result<void> QueueSplitter::runDrainActions(const std::vector<core::SplitAction>& actions) {
   auto log = logger("splitter");
   for (auto action : actions) {
-    if (action == core::SplitAction::kReturnLeftovers) {
+    if (action == core::SplitAction::kReturnLeftovers && kind_ != core::QueueKind::kChannel) {
       QSPLIT_ASSIGN_OR_RETURN(auto moved, moveAll(broker_, fallback_, groupOn(fallback_), original_,
                                                   options_.move_patience, options_.stopping));
       returned_ += moved.moved;

@@ -167,6 +167,8 @@ class QueueSplitter {
   void publishTable();
   // Compiles a session's content filter, if it has one, before its first table.
   Result<void> compileContent(const std::string& session_id, const core::Filter& filter);
+  // A channel: waits (at most move_patience) until a client besides qsplit reads the original.
+  void awaitReaders();
   Result<void> runDrainActions(const std::vector<core::SplitAction>& actions);
   Result<void> shareRoutes(bool forwarding, std::optional<std::chrono::milliseconds> confirm);
 

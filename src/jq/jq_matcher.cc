@@ -267,6 +267,7 @@ std::size_t JqMatcher::round(Worker& w, std::span<core::ContentQuery> queries, s
     }
     if (live.empty()) continue;
     options_.document(*q.message, document);
+    if (document.tape.empty()) continue;  // no document (a payload that is not JSON): no match
     std::size_t at = wire::begin(request, 'Q');
     wire::putU32(request, static_cast<uint32_t>(live.size()));
     for (const auto& c : live) {

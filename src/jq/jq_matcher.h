@@ -34,6 +34,7 @@ struct Document {
   std::string body_field;
   std::string body;
 };
+// Writes the message's document; an empty tape means it has none, and matches no filter.
 using DocumentBuilder = std::function<void(const core::Message& message, Document& out)>;
 
 struct JqMatcherOptions {

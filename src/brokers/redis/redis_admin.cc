@@ -18,23 +18,14 @@ Error noGroup(const std::string& stream, const std::string& group) {
 
 }  // namespace
 
-Result<RedisReply> RedisAdmin::run(const std::vector<std::string>& argv) {
-  std::lock_guard lock(mutex_);
-  if (!connection_) {
-    QSPLIT_ASSIGN_OR_RETURN(auto connection, RedisConnection::connect(address_));
-    connection_.emplace(std::move(connection));
-  }
-  auto reply = connection_->command(argv);
-  if (!reply) connection_.reset();
-  return reply;
-}
+Result<RedisReply> RedisAdmin::run(const std::vector<std::string>& argv) { return connection_.run(argv); }
 
 Result<core::QueueInfo> RedisAdmin::describe(const std::string& name) {
   auto reply = run({"TYPE", name});
   if (!reply) return fail(reply.error());
   const std::string& type = reply->text;
   if (type == "none")
-    return fail(ErrorCode::kNotFound, "redis stream " + name + " does not exist on " + address_.describe());
+    return fail(ErrorCode::kNotFound, "redis stream " + name + " does not exist on " + connection_.address().describe());
   if (type != "stream")
     return fail(ErrorCode::kInvalidArgument, "redis key " + name + " is a " + type + ", not a stream");
   return core::QueueInfo{name, core::QueueKind::kQueue, 1};

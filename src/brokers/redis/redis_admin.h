@@ -3,8 +3,6 @@
 // developer's process that reads in its group finds it there.
 #pragma once
 
-#include <mutex>
-
 #include "brokers/redis/redis_connection.h"
 #include "core/broker.h"
 
@@ -12,7 +10,7 @@ namespace qsplit::redis {
 
 class RedisAdmin final : public core::Admin {
  public:
-  explicit RedisAdmin(RedisAddress address) : address_(std::move(address)) {}
+  explicit RedisAdmin(RedisAddress address) : connection_(std::move(address)) {}
 
   Result<core::QueueInfo> describe(const std::string& name) override;
   Result<void> createLike(const std::string& original, const std::string& name) override;
@@ -26,17 +24,15 @@ class RedisAdmin final : public core::Admin {
   Result<void> checkGroup(const std::string& name, const std::string& group);
   // The names of the server's streams (SCAN TYPE stream).
   Result<std::vector<std::string>> streams();
-  const RedisAddress& address() const { return address_; }
+  const RedisAddress& address() const { return connection_.address(); }
 
  private:
-  // Runs `argv` on the shared connection, connecting again after a failure.
+  // Runs `argv` on the shared connection.
   Result<RedisReply> run(const std::vector<std::string>& argv);
   // The stream's groups: name -> the fields XINFO GROUPS gives.
   Result<std::vector<std::vector<RedisReply>>> groups(const std::string& name);
 
-  RedisAddress address_;
-  std::mutex mutex_;
-  std::optional<RedisConnection> connection_;
+  SharedConnection connection_;
 };
 
 }  // namespace qsplit::redis

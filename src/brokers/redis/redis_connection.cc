@@ -1,7 +1,12 @@
 #include "brokers/redis/redis_connection.h"
 
 #include <hiredis/hiredis.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/time.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <tuple>
 #include <utility>
@@ -130,6 +135,9 @@ Result<RedisConnection> RedisConnection::connect(const RedisAddress& address) {
   if (context->err)
     return fail(ErrorCode::kUnavailable, "redis " + address.describe() + ": cannot connect: " + context->errstr);
   redisSetTimeout(context, timeout);
+  // Not inherited by the processes qsplitd starts (jq workers): a subscriber's connection must
+  // close when its owner closes it.
+  ::fcntl(context->fd, F_SETFD, FD_CLOEXEC);
   if (!address.password.empty()) {
     std::vector<std::string> auth = {"AUTH"};
     if (!address.user.empty()) auth.push_back(address.user);
@@ -184,6 +192,25 @@ Result<RedisReply> RedisConnection::read() {
   return out;
 }
 
+Result<std::optional<RedisReply>> RedisConnection::next(std::chrono::milliseconds wait) {
+  if (context_->err) return fail(broken("connection lost"));
+  void* raw = nullptr;
+  if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) return fail(broken("reading a reply"));
+  if (!raw) {
+    pollfd ready{context_->fd, POLLIN, 0};
+    int n = ::poll(&ready, 1, static_cast<int>(wait.count()));
+    if (n < 0 && errno != EINTR) return fail(broken(std::string("waiting for a reply: ") + std::strerror(errno)));
+    if (n <= 0) return std::optional<RedisReply>();
+    if (redisBufferRead(context_) != REDIS_OK) return fail(broken("reading a reply"));
+    if (redisGetReplyFromReader(context_, &raw) != REDIS_OK) return fail(broken("reading a reply"));
+    if (!raw) return std::optional<RedisReply>();
+  }
+  auto* reply = static_cast<redisReply*>(raw);
+  RedisReply out = convert(reply);
+  freeReplyObject(reply);
+  return std::optional<RedisReply>(std::move(out));
+}
+
 Result<RedisReply> RedisConnection::command(const std::vector<std::string>& argv) {
   append(argv);
   return read();
@@ -191,6 +218,17 @@ Result<RedisReply> RedisConnection::command(const std::vector<std::string>& argv
 
 void RedisConnection::setReadTimeout(std::chrono::milliseconds timeout) {
   redisSetTimeout(context_, toTimeval(timeout));
+}
+
+Result<RedisReply> SharedConnection::run(const std::vector<std::string>& argv) {
+  std::lock_guard lock(mutex_);
+  if (!connection_) {
+    QSPLIT_ASSIGN_OR_RETURN(auto connection, RedisConnection::connect(address_));
+    connection_.emplace(std::move(connection));
+  }
+  auto reply = connection_->command(argv);
+  if (!reply) connection_.reset();
+  return reply;
 }
 
 std::string replyError(const RedisReply& reply) { return reply.isError() ? reply.text : ""; }

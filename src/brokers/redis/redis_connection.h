@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,6 +63,9 @@ class RedisConnection {
   // next reply.
   void append(const std::vector<std::string>& argv);
   Result<RedisReply> read();
+  // A reply the server pushed (a subscriber's message) or one already read, waiting at most
+  // `wait` for it; none when nothing arrived in time.
+  Result<std::optional<RedisReply>> next(std::chrono::milliseconds wait);
   // How long a read may wait: a blocking command (XREADGROUP BLOCK) needs its block time more.
   void setReadTimeout(std::chrono::milliseconds timeout);
 
@@ -72,6 +77,19 @@ class RedisConnection {
 
   redisContext* context_ = nullptr;
   RedisAddress address_;
+};
+
+// One connection for several threads (a mutex), made on first use and again after a failure.
+class SharedConnection {
+ public:
+  explicit SharedConnection(RedisAddress address) : address_(std::move(address)) {}
+  Result<RedisReply> run(const std::vector<std::string>& argv);
+  const RedisAddress& address() const { return address_; }
+
+ private:
+  RedisAddress address_;
+  std::mutex mutex_;
+  std::optional<RedisConnection> connection_;
 };
 
 // The reply's text when it is an error, else "": for messages.

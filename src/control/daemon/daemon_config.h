@@ -40,6 +40,9 @@ struct DaemonConfig {
   // Redis streams: connections come from the MirrordPropertyList a MirrordSplitConfig's
   // redisStream queue names in clientConfig (or spec.clientConfigs.redisStream).
   bool redis_enabled = false;       // OPERATOR_REDIS_SPLITTING
+  // Redis Pub/Sub (redisPubSub queues, queue_type RedisPubSub): `redis.pubsub`, on with
+  // `redis.enabled` unless set.
+  bool redis_pubsub_enabled = false;  // OPERATOR_REDIS_PUBSUB_SPLITTING
   // How long an entry stays pending under a silent consumer (a crashed qsplitd, a workload
   // moved away) before qsplit claims it and forwards it.
   Duration redis_claim_idle = std::chrono::seconds(30);

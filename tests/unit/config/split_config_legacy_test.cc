@@ -109,8 +109,50 @@ TEST(SplitConfigLegacy, NoConfigTwoConfigsAndUnreadFieldsAreClear) {
   auto pubsub = legacyResources(c, {});
   ASSERT_FALSE(pubsub.has_value());
   EXPECT_NE(pubsub.error().message().find(
-                "queue views-topic: kind: qsplit splits sqs, kafka, rmq and redisStream queues, not googlePubSub"),
+                "queue views-topic: kind: qsplit splits sqs, kafka, rmq, redisStream and redisPubSub queues, not "
+                "googlePubSub"),
             std::string::npos) << pubsub.error().message();
+}
+
+TEST(SplitConfigLegacy, ARedisPubSubQueueNamesHowTheWorkloadSubscribes) {
+  auto parse = [](const std::string& app_config) {
+    return parseResources(R"(apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata: {name: events-split}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: events}
+  clientConfigs: {redisPubSub: redis-staging}
+  queues:
+    - id: events
+      kind: redisPubSub
+      appConfig: )" + app_config + "\n", "split.yaml");
+  };
+  for (const char* key : {"channel", "channelPattern", "shardChannel"}) {
+    auto set = parse(std::string("{") + key + ": [{env: EVENTS}]}");
+    ASSERT_TRUE(set.has_value()) << set.error().message();
+    auto legacy = legacyResources(set->split_configs[0], {});
+    ASSERT_TRUE(legacy.has_value()) << legacy.error().message();
+    const RegistryQueue& q = legacy->registry->queues.at(0);
+    EXPECT_EQ(q.queue_type, "RedisPubSub");
+    EXPECT_EQ(q.channel_mode, key);
+    EXPECT_EQ(q.name_source.env_var, "EVENTS");
+    EXPECT_EQ(q.cluster_properties, "redis-staging");  // from spec.clientConfigs.redisPubSub
+  }
+  auto error = [&](const std::string& app_config) {
+    auto set = parse(app_config);
+    EXPECT_TRUE(set.has_value()) << set.error().message();
+    auto legacy = legacyResources(set->split_configs[0], {});
+    return legacy ? std::string("accepted") : legacy.error().message();
+  };
+  EXPECT_EQ(error("{channel: [{env: A}], shardChannel: [{env: B}]}"),
+            "split.yaml: MirrordSplitConfig events-split: queue events: appConfig.shardChannel: a redisPubSub "
+            "queue has exactly one of channel, channelPattern or shardChannel, and channel is set too");
+  EXPECT_EQ(error("{queue: [{env: A}]}"),
+            "split.yaml: MirrordSplitConfig events-split: queue events: appConfig: a redisPubSub queue needs "
+            "channel, channelPattern or shardChannel");
+  EXPECT_EQ(error("{channel: [{env: A}], group: [{env: G}]}"),
+            "split.yaml: MirrordSplitConfig events-split: queue events: appConfig.group: a redisPubSub queue "
+            "reads channel only");
 }
 
 TEST(SplitConfigLegacy, AnRmqQueueBecomesARegistryEntryWithItsPropertyLists) {
