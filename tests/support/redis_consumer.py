@@ -1,4 +1,4 @@
-"""A Redis stream client for the end-to-end tests, on redis-cli (port $QSPLIT_REDIS_PORT).
+"""A Redis client for the end-to-end tests, on redis-cli (port $QSPLIT_REDIS_PORT).
 
   redis_consumer.py consume STREAM_VAR GROUP_VAR OUT [--exit-on BODY]
       An app: reads the stream named by $STREAM_VAR in the consumer group named by $GROUP_VAR,
@@ -6,6 +6,10 @@
       (`body` is the entry's field of that name, `attributes` the others). Exits on SIGTERM or
       SIGINT, or
       after the entry whose body is BODY.
+  redis_consumer.py subscribe COMMAND CHANNEL_VAR OUT [--exit-on BODY]
+      An app on Pub/Sub: redis-cli subscribes (COMMAND: SUBSCRIBE, PSUBSCRIBE or SSUBSCRIBE) to the
+      channel named by $CHANNEL_VAR, and each message is appended to OUT as {"body", "channel"}.
+      Exits on SIGTERM or SIGINT, or after the message whose body is BODY.
   redis_consumer.py send STREAM
       Adds one entry per JSON line {"body", "attributes"} on stdin.
   redis_consumer.py streams
@@ -60,6 +64,25 @@ def consume(stream_var, group_var, out, exit_on):
             return
 
 
+def subscribe(command, channel_var, out, exit_on):
+    reader = subprocess.Popen(["redis-cli", "-p", os.environ["QSPLIT_REDIS_PORT"], "--csv", command,
+                               os.environ[channel_var]], stdout=subprocess.PIPE, text=True)
+
+    def stop(*_):
+        reader.terminate()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)  # Ctrl-C through qsplit run
+    for line in reader.stdout:
+        fields = json.loads("[" + line + "]") if line.startswith('"') else []
+        if len(fields) < 3 or fields[0] not in ("message", "pmessage", "smessage"):
+            continue
+        with open(out, "a") as f:
+            f.write(json.dumps({"body": fields[-1], "channel": fields[-2]}) + "\n")
+        if fields[-1] == exit_on:
+            stop()
+    reader.wait()
+
+
 def send(stream):
     commands = ""
     for line in sys.stdin:
@@ -75,6 +98,9 @@ def main():
     if verb == "consume":
         exit_on = sys.argv[sys.argv.index("--exit-on") + 1] if "--exit-on" in sys.argv else None
         consume(sys.argv[2], sys.argv[3], sys.argv[4], exit_on)
+    elif verb == "subscribe":
+        exit_on = sys.argv[sys.argv.index("--exit-on") + 1] if "--exit-on" in sys.argv else None
+        subscribe(sys.argv[2], sys.argv[3], sys.argv[4], exit_on)
     elif verb == "send":
         send(sys.argv[2])
     elif verb == "streams":
