@@ -103,6 +103,12 @@ spec:
         deployment = [d for d in docs if d["kind"] == "Deployment"][0]
         env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         self.assertEqual(env["OPERATOR_REDIS_SPLITTING"], "true")
+        _, docs = k.helm_template(self.ns, "operator.redisPubsubSplitting=true")
+        self.assertEqual(sorted(d["metadata"]["name"].split(".")[0] for d in docs
+                                if d["kind"] == "CustomResourceDefinition"), crds)
+        deployment = [d for d in docs if d["kind"] == "Deployment"][0]
+        env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        self.assertEqual((env["OPERATOR_REDIS_SPLITTING"], env["OPERATOR_REDIS_PUBSUB_SPLITTING"]), ("false", "true"))
         # Everything the chart renders applies on the API server as it is.
         text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true", "operator.kafkaSplitting=true",
                                   "operator.rabbitmqSplitting=true", "operator.redisSplitting=true",
