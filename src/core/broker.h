@@ -41,6 +41,9 @@ class Source {
   virtual Result<void> ack(std::span<const Message> messages) = 0;
   // The messages could not be forwarded: make them available again soon.
   virtual Result<void> release(std::span<const Message> messages) = 0;
+  // Channels: stops taking new messages (unsubscribes); what had arrived still comes out of
+  // receive(), and once it is all out receive() returns nothing at once. Elsewhere: nothing.
+  virtual void stopReceiving() {}
   // Hands back a received batch once it is acknowledged or released, so a later receive
   // may reuse its messages' buffers. Optional for the caller; a source may ignore it.
   virtual void recycle(std::vector<Message>&& batch) { (void)batch; }

@@ -42,7 +42,18 @@ Result<void> Forwarder::start() {
 void Forwarder::stop() {
   if (!thread_.joinable()) return;
   stopping_ = true;
+  joinAndClear();
+}
+
+void Forwarder::drainAndStop() {
+  if (!thread_.joinable()) return;
+  draining_ = true;  // the thread ends once what had arrived is forwarded
+  joinAndClear();
+}
+
+void Forwarder::joinAndClear() {
   thread_.join();
+  draining_ = false;
   active_ = false;
   sinks_.clear();
   destinations_generation_ = UINT64_MAX;
@@ -76,7 +87,12 @@ ForwarderCounts Forwarder::counts() const {
 void Forwarder::run() {
   auto log = logger("forwarder");
   const std::size_t batch_size = options_.batch_size ? options_.batch_size : broker_.batchSize();
+  bool closed = false;  // draining: the source takes nothing new
   while (!stopping_) {
+    if (draining_ && !closed) {
+      source().stopReceiving();
+      closed = true;
+    }
     if (pipe_broken_ && !reopenPipe()) {
       std::this_thread::sleep_for(options_.error_backoff);
       continue;
@@ -116,6 +132,7 @@ void Forwarder::run() {
       }
     }
     publishDone(table->generation(), pending_.has_value());
+    if (closed && batch && batch->empty()) break;  // drained
   }
   finishPending();
 }

@@ -68,6 +68,9 @@ class Forwarder {
   Result<void> start();
   // Stops after the batch in hand is sent and acknowledged (or released). Blocking.
   void stop();
+  // Stops taking new messages (Source::stopReceiving), forwards what had arrived, then
+  // stops: a channel's messages exist nowhere else. Blocking.
+  void drainAndStop();
   bool running() const { return active_.load(); }
 
   // Blocks until every message routed with a table older than `generation` has been sent
@@ -94,6 +97,7 @@ class Forwarder {
   };
 
   void run();
+  void joinAndClear();
   core::Source& source() { return pipe_ ? pipe_->source() : *source_; }
   bool reopenPipe();
   Routed route(const std::vector<core::Message>& batch, const core::RouteTable& table);
@@ -154,6 +158,7 @@ class Forwarder {
   uint64_t destinations_generation_ = UINT64_MAX;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> draining_{false};
   std::atomic<bool> active_{false};
 
   mutable std::mutex mutex_;

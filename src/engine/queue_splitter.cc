@@ -362,7 +362,14 @@ Result<void> QueueSplitter::finishRestore() {
   // publishing to the fallback, which the workload's last instances still read, until it has.
   if (channel) awaitReaders();
   std::lock_guard lock(mutex_);
-  if (channel) forwarder_.stop();
+  if (channel) {
+    // qsplit unsubscribes; what it had received but not yet forwarded (published while the
+    // workload restarted, say) goes to the original, which now only the workload reads.
+    logger("splitter")->info("queue={} a reader subscribed to it again: unsubscribing, and forwarding what "
+                             "was received to it", original_);
+    router_.publish(*core::RouteTable::build({}, original_, ++generation_));
+    forwarder_.drainAndStop();
+  }
   if (lifecycle_.state() != core::SplitState::kDraining)
     return fail(ErrorCode::kFailedPrecondition, "restoring " + original_ + ", which is " +
                                                     core::splitStateName(lifecycle_.state()));

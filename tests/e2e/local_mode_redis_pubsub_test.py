@@ -1,8 +1,8 @@
 """End to end, local mode, on a real Redis: a MirrordSplitConfig with a redisPubSub queue, a
 deployed subscriber under `qsplit exec` (redis-cli SUBSCRIBE, restarted on each patch as a
 workload would be), developers under `qsplit run`, and redis-cli publishing all the while.
-Redis keeps nothing for a channel nobody reads, so the test publishes through the transitions
-and checks that each message reached someone."""
+Redis keeps nothing for a channel nobody reads, so the test publishes through every transition
+(the patch, the sessions, the restore) and checks that each message reached someone."""
 import json
 import os
 import signal
@@ -119,7 +119,7 @@ class LocalModeRedisPubSub(RedisClients, unittest.TestCase):
         return [json.loads(m["body"])["seq"] for m in h.read_jsonl(os.path.join(self.dir, who + ".jsonl"))
                 if m["body"].startswith("{")]
 
-    def test_messages_published_through_the_patch_and_session_starts_reach_someone(self):
+    def test_nothing_is_lost_through_the_patch_the_split_and_after_the_restore(self):
         producer = Producer(self.port, self.channel)
         alice, _ = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
         bob, _ = self.run_developer("bob", {"jq_filter": '.kind == "refund"'})
@@ -148,14 +148,17 @@ class LocalModeRedisPubSub(RedisClients, unittest.TestCase):
             m = Producer.message(seq)
             return "alice" if m["tenant"] == "alice" else "bob" if m["kind"] == "refund" else "workload"
         # Through the workload's restart onto the fallback (messages wait in qsplit until it has
-        # subscribed) and both sessions' starts, and after the restore, nothing is lost. What a
-        # stopping process (a developer's at its session's end, the workload's own restart at the
-        # restore in local mode) misses in between is documented in docs/redis.md.
+        # subscribed), the sessions' starts and the split, and after the restore, nothing is lost.
+        # Between the first session's end and the restore, a subscriber that is stopped (the
+        # developer's, then the workload's own restart in local mode) may take with it what Redis
+        # had already pushed to it; that count is printed, not asserted (docs/redis.md).
         lost = [s for s in list(range(steady_to)) + list(range(restored_at, total)) if s not in got]
+        ends = [s for s in range(steady_to, restored_at) if s not in got]
         misrouted = {s: got[s] for s in range(steady_from, steady_to) if got.get(s) != {expected(s)}}
         wrong = [s for s in got if ("alice" in got[s] or "bob" in got[s]) and expected(s) not in got[s]]
         after = sorted(s for s in range(restored_at, total) if got.get(s) != {"workload"})
-        print(f"{self.id()}: {total} published, {len(lost)} lost", file=sys.stderr)
+        print(f"{self.id()}: {total} published, {len(lost)} lost; between the first end and the restore "
+              f"{len(ends)} of {restored_at - steady_to} reached no one", file=sys.stderr)
         self.assertEqual((lost, misrouted, wrong, after), ([], {}, [], []),
                          "lost, misrouted while both split, developers' that were not theirs, and "
                          "not the workload's alone after the restore")

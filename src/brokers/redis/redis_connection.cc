@@ -211,6 +211,13 @@ Result<std::optional<RedisReply>> RedisConnection::next(std::chrono::millisecond
   return std::optional<RedisReply>(std::move(out));
 }
 
+Result<void> RedisConnection::flush() {
+  int done = 0;
+  while (!done)
+    if (redisBufferWrite(context_, &done) != REDIS_OK) return fail(broken("writing a command"));
+  return {};
+}
+
 Result<RedisReply> RedisConnection::command(const std::vector<std::string>& argv) {
   append(argv);
   return read();

@@ -66,6 +66,8 @@ class RedisConnection {
   // A reply the server pushed (a subscriber's message) or one already read, waiting at most
   // `wait` for it; none when nothing arrived in time.
   Result<std::optional<RedisReply>> next(std::chrono::milliseconds wait);
+  // Writes what append() queued without reading a reply (it comes later, through next()).
+  Result<void> flush();
   // How long a read may wait: a blocking command (XREADGROUP BLOCK) needs its block time more.
   void setReadTimeout(std::chrono::milliseconds timeout);
 

@@ -101,13 +101,17 @@ Result<void> RedisSubscriber::subscribe() {
 
 Result<std::vector<core::Message>> RedisSubscriber::receive(std::size_t max, std::chrono::milliseconds wait) {
   std::vector<core::Message> out;
+  if (closed_ || (closing_ && !connection_)) return out;
   if (!connection_) {
     // What was published while this subscriber was away is gone: Redis keeps nothing.
     QSPLIT_TRY(subscribe());
     logger("redis")->info("subscribed to {} again", name_);
   }
+  // Closing: what arrived before the confirmation is still to come (for up to the timeout).
+  auto until = std::chrono::steady_clock::now() + address_.timeout;
   while (out.size() < max) {
     auto next = connection_->next(out.empty() ? wait : std::chrono::milliseconds(0));
+    if (next && !*next && closing_ && out.empty() && std::chrono::steady_clock::now() < until) continue;
     if (!next) {
       connection_.reset();
       if (out.empty()) return fail(next.error());
@@ -116,6 +120,10 @@ Result<std::vector<core::Message>> RedisSubscriber::receive(std::size_t max, std
     if (!*next) break;
     const auto& e = (*next)->elements;
     const std::string kind = e.empty() ? "" : e[0].text;
+    if (closing_ && kind.ends_with("unsubscribe")) {
+      closed_ = true;
+      break;
+    }
     // [message, channel, payload], [smessage, channel, payload], [pmessage, pattern, channel, payload]
     std::size_t at = kind == "pmessage" ? 2 : 1;
     if ((kind != "message" && kind != "smessage" && kind != "pmessage") || e.size() != at + 2) continue;
@@ -126,6 +134,17 @@ Result<std::vector<core::Message>> RedisSubscriber::receive(std::size_t max, std
     out.push_back(std::move(m));
   }
   return out;
+}
+
+void RedisSubscriber::stopReceiving() {
+  if (closing_ || !connection_) {
+    closing_ = true;
+    return;
+  }
+  closing_ = true;
+  const char* command = mode_ == ChannelMode::kPattern ? "PUNSUBSCRIBE" : mode_ == ChannelMode::kShard ? "SUNSUBSCRIBE" : "UNSUBSCRIBE";
+  connection_->append({command, name_});
+  if (!connection_->flush()) connection_.reset();  // nothing more arrives: nothing to wait for
 }
 
 Result<void> RedisSubscriber::release(std::span<const core::Message> messages) {

@@ -17,7 +17,7 @@ namespace qsplit::redis {
 
 // How long a channel may have no subscriber before a message is published to it regardless
 // (and so reaches nobody): a restarting workload or a developer's process that is starting.
-inline constexpr std::chrono::milliseconds kSilenceHold{2000};
+inline constexpr std::chrono::milliseconds kSilenceHold{1000};
 
 class RedisPublisher final : public core::Sink {
  public:
@@ -62,6 +62,8 @@ class RedisSubscriber final : public core::Source {
   Result<void> ack(std::span<const core::Message>) override { return {}; }
   // Published again to the channel it came from, where this subscriber receives it again.
   Result<void> release(std::span<const core::Message> messages) override;
+  // Unsubscribes; receive() returns what arrived before the server confirmed it.
+  void stopReceiving() override;
 
  private:
   RedisSubscriber(RedisAddress address, std::string name, ChannelMode mode, std::shared_ptr<Subscriptions> own);
@@ -74,6 +76,8 @@ class RedisSubscriber final : public core::Source {
   std::optional<RedisConnection> connection_;
   RedisPublisher republish_;
   uint64_t received_ = 0;
+  bool closing_ = false;  // unsubscribed; the server's confirmation not read yet
+  bool closed_ = false;   // nothing more will come
 };
 
 }  // namespace qsplit::redis
