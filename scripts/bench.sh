@@ -92,6 +92,10 @@ if wanted redis; then
   table=$("$dir/bench/redis_bench" --url "$QSPLIT_REDIS_URL" --messages 200000 --size 256 --repeat 3)
   python3 bench/report_redis.py "$table" 200000 > bench/results/redis.md
   cat bench/results/redis.md
+  echo "== Redis Pub/Sub latency (bench/results/redis-pubsub.md)"
+  table=$("$dir/bench/redis_pubsub_bench" --url "$QSPLIT_REDIS_URL" --samples 2000)
+  python3 bench/report_redis_pubsub.py "$table" 2000 > bench/results/redis-pubsub.md
+  cat bench/results/redis-pubsub.md
 fi
 
 if wanted jq; then
