@@ -204,7 +204,10 @@ Result<QueueSplitter::SessionEnded> QueueSplitter::endSession(const std::string&
   sessions_.erase(it);
   publishTable();
   if (content_) content_->release(session_id);
-  forwarder_.waitForGeneration(generation_);  // nothing routed to `queue` is still in flight
+  // Nothing routed to `queue` is still in flight, so it can be emptied and deleted. A channel
+  // has nothing to empty, and its forwarder may be holding a message for a developer who has
+  // gone (given back to be routed again after the hold): the end does not wait for it.
+  if (kind_ != core::QueueKind::kChannel) forwarder_.waitForGeneration(generation_);
   SessionEnded ended;
   {
     auto counts = forwarder_.counts();
