@@ -32,12 +32,7 @@ class Developers:
     def run_developer(self, name, entry, command):
         path = h.write(os.path.join(self.dir, name + ".json"),
                        config(self.workload, self.QUEUE_ID, self.QUEUE_TYPE, entry))
-        before = {s["id"] for s in self.daemon.sessions()}
-        p = self.procs.start([h.QSPLIT, "run", "-f", path, "--"] + command, name, self.env)
-        sessions = h.eventually(lambda: [s for s in self.daemon.sessions()
-                                         if s["id"] not in before and s["state"] != "starting"],
-                                120, f"{name}'s session to be ready")
-        return p, sessions[0]["id"]
+        return h.run_session(self.procs, self.daemon, path, command, name, self.env)
 
     def end(self, *processes):
         for p in processes:

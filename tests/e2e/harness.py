@@ -232,6 +232,17 @@ def exec_workload(procs, daemon, env, workload, command):
     return p
 
 
+def run_session(procs, daemon, config, command, name, env):
+    """`qsplit run -f config -- command` as developer `name`; returns the process and its session's
+    id once the session is ready."""
+    before = {s["id"] for s in daemon.sessions()}
+    p = procs.start([QSPLIT, "run", "-f", config, "--"] + command, name, env)
+    sessions = eventually(lambda: [s for s in daemon.sessions()
+                                   if s["id"] not in before and s["state"] != "starting"],
+                          120, f"{name}'s session to be ready")
+    return p, sessions[0]["id"]
+
+
 def user_config(workload, queue_id, message_filter, mode=None):
     entry = {"queue_type": "SQS", "message_filter": message_filter}
     if mode:

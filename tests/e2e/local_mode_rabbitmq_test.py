@@ -91,13 +91,7 @@ splitting:
     def run_developer(self, name, message_filter, exit_on=None):
         out = os.path.join(self.dir, name + ".jsonl")
         command = ["python3", CLIENT, "consume", VAR, out] + (["--exit-on", exit_on] if exit_on else [])
-        before = {s["id"] for s in self.daemon.sessions()}
-        p = self.procs.start([h.QSPLIT, "run", "-f", self.config(name, message_filter), "--"] + command,
-                             name, self.env)
-        sessions = h.eventually(lambda: [s for s in self.daemon.sessions()
-                                         if s["id"] not in before and s["state"] != "starting"],
-                                120, f"{name}'s session to be ready")
-        return p, sessions[0]["id"]
+        return h.run_session(self.procs, self.daemon, self.config(name, message_filter), command, name, self.env)
 
     def produce(self, messages):
         lines = "".join(json.dumps(m) + "\n" for m in messages)

@@ -13,41 +13,14 @@ import time
 import unittest
 
 import harness as h
-from redis_e2e import CLIENT, RedisClients
+from redis_e2e import CLIENT, RedisClients, split_config_yaml
 
 CHANNEL_VAR = "EVENTS_CHANNEL"
 
 
 def resources_yaml(workload, port):
-    return f"""apiVersion: queues.mirrord.metalbear.co/v1
-kind: MirrordSplitConfig
-metadata:
-  name: {workload}
-spec:
-  targetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: {workload}
-  clientConfigs:
-    redisPubSub: redis-staging
-  queues:
-  - id: events
-    kind: redisPubSub
-    appConfig:
-      channel:
-      - env: {CHANNEL_VAR}
----
-apiVersion: mirrord.metalbear.co/v1
-kind: MirrordPropertyList
-metadata:
-  name: redis-staging
-spec:
-  properties:
-    - name: host
-      value: "127.0.0.1"
-    - name: port
-      value: "{port}"
-"""
+    return split_config_yaml(workload, port, "redisPubSub", "events", f"""channel:
+      - env: {CHANNEL_VAR}""")
 
 
 class Producer:
@@ -108,12 +81,7 @@ class LocalModeRedisPubSub(RedisClients, unittest.TestCase):
         out = os.path.join(self.dir, name + ".jsonl")
         command = ["python3", CLIENT, "subscribe", "SUBSCRIBE", CHANNEL_VAR, out] + (
             ["--exit-on", exit_on] if exit_on else [])
-        before = {s["id"] for s in self.daemon.sessions()}
-        p = self.procs.start([h.QSPLIT, "run", "-f", config, "--"] + command, name, self.env)
-        sessions = h.eventually(lambda: [s for s in self.daemon.sessions()
-                                         if s["id"] not in before and s["state"] != "starting"],
-                                120, f"{name}'s session to be ready")
-        return p, sessions[0]["id"]
+        return h.run_session(self.procs, self.daemon, config, command, name, self.env)
 
     def seqs(self, who):
         return [json.loads(m["body"])["seq"] for m in h.read_jsonl(os.path.join(self.dir, who + ".jsonl"))

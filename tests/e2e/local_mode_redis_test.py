@@ -10,43 +10,16 @@ import subprocess
 import unittest
 
 import harness as h
-from redis_e2e import CLIENT, RedisClients
+from redis_e2e import CLIENT, RedisClients, split_config_yaml
 
 STREAM_VAR, GROUP_VAR, GROUP = "ORDERS_STREAM", "ORDERS_GROUP", "order-workers"
 
 
 def resources_yaml(workload, port):
-    return f"""apiVersion: queues.mirrord.metalbear.co/v1
-kind: MirrordSplitConfig
-metadata:
-  name: {workload}
-spec:
-  targetRef:
-    apiVersion: apps/v1
-    kind: Deployment
-    name: {workload}
-  clientConfigs:
-    redisStream: redis-staging
-  queues:
-  - id: orders
-    kind: redisStream
-    appConfig:
-      stream:
+    return split_config_yaml(workload, port, "redisStream", "orders", f"""stream:
       - env: {STREAM_VAR}
       group:
-      - env: {GROUP_VAR}
----
-apiVersion: mirrord.metalbear.co/v1
-kind: MirrordPropertyList
-metadata:
-  name: redis-staging
-spec:
-  properties:
-    - name: host
-      value: "127.0.0.1"
-    - name: port
-      value: "{port}"
-"""
+      - env: {GROUP_VAR}""")
 
 
 class LocalModeRedis(RedisClients, unittest.TestCase):
@@ -85,13 +58,8 @@ splitting:
     def run_developer(self, name, split, exit_on=None):
         out = os.path.join(self.dir, name + ".jsonl")
         command = ["python3", CLIENT, "consume", STREAM_VAR, GROUP_VAR, out] + (["--exit-on", exit_on] if exit_on else [])
-        before = {s["id"] for s in self.daemon.sessions()}
-        p = self.procs.start([h.QSPLIT, "run", "-f", self.config(name, split), "--"] + command, name,
+        return h.run_session(self.procs, self.daemon, self.config(name, split), command, name,
                              dict(self.env, **{GROUP_VAR: GROUP}))
-        sessions = h.eventually(lambda: [s for s in self.daemon.sessions()
-                                         if s["id"] not in before and s["state"] != "starting"],
-                                120, f"{name}'s session to be ready")
-        return p, sessions[0]["id"]
 
     def produce(self, entries):
         self.client("send", self.stream, stdin="".join(json.dumps(e) + "\n" for e in entries))

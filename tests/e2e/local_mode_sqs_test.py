@@ -58,12 +58,7 @@ splitting:
                          h.user_config(self.workload, "meme-queue", message_filter))
         out = os.path.join(self.dir, name + ".jsonl")
         command = ["python3", h.CONSUMER, VAR, out] + (["--exit-on", exit_on] if exit_on else [])
-        before = {s["id"] for s in self.daemon.sessions()}
-        p = self.procs.start([h.QSPLIT, "run", "-f", config, "--"] + command, name, self.env)
-        sessions = h.eventually(lambda: [s for s in self.daemon.sessions()
-                                         if s["id"] not in before and s["state"] != "starting"],
-                                120, f"{name}'s session to be ready")
-        return p, sessions[0]["id"]
+        return h.run_session(self.procs, self.daemon, config, command, name, self.env)
 
     def produce(self, messages):
         for start in range(0, len(messages), 10):

@@ -8,6 +8,39 @@ import harness as h
 CLIENT = os.path.join(h.SOURCE, "tests/support/redis_consumer.py")
 
 
+def split_config_yaml(workload, port, kind, queue_id, app_config):
+    """A MirrordSplitConfig for `workload` with one queue of `kind` (its appConfig's YAML at the
+    keys' indentation), and the property list `redis-staging` for the server on `port`."""
+    return f"""apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata:
+  name: {workload}
+spec:
+  targetRef:
+    apiVersion: apps/v1
+    kind: Deployment
+    name: {workload}
+  clientConfigs:
+    {kind}: redis-staging
+  queues:
+  - id: {queue_id}
+    kind: {kind}
+    appConfig:
+      {app_config}
+---
+apiVersion: mirrord.metalbear.co/v1
+kind: MirrordPropertyList
+metadata:
+  name: redis-staging
+spec:
+  properties:
+    - name: host
+      value: "127.0.0.1"
+    - name: port
+      value: "{port}"
+"""
+
+
 class RedisClients:
     """A mixin for a TestCase with `self.port`."""
 
