@@ -36,9 +36,7 @@ class RedisBrokers {
     auto key = std::pair(connection, mode);
     auto it = channels_.find(key);
     if (it == channels_.end()) {
-      redis::ChannelMode m = redis::ChannelMode::kChannel;
-      for (auto candidate : {redis::ChannelMode::kChannel, redis::ChannelMode::kPattern, redis::ChannelMode::kShard})
-        if (mode == redis::channelModeName(candidate)) m = candidate;
+      QSPLIT_ASSIGN_OR_RETURN(auto m, redis::channelModeFromName(mode));
       QSPLIT_ASSIGN_OR_RETURN(auto address, redis::RedisAddress::fromProperties(connection));
       QSPLIT_ASSIGN_OR_RETURN(auto broker, redis::RedisChannelBroker::create(address, m));
       it = channels_.emplace(key, std::move(broker)).first;

@@ -15,6 +15,18 @@ const char* channelModeName(ChannelMode mode) {
   return "channel";
 }
 
+Result<ChannelMode> channelModeFromName(const std::string& name) {
+  for (auto mode : {ChannelMode::kChannel, ChannelMode::kPattern, ChannelMode::kShard})
+    if (name == channelModeName(mode)) return mode;
+  return fail(ErrorCode::kInvalidArgument,
+              "unknown redis subscription '" + name + "'; expected channel, channelPattern or shardChannel");
+}
+
+std::string subscribeCommand(ChannelMode mode, bool unsubscribe) {
+  std::string prefix = mode == ChannelMode::kPattern ? "P" : mode == ChannelMode::kShard ? "S" : "";
+  return prefix + (unsubscribe ? "UNSUBSCRIBE" : "SUBSCRIBE");
+}
+
 void Subscriptions::add(const std::string& name) {
   std::lock_guard lock(mutex_);
   ++counts_[name];

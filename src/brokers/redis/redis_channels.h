@@ -18,6 +18,10 @@ namespace qsplit::redis {
 enum class ChannelMode { kChannel, kPattern, kShard };
 // "channel", "channelPattern" or "shardChannel", as a MirrordSplitConfig names them.
 const char* channelModeName(ChannelMode mode);
+// The mode channelModeName() names; an error naming the three otherwise.
+Result<ChannelMode> channelModeFromName(const std::string& name);
+// The command that subscribes as `mode` says, or unsubscribes: SUBSCRIBE, PSUBSCRIBE, SSUBSCRIBE.
+std::string subscribeCommand(ChannelMode mode, bool unsubscribe = false);
 
 // The name qsplit's subscriber connections give themselves (CLIENT SETNAME), so that they
 // can be told apart from the workload's.

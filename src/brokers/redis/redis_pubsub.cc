@@ -90,7 +90,7 @@ Result<std::unique_ptr<RedisSubscriber>> RedisSubscriber::open(const RedisAddres
 Result<void> RedisSubscriber::subscribe() {
   QSPLIT_ASSIGN_OR_RETURN(auto connection, RedisConnection::connect(address_));
   QSPLIT_ASSIGN_OR_RETURN(auto named, connection.command({"CLIENT", "SETNAME", kSubscriberName}));
-  const char* command = mode_ == ChannelMode::kPattern ? "PSUBSCRIBE" : mode_ == ChannelMode::kShard ? "SSUBSCRIBE" : "SUBSCRIBE";
+  const std::string command = subscribeCommand(mode_);
   QSPLIT_ASSIGN_OR_RETURN(auto reply, connection.command({command, name_}));
   if (named.isError() || reply.isError() || reply.elements.empty())
     return fail(ErrorCode::kUnavailable, "redis " + address_.describe() + ": " + command + " " + name_ +
@@ -142,8 +142,7 @@ void RedisSubscriber::stopReceiving() {
     return;
   }
   closing_ = true;
-  const char* command = mode_ == ChannelMode::kPattern ? "PUNSUBSCRIBE" : mode_ == ChannelMode::kShard ? "SUNSUBSCRIBE" : "UNSUBSCRIBE";
-  connection_->append({command, name_});
+  connection_->append({subscribeCommand(mode_, true), name_});
   if (!connection_->flush()) connection_.reset();  // nothing more arrives: nothing to wait for
 }
 

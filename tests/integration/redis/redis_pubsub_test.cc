@@ -145,6 +145,17 @@ TEST_P(RedisPubSubTest, PublisherHoldsAMessageUntilItsChannelHasASubscriber) {
   EXPECT_TRUE(quick.send(std::span(&m, 1)).has_value());
 }
 
+TEST(RedisChannelMode, NamesAsAMirrordSplitConfigWritesThem) {
+  for (auto mode : {ChannelMode::kChannel, ChannelMode::kPattern, ChannelMode::kShard})
+    EXPECT_EQ(*channelModeFromName(channelModeName(mode)), mode);
+  EXPECT_EQ(subscribeCommand(ChannelMode::kPattern), "PSUBSCRIBE");
+  EXPECT_EQ(subscribeCommand(ChannelMode::kShard, true), "SUNSUBSCRIBE");
+  auto unknown = channelModeFromName("stream");
+  ASSERT_FALSE(unknown.has_value());
+  EXPECT_EQ(unknown.error().message(),
+            "unknown redis subscription 'stream'; expected channel, channelPattern or shardChannel");
+}
+
 // The workload as a rolling update changes it: the new subscriber subscribes before the old one stops.
 class RollingWorkload : public core::WorkloadPatcher {
  public:
