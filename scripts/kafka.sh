@@ -65,8 +65,16 @@ auto.create.topics.enable=false
 PROPS
 }
 
+# A random cluster id (16 bytes, URL-safe base64). One in 64 starts with '-', which the
+# storage tool would read as an option: drawn again.
 new_cluster_id() {
-  python3 -c 'import base64,os; print(base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("="))'
+  python3 -c '
+import base64, os
+while True:
+    id = base64.urlsafe_b64encode(os.urandom(16)).decode().rstrip("=")
+    if not id.startswith("-"):
+        print(id)
+        break'
 }
 
 # format NODE_DIR CLUSTER_ID
