@@ -34,6 +34,7 @@ NameRules sqsNameRules() { return {"SQS", 80, "_-", ".fifo"}; }
 NameRules kafkaNameRules() { return {"Kafka", 249, "._-", ""}; }
 NameRules rabbitNameRules() { return {"RabbitMQ", 255, "._-", ""}; }
 NameRules redisNameRules() { return {"Redis", 255, "._:-", ""}; }
+NameRules bullmqNameRules() { return {"BullMQ", 255, "._-", ""}; }
 
 Result<NameTemplate> NameTemplate::parse(std::string_view text) {
   NameTemplate parsed{Empty{}};

@@ -23,6 +23,7 @@ NameRules sqsNameRules();    // at most 80 chars of [A-Za-z0-9_-]; ".fifo" kept
 NameRules kafkaNameRules();  // at most 249 chars of [A-Za-z0-9._-]
 NameRules rabbitNameRules();  // at most 255 chars of [A-Za-z0-9._-] (AMQP allows more)
 NameRules redisNameRules();   // at most 255 chars of [A-Za-z0-9._:-] (keys allow any bytes)
+NameRules bullmqNameRules();  // the same without ':', which BullMQ refuses in a queue name
 
 // The default, as in the reference operator.
 inline constexpr std::string_view kDefaultNameTemplate =

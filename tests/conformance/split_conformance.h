@@ -10,6 +10,9 @@
 //   std::vector<std::string> queueNames();     every queue or topic that exists
 //   static constexpr bool kTopic;              partitioned topic (true) or queue
 //   static constexpr bool kExactlyOnce;        forward in broker transactions
+// and may provide
+//   std::function<void(std::vector<core::Message>&)> view();   what filters see (the
+//                                              forwarder's view), for brokers without headers
 #pragma once
 
 #include <gtest/gtest.h>
@@ -79,6 +82,7 @@ class SplitConformance : public ::testing::Test {
     o.forwarder.wait = milliseconds(20);
     o.forwarder.delivery = Harness::kExactlyOnce ? engine::Delivery::kExactlyOnce
                                                  : engine::Delivery::kAtLeastOnce;
+    if constexpr (requires { harness_.view(); }) o.forwarder.view = harness_.view();
     return o;
   }
 
