@@ -56,6 +56,9 @@ command -v mvn >/dev/null 2>&1 || packages+=(maven)
 # or from Debian when it is missing (Debian's may be too old for the pinned release).
 command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || packages+=(golang-go)
 python3 -m pip --version >/dev/null 2>&1 || packages+=(python3-pip)
+# The build takes BullMQ's Lua scripts from the npm package, and the tests run its Queue and
+# Worker (scripts/bullmq.sh).
+command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 apt_install "${packages[@]}"
 

@@ -96,7 +96,7 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
   }
   if (c.kafka_enabled) b.kafka = std::make_unique<daemon::KafkaBrokers>();
   if (c.rabbitmq_enabled) b.rabbitmq = std::make_unique<daemon::RabbitBrokers>();
-  if (c.redis_enabled || c.redis_pubsub_enabled)
+  if (c.anyRedis())
     b.redis = std::make_unique<daemon::RedisBrokers>(
         std::chrono::duration_cast<std::chrono::milliseconds>(c.redis_claim_idle));
   return b;
@@ -129,7 +129,7 @@ Result<Sources> openSources(const control::DaemonConfig& c) {
   if (auto version = s.kube->get("/version"); !version)
     return fail(version.error().withContext("kubernetes: the API server at " + kube_config->server));
   daemon::ClusterResources::Kinds kinds{c.sqs_enabled || !c.memory_queues.empty(), c.kafka_enabled,
-                                        c.rabbitmq_enabled, c.redis_enabled || c.redis_pubsub_enabled};
+                                        c.rabbitmq_enabled, c.anyRedis()};
   s.cluster = std::make_unique<daemon::ClusterResources>(*s.kube, ns, c.operator_namespace, kinds);
   s.cluster->waitSynced(std::chrono::seconds(10));
   s.kube_workloads = std::make_unique<control::KubeWorkloads>(*s.kube, ns, &g_stop);
@@ -207,6 +207,11 @@ int run(const Flags& flags) {
   if (brokers->redis && config.redis_pubsub_enabled)
     options.redis_channels = [redis = brokers->redis.get()](const auto& connection, const std::string& mode) {
       return redis->openChannels(connection, mode);
+    };
+  if (brokers->redis && config.bullmq_enabled)
+    options.bullmq = [redis = brokers->redis.get()](const auto& connection, const std::string& original,
+                                                    std::chrono::seconds dequeue_timeout) {
+      return redis->openBullmq(connection, original, dequeue_timeout);
     };
   if (brokers->sqs) {
     options.sqs_tags = [sqs = brokers->sqs.get()](const std::string& original, const auto& tags) {

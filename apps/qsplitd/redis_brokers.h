@@ -1,12 +1,14 @@
 // The Redis brokers of qsplitd: one per distinct connection (a redisStream queue's
-// clientConfig list, resolved), and for Pub/Sub one per connection and subscription kind,
-// opened on first use and kept for the daemon's life.
+// clientConfig list, resolved), for Pub/Sub one per connection and subscription kind, and for
+// BullMQ one per connection and dequeue_timeout, opened on first use and kept for the daemon's
+// life.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <mutex>
 
+#include "brokers/redis/bullmq_broker.h"
 #include "brokers/redis/redis_broker.h"
 #include "brokers/redis/redis_channels.h"
 
@@ -44,12 +46,30 @@ class RedisBrokers {
     return it->second.get();
   }
 
+  // Thread-safe. Fails when BullMQ queue `original` does not exist.
+  Result<core::Broker*> openBullmq(const std::map<std::string, std::string>& connection, const std::string& original,
+                                   std::chrono::seconds dequeue_timeout) {
+    std::lock_guard lock(mutex_);
+    auto key = std::pair(connection, dequeue_timeout.count());
+    auto it = bullmq_.find(key);
+    if (it == bullmq_.end()) {
+      redis::BullmqOptions options;
+      QSPLIT_ASSIGN_OR_RETURN(options.address, redis::RedisAddress::fromProperties(connection));
+      options.dequeue_timeout = dequeue_timeout;
+      QSPLIT_ASSIGN_OR_RETURN(auto broker, redis::BullmqBroker::create(options));
+      it = bullmq_.emplace(key, std::move(broker)).first;
+    }
+    QSPLIT_TRY(it->second->admin().describe(original));
+    return it->second.get();
+  }
+
  private:
   std::chrono::milliseconds claim_idle_;
   std::mutex mutex_;
   std::map<std::map<std::string, std::string>, std::unique_ptr<redis::RedisBroker>> brokers_;
   std::map<std::pair<std::map<std::string, std::string>, std::string>, std::unique_ptr<redis::RedisChannelBroker>>
       channels_;
+  std::map<std::pair<std::map<std::string, std::string>, int64_t>, std::unique_ptr<redis::BullmqBroker>> bullmq_;
 };
 
 }  // namespace qsplit::daemon

@@ -35,7 +35,7 @@ struct QueueNameSource {
 
 struct RegistryQueue {
   std::string id;
-  std::string queue_type;  // "SQS", "RMQ", "RedisStream" or "RedisPubSub"
+  std::string queue_type;  // "SQS", "RMQ", "RedisStream", "RedisPubSub" or "BullMQ"
   QueueNameSource name_source;
   std::optional<std::string> fallback_name;
   bool names_from_json_map = false;

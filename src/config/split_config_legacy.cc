@@ -47,11 +47,12 @@ Result<std::string> nameKey(const SplitConfig& c, const SplitQueueSpec& q) {
   return found;
 }
 
-// An sqs, rmq, redisStream or redisPubSub queue as a registry entry. `containers`: those of
+// An sqs, rmq, redisStream, redisPubSub or bullMq queue as a registry entry. `containers`: those of
 // the target's earlier entries (a registry has one consumer container).
 Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& q,
                                     std::optional<std::vector<std::string>>& containers) {
-  bool rmq = q.kind == "rmq", stream = q.kind == "redisStream", channel = q.kind == "redisPubSub";
+  bool rmq = q.kind == "rmq", stream = q.kind == "redisStream", channel = q.kind == "redisPubSub",
+       bullmq = q.kind == "bullMq";
   QSPLIT_ASSIGN_OR_RETURN(const std::string key, nameKey(c, q));
   auto refs = q.app_config.find(key);
   if (refs == q.app_config.end() || refs->second.size() != 1)
@@ -67,7 +68,7 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
     return fail(unsupported(c, q, "appConfig." + key + "[0].containers", "qsplit reads one container or all"));
   RegistryQueue r;
   r.id = q.id;
-  r.queue_type = rmq ? "RMQ" : stream ? "RedisStream" : channel ? "RedisPubSub" : "SQS";
+  r.queue_type = rmq ? "RMQ" : stream ? "RedisStream" : channel ? "RedisPubSub" : bullmq ? "BullMQ" : "SQS";
   r.name_source.env_var = ref.env;
   r.name_source.regex_pattern = ref.env_like;
   r.fallback_name = ref.fallback;
@@ -77,6 +78,12 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
   if (channel) {  // clientConfig -> the connection
     QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
     r.channel_mode = key;
+    return r;
+  }
+  if (bullmq) {  // clientConfig -> the connection; queueConfig (dequeue_timeout, jq_time_limit): read when planned
+    QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
+    for (const auto& [other, refs] : q.app_config)
+      if (other != "queue") return fail(unsupported(c, q, "appConfig." + other, "a bullMq queue reads queue only"));
     return r;
   }
   if (stream) {
@@ -164,14 +171,15 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   consumer.split_ttl = c.ttl;
   std::optional<std::vector<std::string>> sqs_containers;
   for (const auto& q : c.queues) {
-    if (q.kind == "sqs" || q.kind == "rmq" || q.kind == "redisStream" || q.kind == "redisPubSub") {
+    if (q.kind == "sqs" || q.kind == "rmq" || q.kind == "redisStream" || q.kind == "redisPubSub" ||
+        q.kind == "bullMq") {
       QSPLIT_ASSIGN_OR_RETURN(auto r, registryQueue(c, q, sqs_containers));
       registry.queues.push_back(std::move(r));
     } else if (q.kind == "kafka") {
       QSPLIT_ASSIGN_OR_RETURN(auto t, kafkaTopic(c, q, env));
       consumer.topics.push_back(std::move(t));
     } else {
-      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka, rmq, redisStream and redisPubSub queues, not " + q.kind));
+      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka, rmq, redisStream, redisPubSub and bullMq queues, not " + q.kind));
     }
   }
   if (sqs_containers && !sqs_containers->empty()) registry.consumer.container = sqs_containers->front();

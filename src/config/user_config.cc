@@ -14,7 +14,7 @@ using nlohmann::json;
 
 const std::set<std::string> kEntryFields = {"queue_id", "queue_type", "queue_mode",
                                             "message_filter", "jq_filter", "payload_protobuf"};
-const std::set<std::string> kOtherBrokers = {"GCPPubSub", "AzureServiceBus", "Temporal", "BullMQ"};
+const std::set<std::string> kOtherBrokers = {"GCPPubSub", "AzureServiceBus", "Temporal"};
 
 Error fieldError(const std::string& source, const std::string& path, const std::string& what) {
   return Error(ErrorCode::kInvalidArgument, source + ": " + path + ": " + what);
@@ -36,7 +36,7 @@ std::string lineAndColumn(const std::string& text, std::size_t byte) {
 Result<QueueType> parseQueueType(const json& entry, const std::string& source,
                                  const std::string& path) {
   if (!entry.contains("queue_type"))
-    return fail(fieldError(source, path + ".queue_type", "is required (SQS, Kafka, RMQ, RedisStream or RedisPubSub)"));
+    return fail(fieldError(source, path + ".queue_type", "is required (SQS, Kafka, RMQ, RedisStream, RedisPubSub or BullMQ)"));
   const json& type = entry["queue_type"];
   if (!type.is_string()) return fail(fieldError(source, path + ".queue_type", "expected a string"));
   std::string name = type.get<std::string>();
@@ -45,10 +45,11 @@ Result<QueueType> parseQueueType(const json& entry, const std::string& source,
   if (name == "RMQ") return QueueType::kRmq;
   if (name == "RedisStream") return QueueType::kRedisStream;
   if (name == "RedisPubSub") return QueueType::kRedisPubSub;
+  if (name == "BullMQ") return QueueType::kBullMQ;
   if (kOtherBrokers.count(name))
     return fail(fieldError(source, path + ".queue_type",
-                           "queue type " + name + " is not supported by qsplit (SQS, Kafka, RMQ, RedisStream and RedisPubSub are)"));
-  return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka, RMQ, RedisStream or RedisPubSub"));
+                           "queue type " + name + " is not supported by qsplit (SQS, Kafka, RMQ, RedisStream, RedisPubSub and BullMQ are)"));
+  return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka, RMQ, RedisStream, RedisPubSub or BullMQ"));
 }
 
 const std::set<std::string> kProtobufFields = {"schema_file", "include_directories", "message_type",
@@ -209,6 +210,7 @@ const char* queueTypeName(QueueType type) {
     case QueueType::kRmq: return "RMQ";
     case QueueType::kRedisStream: return "RedisStream";
     case QueueType::kRedisPubSub: return "RedisPubSub";
+    case QueueType::kBullMQ: return "BullMQ";
   }
   return "?";
 }

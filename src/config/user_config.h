@@ -18,9 +18,9 @@
 namespace qsplit::config {
 
 // kRedisStream is qsplit's own: a Redis stream read in a consumer group.
-enum class QueueType { kSqs, kKafka, kRmq, kRedisStream, kRedisPubSub };
+enum class QueueType { kSqs, kKafka, kRmq, kRedisStream, kRedisPubSub, kBullMQ };
 
-const char* queueTypeName(QueueType type);  // "SQS", "Kafka", "RMQ", "RedisStream", "RedisPubSub" as users write them
+const char* queueTypeName(QueueType type);  // "SQS", "Kafka", "RMQ", "RedisStream", "RedisPubSub", "BullMQ" as users write them
 
 // `payload_protobuf` (Kafka): how the payload decodes into `payload_decoded` for jq. The CLI
 // compiles `schema_file` into `descriptor_base64`; qsplitd reads only the descriptor.

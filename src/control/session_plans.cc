@@ -2,6 +2,7 @@
 // target, resolved from the custom resources and the workload's environment.
 
 #include <algorithm>
+#include <charconv>
 
 #include "config/property_list.h"
 #include "config/split_config_legacy.h"
@@ -15,7 +16,38 @@ std::optional<config::QueueType> registryType(const std::string& queue_type) {
   if (queue_type == "RMQ") return config::QueueType::kRmq;
   if (queue_type == "RedisStream") return config::QueueType::kRedisStream;
   if (queue_type == "RedisPubSub") return config::QueueType::kRedisPubSub;
+  if (queue_type == "BullMQ") return config::QueueType::kBullMQ;
   return std::nullopt;
+}
+
+// A bullMq queue's queueConfig, as the reference documents it: `dequeue_timeout`, the seconds
+// one wait for a job lasts before qsplit looks again (5), and `jq_time_limit`, the
+// milliseconds one jq_filter evaluation of a job may take.
+struct BullmqQueueConfig {
+  std::chrono::seconds dequeue_timeout{5};
+  std::optional<std::chrono::milliseconds> jq_time_limit;
+};
+
+Result<BullmqQueueConfig> bullmqQueueConfig(const std::map<std::string, std::string>& properties,
+                                            const std::string& where) {
+  BullmqQueueConfig c;
+  for (const auto& [key, value] : properties) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    bool number = ec == std::errc() && end == value.data() + value.size() && n >= 1;
+    if (key == "dequeue_timeout" || key == "jq_time_limit") {
+      if (!number)
+        return fail(ErrorCode::kInvalidArgument, where + "queueConfig: " + key + ": '" + value +
+                                                     "' is not a whole number of " +
+                                                     (key == "jq_time_limit" ? "milliseconds" : "seconds") + " from 1");
+      if (key == "dequeue_timeout") c.dequeue_timeout = std::chrono::seconds(n);
+      else c.jq_time_limit = std::chrono::milliseconds(n);
+      continue;
+    }
+    return fail(ErrorCode::kInvalidArgument, where + "queueConfig: " + key +
+                                                 ": not a bullMq setting (dequeue_timeout, jq_time_limit)");
+  }
+  return c;
 }
 
 // exchangeSource: every variable it names (in the consumer's container, when the registry
@@ -220,16 +252,23 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
 Result<std::vector<SessionManager::Plan>> SessionManager::redisPlans(
     const config::ResourceSet& resources, const config::WorkloadQueueRegistry& registry,
     const config::RegistryQueue& q, const config::ContainerEnv& env) {
-  bool channel = q.queue_type == "RedisPubSub";
-  if (channel ? !options_.redis_channels : !options_.redis)
-    return fail(ErrorCode::kFailedPrecondition, "queue id '" + q.id + "' is " + q.queue_type + ", and Redis " +
-                                                    (channel ? "Pub/Sub " : "") + "splitting is not enabled in qsplitd");
+  bool channel = q.queue_type == "RedisPubSub", bullmq = q.queue_type == "BullMQ";
+  if (bullmq ? !options_.bullmq : channel ? !options_.redis_channels : !options_.redis)
+    return fail(ErrorCode::kFailedPrecondition, "queue id '" + q.id + "' is " + q.queue_type + ", and " +
+                                                    (bullmq ? "BullMQ" : channel ? "Redis Pub/Sub" : "Redis") +
+                                                    " splitting is not enabled in qsplitd");
   std::string where = registry.meta.source + ": MirrordSplitConfig " + registry.meta.name +
                       ": queue " + q.id + ": ";
+  BullmqQueueConfig bullmq_config;
+  if (bullmq && q.queue_properties) {
+    auto properties = config::resolvePropertyList(resources, *q.queue_properties, propertyNamespaces(registry));
+    if (!properties) return fail(properties.error().withContext(where + "queueConfig"));
+    QSPLIT_ASSIGN_OR_RETURN(bullmq_config, bullmqQueueConfig(*properties, where));
+  }
   QSPLIT_ASSIGN_OR_RETURN(auto target, config::resolveRegistryTarget(resources, registry.consumer.target(),
                                                                      q.id, env, q.queue_type));
   std::string group;  // a stream's: the workload's consumer group, which qsplit reads the original in
-  if (!channel) {
+  if (!channel && !bullmq) {
     QSPLIT_ASSIGN_OR_RETURN(auto groups, config::readNameSource(config::QueueNameSource{q.group_env, std::nullopt},
                                                                 "appConfig.group", nullptr,
                                                                 registry.consumer.container, env, where));
@@ -244,13 +283,17 @@ Result<std::vector<SessionManager::Plan>> SessionManager::redisPlans(
   if (!connection) return fail(connection.error().withContext(where + "clientConfig"));
   std::vector<Plan> plans;
   for (auto& original : target.queues) {
-    auto broker = channel ? options_.redis_channels(*connection, q.channel_mode)
-                          : options_.redis(*connection, original.name, group);
+    auto broker = bullmq    ? options_.bullmq(*connection, original.name, bullmq_config.dequeue_timeout)
+                  : channel ? options_.redis_channels(*connection, q.channel_mode)
+                            : options_.redis(*connection, original.name, group);
     if (!broker) return fail(broker.error().withContext(where + "clientConfig " + q.cluster_properties));
-    Plan p = registryPlan(registry, q, *registryType(q.queue_type), *broker,
-                          (channel ? "RedisPubSub:" + q.channel_mode + ":" : "Redis:") + q.cluster_properties,
+    std::string journal = bullmq    ? "BullMQ:"
+                          : channel ? "RedisPubSub:" + q.channel_mode + ":"
+                                    : "Redis:";
+    Plan p = registryPlan(registry, q, *registryType(q.queue_type), *broker, journal + q.cluster_properties,
                           std::move(original));
     p.group = group;
+    p.jq_time_limit = bullmq_config.jq_time_limit;
     plans.push_back(std::move(p));
   }
   return plans;

@@ -102,8 +102,9 @@ Result<std::function<void(std::vector<core::Message>&)>> SessionManager::bodyVie
     return fail(ErrorCode::kFailedPrecondition, "queue id '" + plan.queue_id + "' has " + field +
                                                     ": true, and this qsplitd cannot read " + what);
   };
-  // Redis Pub/Sub messages have no headers: filters match the JSON payload's fields.
-  if (plan.type == config::QueueType::kRedisPubSub)
+  // Redis Pub/Sub messages and BullMQ jobs have no headers: filters match the fields of the
+  // JSON payload (a job's data).
+  if (plan.type == config::QueueType::kRedisPubSub || plan.type == config::QueueType::kBullMQ)
     return std::function<void(std::vector<core::Message>&)>(jq::useJsonPayloadFields);
   if (plan.sns && !options_.sns_view) return refuse("sns", "SNS notifications");
   if (plan.s3_event && !options_.s3_view) return refuse("s3Event", "S3 objects");
@@ -350,7 +351,9 @@ std::function<std::shared_ptr<core::ContentMatcher>()> SessionManager::contentFo
   if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
   if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();
   if (plan.type == config::QueueType::kRedisStream) content.document = jq::redisStreamDocument(plan.original.name);
-  if (plan.type == config::QueueType::kRedisPubSub) content.document = jq::jsonPayloadDocument();
+  if (plan.type == config::QueueType::kRedisPubSub || plan.type == config::QueueType::kBullMQ)
+    content.document = jq::jsonPayloadDocument();
+  if (plan.jq_time_limit) content.limits.time = *plan.jq_time_limit;
   content.on_off = [this, leading, original = plan.original.name, id = plan.queue_id](
                        const std::string& session, const std::string& reason) {
     logger("sessions")->error("session {}: the jq_filter of queue id '{}' ({}) is switched off "

@@ -69,6 +69,13 @@ struct ManagerOptions {
   std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
                                       const std::string& mode)>
       redis_channels;
+  // Opens (or reuses) the BullMQ broker for a connection whose waits for a job last at most
+  // `dequeue_timeout`, and checks that queue `original` exists, so a start that could not read
+  // it fails before the workload is touched; empty when BullMQ splitting is off. The broker must
+  // outlive the manager.
+  std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
+                                      const std::string& original, std::chrono::seconds dequeue_timeout)>
+      bullmq;
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
@@ -205,7 +212,8 @@ class SessionManager {
   Result<std::vector<Plan>> rmqPlans(const config::ResourceSet& resources,
                                      const config::WorkloadQueueRegistry& registry,
                                      const config::RegistryQueue& queue, const config::ContainerEnv& env);
-  // The plans of one Redis queue id of `registry` (a MirrordSplitConfig's redisStream or redisPubSub).
+  // The plans of one Redis queue id of `registry` (a MirrordSplitConfig's redisStream,
+  // redisPubSub or bullMq).
   Result<std::vector<Plan>> redisPlans(const config::ResourceSet& resources,
                                        const config::WorkloadQueueRegistry& registry,
                                        const config::RegistryQueue& queue, const config::ContainerEnv& env);

@@ -60,6 +60,8 @@ struct SessionManager::Plan {
   // Variables the developer's process gets as the workload has them (a Kafka consumer group:
   // her topic's unread records are counted for that group).
   std::map<std::string, std::string> shared_env;
+  // A bullMq queue's queueConfig jq_time_limit: its jq_filters' bound, in place of qsplitd's.
+  std::optional<std::chrono::milliseconds> jq_time_limit;
 };
 
 // A split as stored: its plan (without broker), fallback, lifecycle state and workload.

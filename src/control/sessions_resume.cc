@@ -171,7 +171,7 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
   if (plan.type == config::QueueType::kRmq || plan.type == config::QueueType::kRedisStream ||
-      plan.type == config::QueueType::kRedisPubSub) {
+      plan.type == config::QueueType::kRedisPubSub || plan.type == config::QueueType::kBullMQ) {
     for (const auto& r : resources->registries) {
       const config::RegistryQueue* q = r.consumer.matches(workload) ? r.findQueue(plan.queue_id) : nullptr;
       if (!q) continue;
@@ -183,6 +183,7 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
           plan.broker = p.broker;
           plan.group = p.group;
           plan.journal = p.journal;
+          plan.jq_time_limit = p.jq_time_limit;
           return ok();
         }
     }

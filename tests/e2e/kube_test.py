@@ -109,6 +109,14 @@ spec:
         deployment = [d for d in docs if d["kind"] == "Deployment"][0]
         env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         self.assertEqual((env["OPERATOR_REDIS_SPLITTING"], env["OPERATOR_REDIS_PUBSUB_SPLITTING"]), ("false", "true"))
+        _, docs = k.helm_template(self.ns, "operator.bullmqSplitting=true")
+        self.assertEqual(sorted(d["metadata"]["name"].split(".")[0] for d in docs
+                                if d["kind"] == "CustomResourceDefinition"), crds)
+        deployment = [d for d in docs if d["kind"] == "Deployment"][0]
+        env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        self.assertEqual((env["OPERATOR_REDIS_SPLITTING"], env["OPERATOR_BULLMQ_SPLITTING"]), ("false", "true"))
+        self.assertTrue(any(d["kind"] in ("ClusterRole", "Role") and any("mirrordsplitconfigs" in r.get("resources", [])
+                                                               for r in d.get("rules", [])) for d in docs))
         # Everything the chart renders applies on the API server as it is.
         text, _ = k.helm_template(self.ns, "operator.sqsSplitting=true", "operator.kafkaSplitting=true",
                                   "operator.rabbitmqSplitting=true", "operator.redisSplitting=true",

@@ -97,7 +97,7 @@ inline Result<std::unique_ptr<redis::BullmqBroker>> connectTestBullmq(
   std::string url = brokerAddress("QSPLIT_REDIS_URL", why);
   if (!why->empty()) return std::unique_ptr<redis::BullmqBroker>();
   QSPLIT_ASSIGN_OR_RETURN(auto address, redis::RedisAddress::parse(url));
-  return redis::BullmqBroker::create(address, lock);
+  return redis::BullmqBroker::create({address, lock});
 }
 
 }  // namespace qsplit::testing

@@ -97,24 +97,25 @@ Result<uint64_t> BullmqAdmin::backlog(const std::string& name, const std::string
   return total;
 }
 
-Result<std::unique_ptr<BullmqBroker>> BullmqBroker::create(RedisAddress address, std::chrono::milliseconds lock) {
+Result<std::unique_ptr<BullmqBroker>> BullmqBroker::create(BullmqOptions options) {
+  const RedisAddress& address = options.address;
   QSPLIT_ASSIGN_OR_RETURN(auto connection, RedisConnection::connect(address));
   QSPLIT_ASSIGN_OR_RETURN(auto pong, connection.command({"PING"}));
   if (pong.isError())
     return fail(ErrorCode::kUnavailable, "redis " + address.describe() + ": PING refused: " + pong.text);
-  return std::unique_ptr<BullmqBroker>(new BullmqBroker(std::move(address), lock));
+  return std::unique_ptr<BullmqBroker>(new BullmqBroker(std::move(options)));
 }
 
 Result<std::unique_ptr<core::Source>> BullmqBroker::openSource(const std::string& name, const std::string& group) {
   (void)group;
   QSPLIT_TRY(checkBullmqName(name));
-  QSPLIT_ASSIGN_OR_RETURN(auto source, BullmqSource::open(address_, name, lock_));
+  QSPLIT_ASSIGN_OR_RETURN(auto source, BullmqSource::open(options_.address, name, options_.lock, options_.dequeue_timeout));
   return std::unique_ptr<core::Source>(std::move(source));
 }
 
 Result<std::unique_ptr<core::Sink>> BullmqBroker::openSink(const std::string& name) {
   QSPLIT_TRY(checkBullmqName(name));
-  return std::unique_ptr<core::Sink>(std::make_unique<BullmqSink>(address_, name));
+  return std::unique_ptr<core::Sink>(std::make_unique<BullmqSink>(options_.address, name));
 }
 
 }  // namespace qsplit::redis

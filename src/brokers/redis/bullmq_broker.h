@@ -11,6 +11,15 @@ namespace qsplit::redis {
 // A name BullMQ allows for a queue (not empty, no ':'), or the error that says why not.
 Result<void> checkBullmqName(const std::string& name);
 
+struct BullmqOptions {
+  RedisAddress address;
+  // How long a job qsplit took stays locked (BullMQ's lockDuration), so one held by a killed
+  // qsplit is taken again after it.
+  std::chrono::milliseconds lock{30000};
+  // The longest one wait for a job lasts (the reference's dequeue_timeout).
+  std::chrono::milliseconds dequeue_timeout{5000};
+};
+
 class BullmqAdmin final : public core::Admin {
  public:
   explicit BullmqAdmin(RedisAddress address) : connection_(std::move(address)) {}
@@ -28,11 +37,8 @@ class BullmqAdmin final : public core::Admin {
 
 class BullmqBroker final : public core::Broker {
  public:
-  // Checks the server answers (PING) with these credentials. `lock`: how long a job qsplit
-  // took stays locked (BullMQ's lockDuration), so one held by a killed qsplit is taken again
-  // after it.
-  static Result<std::unique_ptr<BullmqBroker>> create(RedisAddress address,
-                                                      std::chrono::milliseconds lock = std::chrono::seconds(30));
+  // Checks the server answers (PING) with these credentials.
+  static Result<std::unique_ptr<BullmqBroker>> create(BullmqOptions options);
 
   core::Admin& admin() override { return admin_; }
   Result<std::unique_ptr<core::Source>> openSource(const std::string& name, const std::string& group) override;
@@ -41,11 +47,9 @@ class BullmqBroker final : public core::Broker {
   std::size_t batchSize() const override { return 100; }
 
  private:
-  BullmqBroker(RedisAddress address, std::chrono::milliseconds lock)
-      : address_(address), lock_(lock), admin_(std::move(address)) {}
+  explicit BullmqBroker(BullmqOptions options) : options_(options), admin_(std::move(options.address)) {}
 
-  RedisAddress address_;
-  std::chrono::milliseconds lock_;
+  BullmqOptions options_;
   BullmqAdmin admin_;
 };
 

@@ -19,13 +19,15 @@ std::string nowMs() {
 
 }  // namespace
 
-BullmqSource::BullmqSource(RedisAddress address, std::string queue, std::chrono::milliseconds lock)
+BullmqSource::BullmqSource(RedisAddress address, std::string queue, std::chrono::milliseconds lock,
+                           std::chrono::milliseconds longest_wait)
     : address_(std::move(address)), queue_(std::move(queue)),
-      token_("qsplit-" + SecureRandom::instance().digits(12)), lock_(lock) {}
+      token_("qsplit-" + SecureRandom::instance().digits(12)), lock_(lock), longest_wait_(longest_wait) {}
 
 Result<std::unique_ptr<BullmqSource>> BullmqSource::open(const RedisAddress& address, const std::string& queue,
-                                                         std::chrono::milliseconds lock) {
-  std::unique_ptr<BullmqSource> source(new BullmqSource(address, queue, lock));
+                                                         std::chrono::milliseconds lock,
+                                                         std::chrono::milliseconds longest_wait) {
+  std::unique_ptr<BullmqSource> source(new BullmqSource(address, queue, lock, longest_wait));
   QSPLIT_TRY(source->connection());
   return source;
 }
@@ -126,6 +128,7 @@ Result<std::vector<core::Message>> BullmqSource::receive(std::size_t max, std::c
   QSPLIT_TRY(checkStalled());
   QSPLIT_TRY(promoteDelayed(max));
   QSPLIT_ASSIGN_OR_RETURN(auto jobs, take(max));
+  wait = std::min(wait, longest_wait_);
   if (!jobs.empty() || wait.count() <= 0) return jobs;
   // Wait as a Worker does: on the marker that an added job sets.
   QSPLIT_ASSIGN_OR_RETURN(auto* c, connection());

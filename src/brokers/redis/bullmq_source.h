@@ -18,16 +18,18 @@ namespace qsplit::redis {
 class BullmqSource final : public core::Source {
  public:
   // `lock`: how long a taken job stays locked (a Worker's lockDuration), and how often the
-  // stalled-job check runs.
+  // stalled-job check runs; `longest_wait`: what one receive waits for a job at most.
   static Result<std::unique_ptr<BullmqSource>> open(const RedisAddress& address, const std::string& queue,
-                                                    std::chrono::milliseconds lock);
+                                                    std::chrono::milliseconds lock,
+                                                    std::chrono::milliseconds longest_wait);
 
   Result<std::vector<core::Message>> receive(std::size_t max, std::chrono::milliseconds wait) override;
   Result<void> ack(std::span<const core::Message> messages) override;
   Result<void> release(std::span<const core::Message> messages) override;
 
  private:
-  BullmqSource(RedisAddress address, std::string queue, std::chrono::milliseconds lock);
+  BullmqSource(RedisAddress address, std::string queue, std::chrono::milliseconds lock,
+               std::chrono::milliseconds longest_wait);
   Result<RedisConnection*> connection();
   // Up to `max` jobs moved to active, pipelined; fewer when the queue has fewer waiting.
   Result<std::vector<core::Message>> take(std::size_t max);
@@ -41,7 +43,7 @@ class BullmqSource final : public core::Source {
   RedisAddress address_;
   BullmqQueue queue_;
   std::string token_;
-  std::chrono::milliseconds lock_;
+  std::chrono::milliseconds lock_, longest_wait_;
   BullmqScripts scripts_;
   std::optional<RedisConnection> connection_;
   std::chrono::steady_clock::time_point last_stalled_check_{};

@@ -125,11 +125,13 @@ Result<void> readRabbitMq(const Section& s, DaemonConfig& c) {
   return readEnabled(s, c.rabbitmq_enabled);
 }
 Result<void> readRedis(const Section& s, DaemonConfig& c) {
-  QSPLIT_TRY(s.only({"enabled", "pubsub", "claim_idle"}));
+  QSPLIT_TRY(s.only({"enabled", "pubsub", "bullmq", "claim_idle"}));
   c.redis_enabled = true;
   QSPLIT_TRY(s.flag("enabled", c.redis_enabled));
   c.redis_pubsub_enabled = c.redis_enabled;
   QSPLIT_TRY(s.flag("pubsub", c.redis_pubsub_enabled));
+  c.bullmq_enabled = c.redis_enabled;
+  QSPLIT_TRY(s.flag("bullmq", c.bullmq_enabled));
   return s.duration("claim_idle", c.redis_claim_idle);
 }
 
@@ -200,6 +202,7 @@ Result<void> applyEnv(DaemonConfig& c, const EnvLookup& env) {
   if (auto v = env("OPERATOR_RABBITMQ_SPLITTING")) c.rabbitmq_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_REDIS_SPLITTING")) c.redis_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_REDIS_PUBSUB_SPLITTING")) c.redis_pubsub_enabled = *v == "true" || *v == "1";
+  if (auto v = env("OPERATOR_BULLMQ_SPLITTING")) c.bullmq_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT")) {
     QSPLIT_ASSIGN_OR_RETURN(int64_t ms, integer("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT", *v));
     c.linger_timeout = std::chrono::milliseconds(ms);

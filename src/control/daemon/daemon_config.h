@@ -43,6 +43,10 @@ struct DaemonConfig {
   // Redis Pub/Sub (redisPubSub queues, queue_type RedisPubSub): `redis.pubsub`, on with
   // `redis.enabled` unless set.
   bool redis_pubsub_enabled = false;  // OPERATOR_REDIS_PUBSUB_SPLITTING
+  // BullMQ (bullMq queues, queue_type BullMQ): `redis.bullmq`, on with `redis.enabled` unless set.
+  bool bullmq_enabled = false;  // OPERATOR_BULLMQ_SPLITTING
+  // Any of the three Redis kinds.
+  bool anyRedis() const { return redis_enabled || redis_pubsub_enabled || bullmq_enabled; }
   // How long an entry stays pending under a silent consumer (a crashed qsplitd, a workload
   // moved away) before qsplit claims it and forwards it.
   Duration redis_claim_idle = std::chrono::seconds(30);

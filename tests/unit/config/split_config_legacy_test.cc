@@ -109,7 +109,7 @@ TEST(SplitConfigLegacy, NoConfigTwoConfigsAndUnreadFieldsAreClear) {
   auto pubsub = legacyResources(c, {});
   ASSERT_FALSE(pubsub.has_value());
   EXPECT_NE(pubsub.error().message().find(
-                "queue views-topic: kind: qsplit splits sqs, kafka, rmq, redisStream and redisPubSub queues, not "
+                "queue views-topic: kind: qsplit splits sqs, kafka, rmq, redisStream, redisPubSub and bullMq queues, not "
                 "googlePubSub"),
             std::string::npos) << pubsub.error().message();
 }
@@ -153,6 +153,36 @@ spec:
   EXPECT_EQ(error("{channel: [{env: A}], group: [{env: G}]}"),
             "split.yaml: MirrordSplitConfig events-split: queue events: appConfig.group: a redisPubSub queue "
             "reads channel only");
+}
+
+TEST(SplitConfigLegacy, ABullmqQueueNamesItsQueueConnectionAndQueueConfig) {
+  auto parse = [](const std::string& queue) {
+    return parseResources(R"(apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata: {name: jobs-split}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: jobs}
+  clientConfigs: {bullMq: redis-staging}
+  queues:
+    - id: emails
+      kind: bullMq
+)" + queue + "\n", "split.yaml");
+  };
+  auto set = parse("      appConfig: {queue: [{env: EMAIL_QUEUE}]}\n      queueConfig: bullmq-tuning");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  auto legacy = legacyResources(set->split_configs[0], {});
+  ASSERT_TRUE(legacy.has_value()) << legacy.error().message();
+  const RegistryQueue& q = legacy->registry->queues.at(0);
+  EXPECT_EQ(q.queue_type, "BullMQ");
+  EXPECT_EQ(q.name_source.env_var, "EMAIL_QUEUE");
+  EXPECT_EQ(q.cluster_properties, "redis-staging");  // from spec.clientConfigs.bullMq
+  EXPECT_EQ(q.queue_properties, "bullmq-tuning");    // dequeue_timeout, jq_time_limit: read when planned
+  set = parse("      appConfig: {queue: [{env: Q}], group: [{env: G}]}");
+  ASSERT_TRUE(set.has_value()) << set.error().message();
+  legacy = legacyResources(set->split_configs[0], {});
+  ASSERT_FALSE(legacy.has_value());
+  EXPECT_EQ(legacy.error().message(),
+            "split.yaml: MirrordSplitConfig jobs-split: queue emails: appConfig.group: a bullMq queue reads queue only");
 }
 
 TEST(SplitConfigLegacy, AnRmqQueueBecomesARegistryEntryWithItsPropertyLists) {

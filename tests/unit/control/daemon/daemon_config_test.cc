@@ -64,10 +64,21 @@ sessions:
   auto redis = loadDaemonConfig(writeConfig("redis:\n  claim_idle: 5s\n"), envOf({}));
   ASSERT_TRUE(redis) << redis.error().message();
   EXPECT_TRUE(redis->redis_enabled);
+  EXPECT_TRUE(redis->bullmq_enabled);  // on with redis.enabled unless set
   EXPECT_EQ(redis->redis_claim_idle, std::chrono::seconds(5));
   auto by_env = loadDaemonConfig(writeConfig(""), envOf({{"OPERATOR_REDIS_SPLITTING", "true"}}));
   ASSERT_TRUE(by_env) << by_env.error().message();
   EXPECT_TRUE(by_env->redis_enabled);
+  EXPECT_FALSE(by_env->bullmq_enabled);
+  auto bullmq = loadDaemonConfig(writeConfig("redis:\n  enabled: false\n  bullmq: true\n"),
+                                 envOf({{"OPERATOR_REDIS_PUBSUB_SPLITTING", "false"}}));
+  ASSERT_TRUE(bullmq) << bullmq.error().message();
+  EXPECT_TRUE(bullmq->bullmq_enabled);
+  EXPECT_TRUE(bullmq->anyRedis());
+  auto bullmq_env = loadDaemonConfig(writeConfig(""), envOf({{"OPERATOR_BULLMQ_SPLITTING", "true"}}));
+  ASSERT_TRUE(bullmq_env) << bullmq_env.error().message();
+  EXPECT_TRUE(bullmq_env->bullmq_enabled);
+  EXPECT_FALSE(bullmq_env->redis_enabled);
 }
 
 TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {
