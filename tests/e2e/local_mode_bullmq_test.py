@@ -1,0 +1,205 @@
+"""End to end, local mode, on a real Redis with the real bullmq package: a MirrordSplitConfig with
+a bullMq queue, the deployed workload a BullMQ Worker under `qsplit exec` (restarted on each patch
+as a rollout would), developers' Workers under `qsplit run`, and a BullMQ Queue adding jobs all
+the while (tests/support/bullmq_client.js). Each job is processed once, by the Worker its filters
+name; jobs an ended session left go back to be routed again; nothing is lost through the patch,
+the restore or a kill -9 of qsplitd; and no key of a temporary queue is left."""
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import unittest
+
+import harness as h
+from redis_e2e import split_config_yaml
+
+CLIENT = os.path.join(h.SOURCE, "tests/support/bullmq_client.js")
+QUEUE_VAR = "EMAIL_QUEUE"
+
+
+def node_path():
+    done = subprocess.run([os.path.join(h.SOURCE, "scripts/bullmq.sh"), "dir"], capture_output=True, text=True,
+                          check=True, timeout=300)
+    return done.stdout.strip()
+
+
+def job(seq, delay=None):
+    data = {"seq": seq, "tenant": ["alice", "bob", "carol"][seq % 3], "kind": ["order", "refund"][seq // 3 % 2]}
+    return {"name": "send", "data": data, "opts": {"delay": delay} if delay else {"attempts": 2}}
+
+
+class Producer:
+    """A BullMQ Queue adding numbered jobs, 20 at a time, until stopped."""
+
+    def __init__(self, test):
+        self.test, self.seq, self.running = test, 0, True
+        self.thread = threading.Thread(target=self.run)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            self.test.add([job(self.seq + i) for i in range(20)])
+            self.seq += 20
+            time.sleep(0.05)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        return self.seq
+
+
+class LocalModeBullmq(unittest.TestCase):
+    def setUp(self):
+        self.port = h.require("QSPLIT_REDIS_PORT")
+        self.dir = h.tempdir(self.id().split(".")[-1])
+        self.procs = h.Processes(self.dir)
+        self.addCleanup(lambda: self.procs.stop_all())
+        self.workload = h.unique("mailer")
+        self.queue = h.unique("emails")
+        self.env = {"QSPLIT_REDIS_PORT": self.port, "NODE_PATH": node_path()}
+        self.node("open", self.queue)  # the application's Queue has opened it
+        resources = os.path.join(self.dir, "resources")
+        os.makedirs(resources, exist_ok=True)
+        h.write(os.path.join(resources, "mailer.yaml"),
+                split_config_yaml(self.workload, self.port, "bullMq", "emails", f"""queue:
+      - env: {QUEUE_VAR}"""))
+        self.start_daemon("redis:\n  enabled: true\n")
+
+    def start_daemon(self, config):
+        self.daemon = h.Daemon(self.procs, self.dir, config, os.path.join(self.dir, "resources")).start()
+        self.env["QSPLIT_SERVER"] = self.daemon.url
+        h.exec_workload(self.procs, self.daemon, dict(self.env, **{QUEUE_VAR: self.queue}), self.workload,
+                        ["node", CLIENT, "consume", QUEUE_VAR, os.path.join(self.dir, "workload.jsonl")])
+
+    def node(self, *args, stdin=None):
+        done = subprocess.run(["node", CLIENT] + list(args), input=stdin, capture_output=True, text=True,
+                              env=dict(os.environ, **self.env), timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return done.stdout.split()
+
+    def add(self, jobs):
+        self.node("add", self.queue, stdin="".join(json.dumps(j) + "\n" for j in jobs))
+
+    def run_developer(self, name, split):
+        config = h.write(os.path.join(self.dir, name + ".json"), json.dumps({
+            "target": f"deployment/{self.workload}",
+            "feature": {"split_queues": {"emails": dict({"queue_type": "BullMQ"}, **split)}}}))
+        command = ["node", CLIENT, "consume", QUEUE_VAR, os.path.join(self.dir, name + ".jsonl")]
+        return h.run_session(self.procs, self.daemon, config, command, name, self.env)
+
+    def jobs(self, who):
+        path = os.path.join(self.dir, who + ".jsonl")
+        return h.read_jsonl(path) if os.path.exists(path) else []
+
+    def seqs(self, who):
+        return [j["data"]["seq"] for j in self.jobs(who)]
+
+    def received(self):
+        """seq -> every Worker that processed it (a list: a job processed twice shows twice)."""
+        got = {}
+        for who in ("workload", "alice", "bob"):
+            for seq in self.seqs(who):
+                got.setdefault(seq, []).append(who)
+        return got
+
+    def temporaries(self):
+        return [q for q in self.node("queues") if q.startswith("mirrord-tmp-") and self.queue in q]
+
+    def test_each_job_is_processed_once_by_the_worker_its_filters_name(self):
+        producer = Producer(self)
+        alice, _ = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
+        bob, _ = self.run_developer("bob", {"jq_filter": '.kind == "refund"'})
+        h.eventually(lambda: len(self.seqs("bob")) > 40, 60, "bob to process refunds")
+        steady_from = producer.seq
+        # A delayed job for alice keeps its due time through the split.
+        self.add([dict(job(1_000_000 * 3, delay=3000), name="later")])
+        time.sleep(1.0)
+        steady_to = producer.seq
+        bob.send_signal(signal.SIGINT)  # Ctrl-C ends bob's session: his unprocessed jobs go back
+        self.assertEqual(bob.wait(timeout=60), 0)
+        h.eventually(lambda: 3_000_000 in self.seqs("alice"), 30, "alice to process the delayed job")
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
+        restored_at = producer.seq
+        time.sleep(0.5)
+        total = producer.stop()
+        h.eventually(lambda: len(self.received()) >= total + 1, 60, "every job to be processed")
+
+        got = self.received()
+
+        def expected(seq):
+            d = job(seq)["data"]
+            return "alice" if d["tenant"] == "alice" else "bob" if d["kind"] == "refund" else "workload"
+        lost = [s for s in range(total) if s not in got]
+        twice = {s: w for s, w in got.items() if len(w) > 1}
+        misrouted = {s: got[s] for s in range(steady_from, steady_to) if got.get(s) != [expected(s)]}
+        wrong = {s: w for s, w in got.items() if s < total and ("alice" in w or "bob" in w) and expected(s) not in w}
+        after = {s: got[s] for s in range(restored_at, total) if got.get(s) != ["workload"]}
+        self.assertEqual((lost, twice, misrouted, wrong, after), ([], {}, {}, {}, {}),
+                         "lost, processed twice, misrouted while both split, a developer's that was not "
+                         "theirs, and not the workload's after the restore")
+        later = [j for j in self.jobs("alice") if j["name"] == "later"][0]
+        self.assertGreaterEqual(later["processedOn"], later["timestamp"] + 3000, "processed before it was due")
+        self.assertEqual(later["opts"]["delay"], 3000)
+        self.assertEqual([j["opts"].get("attempts") for j in self.jobs("alice") if j["name"] == "send"][:1], [2])
+        h.eventually(lambda: not self.temporaries(), 30, "every key of the temporary queues to be deleted")
+
+    def test_kill9_of_qsplitd_mid_stream_loses_no_job(self):
+        alice, session = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
+        producer = Producer(self)
+        h.eventually(lambda: len(self.seqs("alice")) > 20, 60, "alice to process jobs")
+        self.daemon.kill9()
+        time.sleep(0.5)
+        self.daemon.start()  # the same port and store: the session resumes
+        self.assertEqual([s["id"] for s in self.daemon.sessions()], [session])
+        h.eventually(lambda: len(self.seqs("alice")) > 100, 90, "jobs after the restart")
+        total = producer.stop()
+        # A job qsplitd held when it was killed is taken again once its lock (30 s) expired.
+        h.eventually(lambda: all(s in self.received() for s in range(total)), 120, "every job to be processed")
+        got = self.received()
+        self.assertEqual({s: w for s, w in got.items() if len(w) > 1}, {}, "processed twice")
+        self.assertTrue(all(s % 3 == 0 for s in self.seqs("alice")))
+        self.assertTrue(all(s % 3 != 0 for s in self.seqs("workload")))
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=120), 0)
+        h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "every key of the temporary queues to be deleted")
+
+    def test_bullmq_off_and_a_bad_queue_config_are_named(self):
+        self.procs.stop_all()
+        self.procs = h.Processes(self.dir)
+        self.start_daemon("redis:\n  enabled: true\n  bullmq: false\n")
+        config = h.write(os.path.join(self.dir, "alice.json"), json.dumps({
+            "target": f"deployment/{self.workload}",
+            "feature": {"split_queues": {"emails": {"queue_type": "BullMQ",
+                                                    "message_filter": {"tenant": "^alice$"}}}}}))
+
+        def refused():
+            run = subprocess.run([h.QSPLIT, "run", "-f", config, "--", "true"], env=dict(os.environ, **self.env),
+                                 capture_output=True, text=True, timeout=120)
+            self.assertNotEqual(run.returncode, 0)
+            return run.stderr
+        self.assertIn("queue id 'emails' is BullMQ, and BullMQ splitting is not enabled in qsplitd", refused())
+        self.procs.stop_all()
+        self.procs = h.Processes(self.dir)
+        resources = os.path.join(self.dir, "resources", "mailer.yaml")
+        h.write(resources, h.read(resources).replace("    appConfig:", "    queueConfig: tuning\n    appConfig:") + """---
+apiVersion: mirrord.metalbear.co/v1
+kind: MirrordPropertyList
+metadata:
+  name: tuning
+spec:
+  properties:
+    - name: dequeue_timeout
+      value: "soon"
+""")
+        self.start_daemon("redis:\n  enabled: true\n")
+        self.assertIn(f"MirrordSplitConfig {self.workload}: queue emails: queueConfig: dequeue_timeout: 'soon' is "
+                      "not a whole number of seconds from 1", refused())
+
+
+if __name__ == "__main__":
+    unittest.main()
