@@ -41,9 +41,11 @@ inline void preloadUsers(core::Broker& broker, const std::string& queue, int mes
 
 // Forwards until `messages` are acknowledged on the original (read in `group` where the broker
 // has groups); returns the seconds it took.
+// `view`: what filters see, for a broker without headers (the forwarder's view).
 inline double forwardRun(core::Broker& broker, const std::string& from,
                          const std::vector<std::string>& destinations, int messages,
-                         const std::string& group = "") {
+                         const std::string& group = "",
+                         std::function<void(std::vector<core::Message>&)> view = nullptr) {
   std::vector<core::SessionRoute> routes;
   for (std::size_t i = 1; i < destinations.size(); ++i) {
     auto filter = core::Filter::compile({{"user", "^user-" + std::to_string(i - 1) + "$"}});
@@ -53,6 +55,7 @@ inline double forwardRun(core::Broker& broker, const std::string& from,
   engine::ForwarderOptions options;
   options.delivery = engine::Delivery::kAtLeastOnce;
   options.wait = std::chrono::milliseconds(1000);
+  options.view = std::move(view);
   engine::Forwarder forwarder(broker, from, group, router, options);
   auto start = std::chrono::steady_clock::now();
   if (auto started = forwarder.start(); !started) {

@@ -96,6 +96,10 @@ if wanted redis; then
   table=$("$dir/bench/redis_pubsub_bench" --url "$QSPLIT_REDIS_URL" --samples 2000)
   python3 bench/report_redis_pubsub.py "$table" 2000 > bench/results/redis-pubsub.md
   cat bench/results/redis-pubsub.md
+  echo "== BullMQ forwarding (bench/results/bullmq.md)"
+  table=$("$dir/bench/bullmq_bench" --url "$QSPLIT_REDIS_URL" --jobs 20000 --repeat 3)
+  python3 bench/report_bullmq.py "$table" 20000 > bench/results/bullmq.md
+  cat bench/results/bullmq.md
 fi
 
 if wanted jq; then

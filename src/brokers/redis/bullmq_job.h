@@ -35,12 +35,12 @@ class BullmqQueue {
   std::string name_, prefix_;
 };
 
-// The scripts a connection runs, loaded into the server (SCRIPT LOAD) on first use; their
+// The scripts a connection runs: the package's, and qsplit's own kRemoveTaken, loaded into the server (SCRIPT LOAD) on first use; their
 // digests are kept per connection, as a restarted server forgets them.
 class BullmqScripts {
  public:
   enum Id { kAddStandard, kAddDelayed, kAddPrioritized, kMoveToActive, kRemove, kActiveToWait, kStalled,
-            kPromote, kCount };
+            kPromote, kRemoveTaken, kCount };
   // Loads every script on `connection`.
   Result<void> load(RedisConnection& connection);
   // EVALSHA of script `id` with `keys` then `args`.

@@ -144,37 +144,67 @@ Result<std::vector<core::Message>> BullmqSource::receive(std::size_t max, std::c
 }
 
 Result<void> BullmqSource::ack(std::span<const core::Message> messages) {
+  auto k = [&](const char* suffix) { return queue_.key(suffix); };
   std::vector<std::vector<std::string>> commands;
-  for (const auto& m : messages) {
-    // removeJob refuses a locked job, and the lock is this source's.
-    commands.push_back({"DEL", queue_.key(m.id + ":lock")});
-    commands.push_back(scripts_.call(BullmqScripts::kRemove, {queue_.key(m.id), queue_.key("repeat")},
-                                     {m.id, "0", queue_.prefix()}));
-  }
+  for (const auto& m : messages)
+    commands.push_back(scripts_.call(BullmqScripts::kRemoveTaken,
+                                     {k("active"), k("stalled"), k("events"), queue_.key(m.id)},
+                                     {m.id, token_, queue_.prefix()}));
   QSPLIT_ASSIGN_OR_RETURN(auto replies, pipeline(commands));
-  for (std::size_t i = 1; i < replies.size(); i += 2) {
+  // A job no longer active (its lock expired and the stalled check put it back to wait) is
+  // removed wherever it is, by the package's removeJob.
+  std::vector<std::vector<std::string>> elsewhere;
+  std::vector<std::string> ids;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
     const auto& r = replies[i];
-    if (r.isError() || (r.type == RedisReply::Type::kInteger && r.integer < 0))
+    if (r.isError())
       return fail(ErrorCode::kUnavailable, "bullmq queue " + queue_.name() + ": removing forwarded job " +
-                                               messages[i / 2].id + ": " +
-                                               (r.isError() ? r.text : "code " + std::to_string(r.integer)));
+                                               messages[i].id + ": " + r.text);
+    if (r.integer != -3) continue;
+    elsewhere.push_back(scripts_.call(BullmqScripts::kRemove, {queue_.key(messages[i].id), k("repeat")},
+                                      {messages[i].id, "0", queue_.prefix()}));
+    ids.push_back(messages[i].id);
+  }
+  if (elsewhere.empty()) return {};
+  QSPLIT_ASSIGN_OR_RETURN(auto removed, pipeline(elsewhere));
+  for (std::size_t i = 0; i < removed.size(); ++i) {
+    const auto& r = removed[i];
+    if (r.isError() || (r.type == RedisReply::Type::kInteger && r.integer < 0))
+      return fail(ErrorCode::kUnavailable,
+                  "bullmq queue " + queue_.name() + ": removing forwarded job " + ids[i] + ": " +
+                      (r.isError() ? r.text
+                       : r.integer == -8 ? "it is a job scheduler's (repeatable) job, which qsplit does not split"
+                                         : "code " + std::to_string(r.integer)));
   }
   return {};
 }
 
 Result<void> BullmqSource::release(std::span<const core::Message> messages) {
   auto k = [&](const char* suffix) { return queue_.key(suffix); };
+  auto back = [&](const core::Message& m, const std::string& token) {
+    return scripts_.call(BullmqScripts::kActiveToWait,
+                         {k("active"), k("wait"), k("stalled"), k("paused"), k("meta"), k("limiter"),
+                          k("prioritized"), k("marker"), k("events")},
+                         {m.id, token, queue_.key(m.id)});
+  };
   std::vector<std::vector<std::string>> commands;
-  for (const auto& m : messages)
-    commands.push_back(scripts_.call(BullmqScripts::kActiveToWait,
-                                     {k("active"), k("wait"), k("stalled"), k("paused"), k("meta"), k("limiter"),
-                                      k("prioritized"), k("marker"), k("events")},
-                                     {m.id, token_, queue_.key(m.id)}));
+  for (const auto& m : messages) commands.push_back(back(m, token_));
   QSPLIT_ASSIGN_OR_RETURN(auto replies, pipeline(commands));
-  for (std::size_t i = 0; i < replies.size(); ++i)
-    if (replies[i].isError())  // a job whose lock expired is back in wait already: not an error
+  // -2: the lock expired and nobody took the job since; it is still active, so it is moved
+  // without a lock (token "0"), as the package does for a job that has none. -6 (another's
+  // lock) and -1 (gone): it is not this source's any more.
+  std::vector<std::vector<std::string>> unlocked;
+  for (std::size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].isError())
       return fail(ErrorCode::kUnavailable, "bullmq queue " + queue_.name() + ": giving back job " +
                                                messages[i].id + ": " + replies[i].text);
+    if (replies[i].integer == -2) unlocked.push_back(back(messages[i], "0"));
+  }
+  if (unlocked.empty()) return {};
+  QSPLIT_ASSIGN_OR_RETURN(auto again, pipeline(unlocked));
+  for (const auto& r : again)
+    if (r.isError())
+      return fail(ErrorCode::kUnavailable, "bullmq queue " + queue_.name() + ": giving back a job: " + r.text);
   return {};
 }
 

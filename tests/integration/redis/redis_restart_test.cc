@@ -18,6 +18,44 @@ namespace {
 
 constexpr int kMessages = 3000;
 
+struct RestartRun {
+  bool done = false;    // every message forwarded and acknowledged, the original empty
+  uint64_t before = 0;  // acknowledged when the server was restarted
+  engine::ForwarderCounts counts;
+};
+
+// Forwards `original` (author alice to `alice`, the rest to `fallback`) in batches of `batch`,
+// restarts the server once the first batch is acknowledged, and waits until all kMessages are.
+RestartRun forwardThroughRestart(core::Broker& broker, const std::string& original, const std::string& group,
+                                 const std::string& alice, const std::string& fallback, std::size_t batch,
+                                 std::function<void(std::vector<core::Message>&)> view) {
+  auto filter = core::Filter::compile({{"author", "^alice$"}});
+  core::Router router(*core::RouteTable::build({{alice, *filter, core::QueueMode::kSteal, alice}}, fallback, 1));
+  engine::ForwarderOptions forwarding;
+  forwarding.delivery = engine::Delivery::kAtLeastOnce;
+  forwarding.batch_size = batch;  // many batches, so the restart lands mid-stream
+  forwarding.wait = std::chrono::milliseconds(200);
+  forwarding.error_backoff = std::chrono::milliseconds(200);
+  forwarding.view = std::move(view);
+  engine::Forwarder forwarder(broker, original, group, router, forwarding);
+  RestartRun r;
+  if (!forwarder.start().has_value()) return r;
+  if (!testing::eventually([&] { return forwarder.counts().acked > 0; })) return r;
+  r.before = forwarder.counts().acked;
+  auto restarted = testing::run("QSPLIT_RUN=" + std::string(std::getenv("QSPLIT_REDIS_RUN")) +
+                                " " QSPLIT_SOURCE_DIR "/scripts/redis.sh restart");
+  EXPECT_EQ(restarted.status, 0) << "scripts/redis.sh restart failed";
+  r.done = testing::eventually(
+      [&] {
+        auto left = broker.admin().backlog(original, group);
+        return forwarder.counts().acked >= static_cast<uint64_t>(kMessages) && left && *left == 0;
+      },
+      std::chrono::seconds(120), std::chrono::milliseconds(200));
+  r.counts = forwarder.counts();
+  forwarder.stop();
+  return r;
+}
+
 TEST(RedisRestartTest, ServerRestartMidStreamLosesNothing) {
   std::string why;
   auto made = testing::connectTestRedis(&why, std::chrono::seconds(1));
@@ -36,29 +74,10 @@ TEST(RedisRestartTest, ServerRestartMidStreamLosesNothing) {
                                       "seq-" + std::to_string(i)));
   client.send(original, stream);
 
-  auto filter = core::Filter::compile({{"author", "^alice$"}});
-  core::Router router(*core::RouteTable::build({{alice, *filter, core::QueueMode::kSteal, alice}}, fallback, 1));
-  engine::ForwarderOptions forwarding;
-  forwarding.delivery = engine::Delivery::kAtLeastOnce;
-  forwarding.batch_size = 100;  // many batches, so the restart lands mid-stream
-  forwarding.wait = std::chrono::milliseconds(200);
-  forwarding.error_backoff = std::chrono::milliseconds(200);
-  engine::Forwarder forwarder(*broker, original, "workload", router, forwarding);
-  ASSERT_TRUE(forwarder.start().has_value());
-  ASSERT_TRUE(testing::eventually([&] { return forwarder.counts().acked > 0; }));
-  uint64_t before = forwarder.counts().acked;
-  auto restarted = testing::run("QSPLIT_RUN=" + std::string(std::getenv("QSPLIT_REDIS_RUN")) +
-                                " " QSPLIT_SOURCE_DIR "/scripts/redis.sh restart");
-  ASSERT_EQ(restarted.status, 0) << "scripts/redis.sh restart failed";
-  bool done = testing::eventually(
-      [&] {
-        auto left = broker->admin().backlog(original, "workload");
-        return forwarder.counts().acked >= static_cast<uint64_t>(kMessages) && left && *left == 0;
-      },
-      std::chrono::seconds(120), std::chrono::milliseconds(200));
-  auto counts = forwarder.counts();
-  forwarder.stop();
-  ASSERT_TRUE(done) << "the original's group never caught up";
+  RestartRun r = forwardThroughRestart(*broker, original, "workload", alice, fallback, 100, nullptr);
+  ASSERT_TRUE(r.done) << "the original's group never caught up";
+  uint64_t before = r.before;
+  auto counts = r.counts;
 
   testing::Tally tally;
   tally.add("alice", client.drain(alice, "workload"));
@@ -92,30 +111,11 @@ TEST(RedisRestartTest, BullmqServerRestartMidQueueLosesNoJob) {
         testing::message({{"author", i % 4 == 0 ? "alice" : "bob"}, {"seq", std::to_string(i)}}, "job")));
   ASSERT_EQ(client.add(original, jobs).size(), static_cast<std::size_t>(kMessages));
 
-  auto filter = core::Filter::compile({{"author", "^alice$"}});
-  core::Router router(*core::RouteTable::build({{alice, *filter, core::QueueMode::kSteal, alice}}, fallback, 1));
-  engine::ForwarderOptions forwarding;
-  forwarding.delivery = engine::Delivery::kAtLeastOnce;
-  forwarding.batch_size = 50;  // many batches, so the restart lands mid-queue
-  forwarding.wait = std::chrono::milliseconds(200);
-  forwarding.error_backoff = std::chrono::milliseconds(200);
-  forwarding.view = jq::useJsonPayloadFields;  // filters match the job data's fields
-  engine::Forwarder forwarder(*broker, original, "", router, forwarding);
-  ASSERT_TRUE(forwarder.start().has_value());
-  ASSERT_TRUE(testing::eventually([&] { return forwarder.counts().acked > 0; }));
-  uint64_t before = forwarder.counts().acked;
-  auto restarted = testing::run("QSPLIT_RUN=" + std::string(std::getenv("QSPLIT_REDIS_RUN")) +
-                                " " QSPLIT_SOURCE_DIR "/scripts/redis.sh restart");
-  ASSERT_EQ(restarted.status, 0) << "scripts/redis.sh restart failed";
-  // Jobs taken before the restart and not removed are taken again once their lock (1 s) expired.
-  bool done = testing::eventually(
-      [&] {
-        auto left = broker->admin().backlog(original, "");
-        return forwarder.counts().acked >= static_cast<uint64_t>(kMessages) && left && *left == 0;
-      },
-      std::chrono::seconds(120), std::chrono::milliseconds(200));
-  forwarder.stop();
-  ASSERT_TRUE(done) << "the original never emptied";
+  // Jobs taken before the restart and not removed are taken again once their lock (1 s) expired;
+  // filters match the job data's fields.
+  RestartRun r = forwardThroughRestart(*broker, original, "", alice, fallback, 50, jq::useJsonPayloadFields);
+  ASSERT_TRUE(r.done) << "the original never emptied";
+  uint64_t before = r.before;
 
   testing::Tally tally;
   for (const auto& [who, queue] : {std::pair{"alice", alice}, std::pair{"fallback", fallback}}) {
