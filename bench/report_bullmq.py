@@ -12,7 +12,7 @@ print(f"{jobs} jobs whose data holds user (20 users), tenant and a 256-byte payl
 print("BullMQ queue on Redis 7.0 (Debian's, scripts/redis.sh, append-only file on) for each run, with")
 print("bullmq 5.81.5's add script. Baseline: a plain loop on the client qsplit uses (its BullMQ source")
 print("and sink, the bullmq package's scripts), without the engine: take up to 100 jobs")
-print("(`moveToActive`), add them to the copy queue (pipelined), remove them (`removeJob`) once every")
+print("(`moveToActive`), add them to the copy queue (pipelined), remove them (qsplit's removal script) once every")
 print("add was answered. qsplit: its forwarder, at least once, with 0, 1 or 10 sessions whose")
 print("`message_filter` matches the data's `user` (session i takes one user of 20; with 0 every job")
 print("goes to the fallback). Same server; each row is one pair, the copy measured just before qsplit.\n")
