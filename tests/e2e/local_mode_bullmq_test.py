@@ -13,21 +13,10 @@ import time
 import unittest
 
 import harness as h
+from bullmq_e2e import BullmqClients, consumer, job
 from redis_e2e import split_config_yaml
 
-CLIENT = os.path.join(h.SOURCE, "tests/support/bullmq_client.js")
 QUEUE_VAR = "EMAIL_QUEUE"
-
-
-def node_path():
-    done = subprocess.run([os.path.join(h.SOURCE, "scripts/bullmq.sh"), "dir"], capture_output=True, text=True,
-                          check=True, timeout=300)
-    return done.stdout.strip()
-
-
-def job(seq, delay=None):
-    data = {"seq": seq, "tenant": ["alice", "bob", "carol"][seq % 3], "kind": ["order", "refund"][seq // 3 % 2]}
-    return {"name": "send", "data": data, "opts": {"delay": delay} if delay else {"attempts": 2}}
 
 
 class Producer:
@@ -50,7 +39,7 @@ class Producer:
         return self.seq
 
 
-class LocalModeBullmq(unittest.TestCase):
+class LocalModeBullmq(BullmqClients, unittest.TestCase):
     def setUp(self):
         self.port = h.require("QSPLIT_REDIS_PORT")
         self.dir = h.tempdir(self.id().split(".")[-1])
@@ -58,7 +47,7 @@ class LocalModeBullmq(unittest.TestCase):
         self.addCleanup(lambda: self.procs.stop_all())
         self.workload = h.unique("mailer")
         self.queue = h.unique("emails")
-        self.env = {"QSPLIT_REDIS_PORT": self.port, "NODE_PATH": node_path()}
+        self.env = self.node_env()
         self.node("open", self.queue)  # the application's Queue has opened it
         resources = os.path.join(self.dir, "resources")
         os.makedirs(resources, exist_ok=True)
@@ -71,30 +60,14 @@ class LocalModeBullmq(unittest.TestCase):
         self.daemon = h.Daemon(self.procs, self.dir, config, os.path.join(self.dir, "resources")).start()
         self.env["QSPLIT_SERVER"] = self.daemon.url
         h.exec_workload(self.procs, self.daemon, dict(self.env, **{QUEUE_VAR: self.queue}), self.workload,
-                        ["node", CLIENT, "consume", QUEUE_VAR, os.path.join(self.dir, "workload.jsonl")])
-
-    def node(self, *args, stdin=None):
-        done = subprocess.run(["node", CLIENT] + list(args), input=stdin, capture_output=True, text=True,
-                              env=dict(os.environ, **self.env), timeout=120)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout.split()
-
-    def add(self, jobs):
-        self.node("add", self.queue, stdin="".join(json.dumps(j) + "\n" for j in jobs))
+                        consumer(QUEUE_VAR, os.path.join(self.dir, "workload.jsonl")))
 
     def run_developer(self, name, split):
         config = h.write(os.path.join(self.dir, name + ".json"), json.dumps({
             "target": f"deployment/{self.workload}",
             "feature": {"split_queues": {"emails": dict({"queue_type": "BullMQ"}, **split)}}}))
-        command = ["node", CLIENT, "consume", QUEUE_VAR, os.path.join(self.dir, name + ".jsonl")]
+        command = consumer(QUEUE_VAR, os.path.join(self.dir, name + ".jsonl"))
         return h.run_session(self.procs, self.daemon, config, command, name, self.env)
-
-    def jobs(self, who):
-        path = os.path.join(self.dir, who + ".jsonl")
-        return h.read_jsonl(path) if os.path.exists(path) else []
-
-    def seqs(self, who):
-        return [j["data"]["seq"] for j in self.jobs(who)]
 
     def received(self):
         """seq -> every Worker that processed it (a list: a job processed twice shows twice)."""
@@ -103,9 +76,6 @@ class LocalModeBullmq(unittest.TestCase):
             for seq in self.seqs(who):
                 got.setdefault(seq, []).append(who)
         return got
-
-    def temporaries(self):
-        return [q for q in self.node("queues") if q.startswith("mirrord-tmp-") and self.queue in q]
 
     def test_each_job_is_processed_once_by_the_worker_its_filters_name(self):
         producer = Producer(self)
@@ -168,7 +138,7 @@ class LocalModeBullmq(unittest.TestCase):
         h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
         h.eventually(lambda: not self.temporaries(), 30, "every key of the temporary queues to be deleted")
 
-    def test_bullmq_off_and_a_bad_queue_config_are_named(self):
+    def test_bullmq_off_a_bad_queue_config_and_jq_time_limit(self):
         self.procs.stop_all()
         self.procs = h.Processes(self.dir)
         self.start_daemon("redis:\n  enabled: true\n  bullmq: false\n")
@@ -199,6 +169,20 @@ spec:
         self.start_daemon("redis:\n  enabled: true\n")
         self.assertIn(f"MirrordSplitConfig {self.workload}: queue emails: queueConfig: dequeue_timeout: 'soon' is "
                       "not a whole number of seconds from 1", refused())
+
+        # jq_time_limit bounds this queue's jq_filters in place of qsplitd's 200 ms.
+        self.procs.stop_all()
+        self.procs = h.Processes(self.dir)
+        h.write(resources, h.read(resources).replace('value: "soon"', 'value: "5"').replace(
+            "name: dequeue_timeout", "name: jq_time_limit"))
+        self.start_daemon("redis:\n  enabled: true\n")
+        alice, _ = self.run_developer("alice", {"jq_filter": "reduce range(100000000) as $i (0; . + $i) > 0"})
+        self.add([job(0)])
+        h.eventually(lambda: "ran longer than the 5 ms limit" in self.daemon.log(), 60,
+                     "the filter to be switched off at 5 ms")
+        h.eventually(lambda: self.seqs("workload") == [0], 60, "the job to reach the workload")
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,17 @@ inline Result<std::unique_ptr<redis::RedisBroker>> connectTestRedis(std::string*
   return redis::RedisBroker::create({address, claim_idle});
 }
 
+// What `source` gives in up to 50 receives of 100 ms, until it has `count` messages.
+inline std::vector<core::Message> receiveAll(core::Source& source, std::size_t count) {
+  std::vector<core::Message> got;
+  for (int i = 0; i < 50 && got.size() < count; ++i) {
+    auto batch = source.receive(100, std::chrono::milliseconds(100));
+    EXPECT_TRUE(batch) << batch.error().message();
+    if (batch) got.insert(got.end(), batch->begin(), batch->end());
+  }
+  return got;
+}
+
 inline std::string testRedisPort() {
   const char* port = std::getenv("QSPLIT_REDIS_PORT");
   return port ? port : "";

@@ -30,23 +30,13 @@ class BullmqTest : public ::testing::Test {
     client_.open(queue_);
   }
 
-  std::vector<core::Message> receiveAll(core::Source& source, std::size_t count) {
-    std::vector<core::Message> got;
-    for (int i = 0; i < 50 && got.size() < count; ++i) {
-      auto batch = source.receive(100, milliseconds(100));
-      EXPECT_TRUE(batch) << batch.error().message();
-      if (batch) got.insert(got.end(), batch->begin(), batch->end());
-    }
-    return got;
-  }
-
   // Takes `count` jobs from the queue, adds them to other_, and removes them from the queue.
   void forward(std::size_t count) {
     auto source = broker_->openSource(queue_, "");
     ASSERT_TRUE(source) << source.error().message();
     auto sink = broker_->openSink(other_);
     ASSERT_TRUE(sink);
-    auto got = receiveAll(**source, count);
+    auto got = testing::receiveAll(**source, count);
     ASSERT_EQ(got.size(), count);
     ASSERT_TRUE((*sink)->send(got));
     ASSERT_TRUE((*source)->ack(got));
@@ -103,7 +93,7 @@ TEST_F(BullmqTest, AJobGivenBackIsWaitingAgainAndNothingElseHasIt) {
   client_.add(queue_, {{{"name", "one"}, {"data", {{"n", 1}}}, {"opts", json::object()}}});
   auto source = broker_->openSource(queue_, "");
   ASSERT_TRUE(source);
-  auto got = receiveAll(**source, 1);
+  auto got = testing::receiveAll(**source, 1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(client_.drain(queue_, 300).empty()) << "a job qsplit holds was taken by a Worker";
   ASSERT_TRUE((*source)->release(got));
@@ -121,7 +111,7 @@ TEST_F(BullmqTest, AJobHeldByAKilledQsplitIsTakenAgainAndNotAddedTwice) {
     auto source = broker_->openSource(queue_, "");
     ASSERT_TRUE(source);
     auto sink = broker_->openSink(other_);
-    auto got = receiveAll(**source, 2);
+    auto got = testing::receiveAll(**source, 2);
     ASSERT_EQ(got.size(), 2u);
     ASSERT_TRUE((*sink)->send(got));
   }

@@ -25,16 +25,6 @@ class RedisBrokerTest : public ::testing::Test {
     client_.createWithGroup(stream_, "workload");
   }
 
-  std::vector<core::Message> receiveAll(core::Source& source, std::size_t count) {
-    std::vector<core::Message> got;
-    for (int i = 0; i < 50 && got.size() < count; ++i) {
-      auto batch = source.receive(100, milliseconds(100));
-      EXPECT_TRUE(batch) << batch.error().message();
-      if (batch) got.insert(got.end(), batch->begin(), batch->end());
-    }
-    return got;
-  }
-
   std::string why_;
   std::unique_ptr<RedisBroker> broker_;
   std::string stream_;
@@ -45,7 +35,7 @@ TEST_F(RedisBrokerTest, ReadsInTheWorkloadsGroupAndAcknowledgesOnlyWhenAsked) {
   client_.send(stream_, {testing::message({{"tenant", "a"}}, "one"), testing::message({{"tenant", "b"}}, "two")});
   auto source = broker_->openSource(stream_, "workload");
   ASSERT_TRUE(source) << source.error().message();
-  auto got = receiveAll(**source, 2);
+  auto got = testing::receiveAll(**source, 2);
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[0].findAttribute("tenant")->value, "a");
   EXPECT_EQ(got[0].findAttribute("body")->value, "one");  // every field is an attribute
@@ -60,7 +50,7 @@ TEST_F(RedisBrokerTest, AnEntryGivenBackIsAtTheEndAgainAndNotPending) {
   client_.send(stream_, {testing::message({{"tenant", "a"}}, "one")});
   auto source = broker_->openSource(stream_, "workload");
   ASSERT_TRUE(source);
-  auto got = receiveAll(**source, 1);
+  auto got = testing::receiveAll(**source, 1);
   ASSERT_EQ(got.size(), 1u);
   ASSERT_TRUE((*source)->release(got));
   auto again = client_.drain(stream_, "workload");
@@ -77,7 +67,7 @@ TEST_F(RedisBrokerTest, EntriesPendingUnderASilentConsumerAreClaimed) {
   auto source = broker_->openSource(stream_, "workload");
   ASSERT_TRUE(source);
   std::this_thread::sleep_for(milliseconds(400));  // past this broker's claim_idle of 300 ms
-  auto got = receiveAll(**source, 2);
+  auto got = testing::receiveAll(**source, 2);
   ASSERT_EQ(got.size(), 2u);
   ASSERT_TRUE((*source)->ack(got));
   EXPECT_EQ(*broker_->admin().backlog(stream_, "workload"), 0u);
