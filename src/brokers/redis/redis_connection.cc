@@ -1,5 +1,7 @@
 #include "brokers/redis/redis_connection.h"
 
+#include "brokers/redis/redis_tls.h"
+
 #include <hiredis/hiredis.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -50,11 +52,10 @@ Result<RedisAddress> RedisAddress::parse(const std::string& text) {
   RedisAddress a;
   std::string rest = text;
   const std::string url = redacted(text);
-  if (rest.starts_with("rediss://"))
-    return fail(ErrorCode::kInvalidArgument, url + ": TLS (rediss://) is not supported yet");
-  if (!rest.starts_with("redis://"))
-    return fail(ErrorCode::kInvalidArgument, url + ": expected redis://[[user]:password@]host:port[/db]");
-  rest = rest.substr(8);
+  a.tls = rest.starts_with("rediss://");
+  if (!a.tls && !rest.starts_with("redis://"))
+    return fail(ErrorCode::kInvalidArgument, url + ": expected redis:// or rediss://[[user]:password@]host:port[/db]");
+  rest = rest.substr(a.tls ? 9 : 8);
   if (auto at = rest.rfind('@'); at != std::string::npos) {
     std::string credentials = rest.substr(0, at);
     rest = rest.substr(at + 1);
@@ -92,21 +93,27 @@ Result<RedisAddress> RedisAddress::parse(const std::string& text) {
 Result<RedisAddress> RedisAddress::fromProperties(const std::map<std::string, std::string>& properties) {
   for (const auto& [key, value] : properties)
     if (key != "url" && key != "host" && key != "port" && key != "password" && key != "tls" && key != "db" &&
-        key != "username")
+        key != "username" && key != "tls_ca")
       return fail(ErrorCode::kInvalidArgument,
-                  "property " + key + ": unknown; expected url, host, port, username, password, tls or db");
+                  "property " + key + ": unknown; expected url, host, port, username, password, tls, tls_ca or db");
   auto get = [&](const std::string& key, const std::string& otherwise) {
     auto it = properties.find(key);
     return it == properties.end() ? otherwise : it->second;
   };
   std::string tls = get("tls", "false");
   if (tls != "true" && tls != "false") return fail(ErrorCode::kInvalidArgument, "property tls: expected true or false");
-  if (tls == "true") return fail(ErrorCode::kInvalidArgument, "property tls: TLS to Redis is not supported yet");
+  std::string tls_ca = get("tls_ca", "");
   if (properties.count("url")) {
     auto parsed = parse(properties.at("url"));
     if (!parsed) return fail(ErrorCode::kInvalidArgument, "property url: " + parsed.error().message());
+    parsed->tls = parsed->tls || tls == "true";
+    parsed->tls_ca = tls_ca;
+    if (!parsed->tls && !tls_ca.empty())
+      return fail(ErrorCode::kInvalidArgument, "property tls_ca: set, and the connection is not TLS (tls: true)");
     return parsed;
   }
+  if (tls != "true" && !tls_ca.empty())
+    return fail(ErrorCode::kInvalidArgument, "property tls_ca: set, and the connection is not TLS (tls: true)");
   if (!properties.count("host")) return fail(ErrorCode::kInvalidArgument, "property host: url or host is required");
   RedisAddress a;
   a.host = properties.at("host");
@@ -120,6 +127,8 @@ Result<RedisAddress> RedisAddress::fromProperties(const std::map<std::string, st
   }
   a.user = get("username", "");
   a.password = get("password", "");
+  a.tls = tls == "true";
+  a.tls_ca = tls_ca;
   return a;
 }
 
@@ -129,7 +138,13 @@ std::string RedisAddress::describe() const {
 
 Result<RedisConnection> RedisConnection::connect(const RedisAddress& address) {
   timeval timeout = toTimeval(address.timeout);
-  redisContext* context = redisConnectWithTimeout(address.host.c_str(), address.port, timeout);
+  redisContext* context = nullptr;
+  if (address.tls) {
+    QSPLIT_ASSIGN_OR_RETURN(int fd, openTlsRelay(address.host, address.port, address.timeout, address.tls_ca));
+    context = redisConnectFd(fd);
+  } else {
+    context = redisConnectWithTimeout(address.host.c_str(), address.port, timeout);
+  }
   if (!context) return fail(ErrorCode::kUnavailable, "redis " + address.describe() + ": cannot allocate a connection");
   RedisConnection connection(context, address);
   if (context->err)

@@ -18,19 +18,22 @@ struct redisContext;
 
 namespace qsplit::redis {
 
-// Where the server is: `redis://[[user]:password@]host:port[/db]` (hiredis 0.14 has no TLS,
-// so `rediss://` is refused).
+// Where the server is: `redis://[[user]:password@]host:port[/db]`, or `rediss://` for TLS
+// (hiredis 0.14 has none: qsplit runs it under a TLS relay of its own, redis_tls.h).
 struct RedisAddress {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::string user;
   std::string password;
   int db = 0;
+  bool tls = false;
+  std::string tls_ca;  // PEM certificates the server's must chain to; empty: the system's CAs
   std::chrono::milliseconds timeout{5000};  // connecting, and each reply (beyond a BLOCK)
 
   static Result<RedisAddress> parse(const std::string& url);
   // From a MirrordPropertyList, as the reference reads one: `url` (used as it is), else `host`
-  // with `port` (6379), `password`, `tls` and `db` (0); and qsplit's `username`. Any other
+  // with `port` (6379), `password`, `tls` and `db` (0); and qsplit's `username` and `tls_ca`
+  // (the CA's PEM, for a server whose certificate the system does not trust). Any other
   // property is an error that names it.
   static Result<RedisAddress> fromProperties(const std::map<std::string, std::string>& properties);
   std::string describe() const;  // host:port/db, no password

@@ -100,7 +100,9 @@ TEST_F(RedisBrokerTest, WrongStreamsGroupsAndAddressesAreNamed) {
   client_.command("SET plain:" + stream_ + " x");
   EXPECT_EQ(broker_->admin().describe("plain:" + stream_).error().message(),
             "redis key plain:" + stream_ + " is a string, not a stream");
-  EXPECT_EQ(RedisAddress::parse("rediss://h:1").error().message(), "rediss://h:1: TLS (rediss://) is not supported yet");
+  EXPECT_TRUE(RedisAddress::parse("rediss://h:1")->tls);
+  EXPECT_EQ(RedisAddress::parse("http://h:1").error().message(),
+            "http://h:1: expected redis:// or rediss://[[user]:password@]host:port[/db]");
   EXPECT_EQ(RedisAddress::parse("redis://h:99999").error().message(), "redis://h:99999: the port must be 1 to 65535");
   auto parsed = RedisAddress::parse("redis://app:s3cret@cache.internal:6380/2");
   ASSERT_TRUE(parsed);
@@ -113,9 +115,10 @@ TEST_F(RedisBrokerTest, WrongStreamsGroupsAndAddressesAreNamed) {
   ASSERT_TRUE(listed) << listed.error().message();
   EXPECT_EQ(listed->describe(), "cache:6379/3");
   EXPECT_EQ(RedisAddress::fromProperties({{"hostname", "cache"}}).error().message(),
-            "property hostname: unknown; expected url, host, port, username, password, tls or db");
-  EXPECT_EQ(RedisAddress::fromProperties({{"host", "cache"}, {"tls", "true"}}).error().message(),
-            "property tls: TLS to Redis is not supported yet");
+            "property hostname: unknown; expected url, host, port, username, password, tls, tls_ca or db");
+  EXPECT_TRUE(RedisAddress::fromProperties({{"host", "cache"}, {"tls", "true"}})->tls);
+  EXPECT_EQ(RedisAddress::fromProperties({{"host", "cache"}, {"tls_ca", "x"}}).error().message(),
+            "property tls_ca: set, and the connection is not TLS (tls: true)");
   EXPECT_EQ(RedisAddress::fromProperties({{"port", "6379"}}).error().message(),
             "property host: url or host is required");
   auto closed = RedisBroker::create({*RedisAddress::parse("redis://127.0.0.1:1"), milliseconds(300)});
