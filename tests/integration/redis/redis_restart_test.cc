@@ -1,17 +1,21 @@
 // A restart of the Redis server in the middle of a stream (scripts/redis.sh restart, its data
 // kept in an append-only file): the forwarder reconnects, reads again what it had not
-// acknowledged, and every entry (every BullMQ job) reaches its destination. Runs alone: it
-// takes the shared server away for a while.
+// acknowledged, and every entry (every BullMQ job) reaches its destination; a Pub/Sub
+// forwarder subscribes again by itself. Runs alone: it takes the shared server away for a
+// while.
 #include <gtest/gtest.h>
 
+#include "brokers/redis/redis_channels.h"
 #include "common/random.h"
 #include "engine/forwarder.h"
 #include "jq/json_payload.h"
 #include "support/bullmq_test_client.h"
 #include "support/eventually.h"
 #include "support/messages.h"
+#include "support/redis_cli_pubsub.h"
 #include "support/redis_test_broker.h"
 #include "support/tally.h"
+#include "support/temp_dir.h"
 
 namespace qsplit::redis {
 namespace {
@@ -130,6 +134,48 @@ TEST(RedisRestartTest, BullmqServerRestartMidQueueLosesNoJob) {
   EXPECT_EQ(c.duplicated, 0);  // a job added again keeps its id: BullMQ has it once
   EXPECT_EQ(c.misrouted, 0);
   for (const auto& s : {original, fallback, alice}) (void)broker->admin().remove(s);
+}
+
+TEST(RedisRestartTest, PubSubSubscribesAgainAfterAServerRestart) {
+  std::string why;
+  auto url = testing::brokerAddress("QSPLIT_REDIS_URL", &why);
+  QSPLIT_NEED_BROKER(why);
+  auto made = RedisChannelBroker::create(*RedisAddress::parse(url), ChannelMode::kChannel);
+  ASSERT_TRUE(made.has_value()) << made.error().message();
+  std::string port = testing::testRedisPort(), dir = testing::freshDir("qsplit-pubsub-restart");
+  std::string id = SecureRandom::instance().digits(8);
+  std::string original = "events:" + id, fallback = "mirrord-tmp-" + id + "-fallback-events";
+  auto qsplitSubscribed = [&] {
+    auto reply = testing::RedisTestClient(port).command("PUBSUB NUMSUB " + original);
+    return reply.is_array() && reply.size() == 2 && reply[1] == 1;
+  };
+  // Publishes `count` messages named after `tag`, and waits until `subscriber` has them all.
+  auto publishAndCheck = [&](testing::RedisCliSubscriber& subscriber, const std::string& tag, int count) {
+    testing::RedisCliPublisher publisher(port);
+    for (int i = 0; i < count; ++i) publisher.publish(original, tag + "-" + std::to_string(i));
+    publisher.close();
+    return testing::eventually([&] { return subscriber.payloads().size() >= static_cast<std::size_t>(count); });
+  };
+  testing::RedisCliSubscriber before(port, "SUBSCRIBE", fallback, dir + "/before");
+  core::Router router(*core::RouteTable::build({}, fallback, 1));
+  engine::ForwarderOptions forwarding;
+  forwarding.delivery = engine::Delivery::kAtLeastOnce;
+  forwarding.wait = std::chrono::milliseconds(100);
+  forwarding.error_backoff = std::chrono::milliseconds(200);
+  engine::Forwarder forwarder(**made, original, "", router, forwarding);
+  ASSERT_TRUE(forwarder.start().has_value());
+  ASSERT_TRUE(testing::eventually(qsplitSubscribed));
+  EXPECT_TRUE(publishAndCheck(before, "before", 100)) << before.payloads().size() << " of 100 before the restart";
+
+  auto restarted = testing::run("QSPLIT_RUN=" + std::string(std::getenv("QSPLIT_REDIS_RUN")) +
+                                " " QSPLIT_SOURCE_DIR "/scripts/redis.sh restart");
+  ASSERT_EQ(restarted.status, 0) << "scripts/redis.sh restart failed";
+  before.stop();  // redis-cli does not subscribe again; the workload's new instance does
+  testing::RedisCliSubscriber after(port, "SUBSCRIBE", fallback, dir + "/after");
+  ASSERT_TRUE(testing::eventually(qsplitSubscribed, std::chrono::seconds(60))) << "qsplit never subscribed again";
+  // What was published while nobody subscribed is gone, as Redis drops it; from now on, all.
+  EXPECT_TRUE(publishAndCheck(after, "after", 100)) << after.payloads().size() << " of 100 after the restart";
+  forwarder.stop();
 }
 
 }  // namespace
