@@ -1,4 +1,4 @@
-// The BullMQ broker adapter: the queues of one Redis server as BullMQ (bullmq@bullmqVersion())
+// The BullMQ broker adapter: the queues of one Redis server as BullMQ (the bullmq package's scripts, bullmq_job.h)
 // lays them out. A queue is its keys under `bull:<queue>:`; it exists once a Queue or a Worker
 // has opened it (its `meta` hash), and removing one deletes every key under that prefix.
 #pragma once

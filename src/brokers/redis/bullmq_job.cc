@@ -37,6 +37,13 @@ constexpr BullmqScript kScripts[BullmqScripts::kCount] = {
     kAddStandardJob, kAddDelayedJob, kAddPrioritizedJob, kMoveToActive, kRemoveJob,
     kMoveJobFromActiveToWait, kMoveStalledJobsToWait, kPromote, kRemoveTakenJob};
 
+// The message's job options (its `opts` attribute), "{}" when it has none.
+const std::string& jobOptions(const core::Message& job) {
+  static const std::string kNone = "{}";
+  const auto* opts = job.findAttribute("opts");
+  return opts ? opts->value : kNone;
+}
+
 std::string packed(const nlohmann::json& value) {
   auto bytes = nlohmann::json::to_msgpack(value);
   return std::string(bytes.begin(), bytes.end());
@@ -44,15 +51,14 @@ std::string packed(const nlohmann::json& value) {
 
 }  // namespace
 
-const char* bullmqVersion() { return kBullmqVersion; }
-
 Result<void> BullmqScripts::load(RedisConnection& connection) {
   std::vector<std::string> sha;
   for (const auto& script : kScripts) {
     QSPLIT_ASSIGN_OR_RETURN(auto reply, connection.command({"SCRIPT", "LOAD", script.text}));
     if (reply.type != RedisReply::Type::kString)
       return fail(ErrorCode::kUnavailable, std::string("redis ") + connection.address().describe() +
-                                               ": loading bullmq script " + script.name + ": " + replyError(reply));
+                                               ": loading bullmq " + kBullmqVersion + " script " + script.name +
+                                               ": " + replyError(reply));
     sha.push_back(reply.text);
   }
   sha_ = std::move(sha);
@@ -85,12 +91,6 @@ core::Message jobMessage(const std::string& id, const RedisReply& fields) {
   return m;
 }
 
-const std::string& jobOptions(const core::Message& job) {
-  static const std::string kNone = "{}";
-  const auto* opts = job.findAttribute("opts");
-  return opts ? opts->value : kNone;
-}
-
 Result<std::vector<std::string>> addJob(const BullmqScripts& scripts, const BullmqQueue& queue,
                                         const core::Message& job) {
   auto opts = nlohmann::json::parse(jobOptions(job), nullptr, false);
@@ -104,18 +104,17 @@ Result<std::vector<std::string>> addJob(const BullmqScripts& scripts, const Bull
   std::vector<std::string> argv = {packed(args), job.body.empty() ? "{}" : job.body, packed(opts)};
   auto delay = opts.find("delay");
   auto priority = opts.find("priority");
-  auto k = [&](const char* suffix) { return queue.key(suffix); };
   if (delay != opts.end() && delay->is_number() && delay->get<double>() > 0)
     return scripts.call(BullmqScripts::kAddDelayed,
-                        {k("marker"), k("meta"), k("id"), k("delayed"), k("completed"), k("events")}, argv);
+                        queue.keys({"marker", "meta", "id", "delayed", "completed", "events"}), argv);
   if (priority != opts.end() && priority->is_number() && priority->get<double>() != 0)
     return scripts.call(BullmqScripts::kAddPrioritized,
-                        {k("marker"), k("meta"), k("id"), k("prioritized"), k("delayed"), k("completed"),
-                         k("active"), k("events"), k("pc")},
+                        queue.keys({"marker", "meta", "id", "prioritized", "delayed", "completed",
+                         "active", "events", "pc"}),
                         argv);
   return scripts.call(BullmqScripts::kAddStandard,
-                      {k("wait"), k("paused"), k("meta"), k("id"), k("completed"), k("delayed"), k("active"),
-                       k("events"), k("marker")},
+                      queue.keys({"wait", "paused", "meta", "id", "completed", "delayed", "active",
+                       "events", "marker"}),
                       argv);
 }
 

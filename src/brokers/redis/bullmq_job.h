@@ -6,6 +6,7 @@
 // its options (JSON, as the job hash keeps them) the attribute `opts`.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,6 @@ struct BullmqScript {
   const char* text;
 };
 
-// The version of bullmq whose scripts qsplit runs.
-const char* bullmqVersion();
-
 // Where a queue's keys are: `bull:<queue>:`.
 class BullmqQueue {
  public:
@@ -30,6 +28,12 @@ class BullmqQueue {
   const std::string& name() const { return name_; }
   const std::string& prefix() const { return prefix_; }
   std::string key(const std::string& suffix) const { return prefix_ + suffix; }
+  // The keys of `suffixes`, in order, as a script's KEYS.
+  std::vector<std::string> keys(std::initializer_list<const char*> suffixes) const {
+    std::vector<std::string> out;
+    for (const char* s : suffixes) out.push_back(key(s));
+    return out;
+  }
 
  private:
   std::string name_, prefix_;
@@ -58,7 +62,5 @@ core::Message jobMessage(const std::string& id, const RedisReply& fields);
 // Fails when the job's options are not a JSON object.
 Result<std::vector<std::string>> addJob(const BullmqScripts& scripts, const BullmqQueue& queue,
                                         const core::Message& job);
-// The message's job options (its `opts` attribute), "{}" when it has none.
-const std::string& jobOptions(const core::Message& job);
 
 }  // namespace qsplit::redis

@@ -22,7 +22,11 @@ std::string nowMs() {
 BullmqSource::BullmqSource(RedisAddress address, std::string queue, std::chrono::milliseconds lock,
                            std::chrono::milliseconds longest_wait)
     : address_(std::move(address)), queue_(std::move(queue)),
-      token_("qsplit-" + SecureRandom::instance().digits(12)), lock_(lock), longest_wait_(longest_wait) {}
+      token_("qsplit-" + SecureRandom::instance().digits(12)), lock_(lock), longest_wait_(longest_wait) {
+  // What moveToActive is told of this worker, the same for every call.
+  auto bytes = nlohmann::json::to_msgpack({{"token", token_}, {"lockDuration", lock_.count()}, {"name", "qsplit"}});
+  worker_opts_.assign(bytes.begin(), bytes.end());
+}
 
 Result<std::unique_ptr<BullmqSource>> BullmqSource::open(const RedisAddress& address, const std::string& queue,
                                                          std::chrono::milliseconds lock,
@@ -62,12 +66,11 @@ Result<void> BullmqSource::checkStalled() {
   auto now = std::chrono::steady_clock::now();
   if (now - last_stalled_check_ < lock_) return {};
   last_stalled_check_ = now;
-  auto k = [&](const char* suffix) { return queue_.key(suffix); };
   QSPLIT_ASSIGN_OR_RETURN(
       auto replies,
       pipeline({scripts_.call(BullmqScripts::kStalled,
-                              {k("stalled"), k("wait"), k("active"), k("stalled-check"), k("meta"), k("paused"),
-                               k("marker"), k("events"), k("repeat")},
+                              queue_.keys({"stalled", "wait", "active", "stalled-check", "meta", "paused",
+                               "marker", "events", "repeat"}),
                               {kMaxStalled, queue_.prefix(), nowMs(), std::to_string(lock_.count())})}));
   if (replies[0].isError())
     return fail(ErrorCode::kUnavailable, "bullmq queue " + queue_.name() + ": checking stalled jobs: " + replies[0].text);
@@ -82,12 +85,11 @@ Result<void> BullmqSource::promoteDelayed(std::size_t max) {
     return fail(ids.error());
   }
   if (ids->elements.empty()) return {};
-  auto k = [&](const char* suffix) { return queue_.key(suffix); };
   std::vector<std::vector<std::string>> commands;
   for (const auto& id : ids->elements)
     commands.push_back(scripts_.call(BullmqScripts::kPromote,
-                                     {k("delayed"), k("wait"), k("paused"), k("meta"), k("prioritized"), k("active"),
-                                      k("pc"), k("events"), k("marker")},
+                                     queue_.keys({"delayed", "wait", "paused", "meta", "prioritized", "active",
+                                      "pc", "events", "marker"}),
                                      {queue_.prefix(), id.text}));
   QSPLIT_ASSIGN_OR_RETURN(auto replies, pipeline(commands));
   for (const auto& r : replies)  // -3: taken meanwhile by a worker, which is fine
@@ -97,16 +99,10 @@ Result<void> BullmqSource::promoteDelayed(std::size_t max) {
 }
 
 Result<std::vector<core::Message>> BullmqSource::take(std::size_t max) {
-  auto k = [&](const char* suffix) { return queue_.key(suffix); };
-  std::string opts;
-  {
-    auto bytes = nlohmann::json::to_msgpack({{"token", token_}, {"lockDuration", lock_.count()}, {"name", "qsplit"}});
-    opts.assign(bytes.begin(), bytes.end());
-  }
   auto move = scripts_.call(BullmqScripts::kMoveToActive,
-                            {k("wait"), k("active"), k("prioritized"), k("events"), k("stalled"), k("limiter"),
-                             k("delayed"), k("paused"), k("meta"), k("pc"), k("marker")},
-                            {queue_.prefix(), nowMs(), opts});
+                            queue_.keys({"wait", "active", "prioritized", "events", "stalled", "limiter",
+                             "delayed", "paused", "meta", "pc", "marker"}),
+                            {queue_.prefix(), nowMs(), worker_opts_});
   std::vector<core::Message> jobs;
   // One first: an empty queue costs one call; a busy one gets the rest pipelined.
   for (std::size_t n = 1; jobs.size() < max; n = max - jobs.size()) {
@@ -144,11 +140,10 @@ Result<std::vector<core::Message>> BullmqSource::receive(std::size_t max, std::c
 }
 
 Result<void> BullmqSource::ack(std::span<const core::Message> messages) {
-  auto k = [&](const char* suffix) { return queue_.key(suffix); };
   std::vector<std::vector<std::string>> commands;
   for (const auto& m : messages)
     commands.push_back(scripts_.call(BullmqScripts::kRemoveTaken,
-                                     {k("active"), k("stalled"), k("events"), queue_.key(m.id)},
+                                     {queue_.key("active"), queue_.key("stalled"), queue_.key("events"), queue_.key(m.id)},
                                      {m.id, token_, queue_.prefix()}));
   QSPLIT_ASSIGN_OR_RETURN(auto replies, pipeline(commands));
   // A job no longer active (its lock expired and the stalled check put it back to wait) is
@@ -161,7 +156,7 @@ Result<void> BullmqSource::ack(std::span<const core::Message> messages) {
       return fail(ErrorCode::kUnavailable, "bullmq queue " + queue_.name() + ": removing forwarded job " +
                                                messages[i].id + ": " + r.text);
     if (r.integer != -3) continue;
-    elsewhere.push_back(scripts_.call(BullmqScripts::kRemove, {queue_.key(messages[i].id), k("repeat")},
+    elsewhere.push_back(scripts_.call(BullmqScripts::kRemove, {queue_.key(messages[i].id), queue_.key("repeat")},
                                       {messages[i].id, "0", queue_.prefix()}));
     ids.push_back(messages[i].id);
   }
@@ -180,11 +175,10 @@ Result<void> BullmqSource::ack(std::span<const core::Message> messages) {
 }
 
 Result<void> BullmqSource::release(std::span<const core::Message> messages) {
-  auto k = [&](const char* suffix) { return queue_.key(suffix); };
   auto back = [&](const core::Message& m, const std::string& token) {
     return scripts_.call(BullmqScripts::kActiveToWait,
-                         {k("active"), k("wait"), k("stalled"), k("paused"), k("meta"), k("limiter"),
-                          k("prioritized"), k("marker"), k("events")},
+                         queue_.keys({"active", "wait", "stalled", "paused", "meta", "limiter",
+                          "prioritized", "marker", "events"}),
                          {m.id, token, queue_.key(m.id)});
   };
   std::vector<std::vector<std::string>> commands;

@@ -44,6 +44,7 @@ class BullmqSource final : public core::Source {
   BullmqQueue queue_;
   std::string token_;
   std::chrono::milliseconds lock_, longest_wait_;
+  std::string worker_opts_;  // moveToActive's msgpacked opts
   BullmqScripts scripts_;
   std::optional<RedisConnection> connection_;
   std::chrono::steady_clock::time_point last_stalled_check_{};
