@@ -156,7 +156,17 @@ TEST(RedisChannelMode, NamesAsAMirrordSplitConfigWritesThem) {
             "unknown redis subscription 'stream'; expected channel, channelPattern or shardChannel");
 }
 
-// The workload as a rolling update changes it: the new subscriber subscribes before the old one stops.
+// How long a stopping subscriber goes on reading after the moment it is told to stop: a
+// redis-cli killed at once loses what Redis had already pushed to its socket, with or without
+// qsplit, and a real instance is stopped only after its successor is ready and then drains.
+// qsplit's own hop (original, qsplit, fallback) takes milliseconds, more under ASan on a busy
+// machine: without this wait, in about 1 CI run in 5, one or two messages published just
+// before the restored workload subscribed were still in that hop when the fallback's reader
+// was killed (its log showed the forwarder's next send to the fallback finding nobody).
+constexpr std::chrono::milliseconds kDrainsFor{300};
+
+// The workload as a rolling update changes it: the new subscriber subscribes, and the old one
+// stops once the new is ready.
 class RollingWorkload : public core::WorkloadPatcher {
  public:
   RollingWorkload(std::function<std::unique_ptr<RedisCliSubscriber>(const std::string&, const std::string&)> make,
@@ -184,7 +194,9 @@ class RollingWorkload : public core::WorkloadPatcher {
  private:
   void replace(const std::string& name) {
     incarnations_.push_back(make_(name, "workload-" + std::to_string(incarnations_.size())));
-    if (incarnations_.size() > 1) incarnations_[incarnations_.size() - 2]->stop();
+    if (incarnations_.size() < 2) return;
+    std::this_thread::sleep_for(kDrainsFor);
+    incarnations_[incarnations_.size() - 2]->stop();
   }
   std::function<std::unique_ptr<RedisCliSubscriber>(const std::string&, const std::string&)> make_;
   std::function<int()> subscribers_;
@@ -232,9 +244,12 @@ TEST_P(RedisPubSubTest, SplitLosesNothingWhileTheWorkloadIsPatchedAndRestored) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   int ending = seq;
   ASSERT_TRUE(splitter.endSession("alice").has_value());
+  std::this_thread::sleep_for(kDrainsFor);
   developer->stop();
   ASSERT_TRUE(testing::eventually([&] { auto done = splitter.mayRestore(); return done && *done; }));
+  int restoring = seq;
   ASSERT_TRUE(workload.restore(original()).has_value());
+  int restored = seq;
   ASSERT_TRUE(splitter.finishRestore().has_value());
   if (subscribers() != -1) {
     EXPECT_TRUE(testing::eventually([&] { return subscribers() == 1; }))
@@ -253,19 +268,20 @@ TEST_P(RedisPubSubTest, SplitLosesNothingWhileTheWorkloadIsPatchedAndRestored) {
   for (const auto& p : workload.payloads()) got[seqOf(p)].insert("workload");
   for (const auto& p : developer->payloads()) got[seqOf(p)].insert("developer");
   int lost = 0, misrouted = 0;
+  std::string which;
   for (int s = 0; s < total; ++s) {
-    if (!got.count(s)) ++lost;
+    if (!got.count(s)) {
+      ++lost;
+      which += " " + std::to_string(s);
+    }
     // Well inside the session (the producer's pipe may lag a little): routed by its filter alone.
     bool inside = s > began + 200 && s < ending - 200;
     if (inside && got[s] != std::set<std::string>{s % 3 == 0 ? "developer" : "workload"}) ++misrouted;
     if (got[s].count("developer") && s % 3 != 0) ++misrouted;
   }
-  std::printf("%d published; session from %d to %d; lost %d, misrouted %d\n", total, began, ending, lost, misrouted);
-  // Known gap, not yet fixed: in 2 of about 10 fresh-clone runs one or two messages of a
-  // transition were lost after their 1 s hold for the fallback's subscriber ran out (seen once
-  // under ASan, once without). Allowed here so the gap is measured and bounded, not hidden:
-  // more than that fails. See docs/redis.md, "What is still lost".
-  EXPECT_LE(lost, 2) << "messages lost through the patch and the restore";
+  std::printf("%d published; session from %d to %d; restore from %d to %d; lost %d (%s), misrouted %d\n", total, began,
+              ending, restoring, restored, lost, which.c_str(), misrouted);
+  EXPECT_EQ(lost, 0) << "messages lost through the patch and the restore";
   EXPECT_EQ(misrouted, 0);
   EXPECT_GT(ending - began, 400) << "the producer was too slow to say anything";
 }
