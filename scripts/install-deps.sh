@@ -45,6 +45,7 @@ packages+=(
   redis-server redis-tools libhiredis-dev
   etcd-server openssl jq
   protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc
 )
 
 # The test brokers run on Java (Apache Kafka from Maven Central), and javac builds the tests'
@@ -71,6 +72,13 @@ python3 -c 'import pika' >/dev/null 2>&1 || python_packages+=(pika)  # the tests
 # Encodes the protobuf test records; 4.21 is the Python release of Debian's protoc 3.21.
 python3 -c 'import google.protobuf' >/dev/null 2>&1 || python_packages+=('protobuf>=4.21,<5')
 python3 -c 'import moto.server, flask, flask_cors' >/dev/null 2>&1 || python_packages+=('moto[server]')
+# Google's Pub/Sub client: the tests' independent publisher and subscriber (tests/support/pubsub_client.py).
+# Google's Pub/Sub client: the tests' independent publisher and subscriber
+# (tests/support/pubsub_client.py), with protobuf held to the release above.
+if ! python3 -c 'import google.cloud.pubsub_v1' >/dev/null 2>&1; then
+  python_packages+=(google-cloud-pubsub)
+  [[ " ${python_packages[*]} " == *" protobuf>=4.21,<5 "* ]] || python_packages+=('protobuf>=4.21,<5')
+fi
 if [ ${#python_packages[@]} -gt 0 ]; then
   echo "install-deps: installing ${python_packages[*]} from PyPI"
   python3 -m pip install -q "${python_packages[@]}" 2>/dev/null ||

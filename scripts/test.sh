@@ -12,7 +12,7 @@ echo "== build ($(date +%T))"
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 
 echo "== brokers ($(date +%T))"
-trap 'scripts/kafka.sh stop; scripts/kafka.sh stop-cluster; scripts/sqs.sh stop; scripts/kube.sh stop; scripts/rabbitmq.sh stop; scripts/redis.sh stop' EXIT
+trap 'scripts/kafka.sh stop; scripts/kafka.sh stop-cluster; scripts/sqs.sh stop; scripts/kube.sh stop; scripts/rabbitmq.sh stop; scripts/redis.sh stop; scripts/pubsub.sh stop' EXIT
 mkdir -p build/run
 start_server kafka build/run/kafka.env
 echo "Kafka at $QSPLIT_KAFKA_BOOTSTRAP"
@@ -24,6 +24,8 @@ start_server rabbitmq build/run/rabbitmq.env
 echo "RabbitMQ at $QSPLIT_RABBITMQ_URL"
 start_server redis build/run/redis.env
 echo "Redis at $QSPLIT_REDIS_URL"
+start_server pubsub build/run/pubsub.env
+echo "Pub/Sub test server (pstest) at $QSPLIT_PUBSUB_EMULATOR_HOST"
 start_server kube build/run/kube.env
 echo "kube-apiserver: $QSPLIT_KUBECONFIG"
 

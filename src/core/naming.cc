@@ -35,6 +35,7 @@ NameRules kafkaNameRules() { return {"Kafka", 249, "._-", ""}; }
 NameRules rabbitNameRules() { return {"RabbitMQ", 255, "._-", ""}; }
 NameRules redisNameRules() { return {"Redis", 255, "._:-", ""}; }
 NameRules bullmqNameRules() { return {"BullMQ", 255, "._-", ""}; }
+NameRules pubsubNameRules() { return {"Pub/Sub", 255, "._~+%-", ""}; }
 
 Result<NameTemplate> NameTemplate::parse(std::string_view text) {
   NameTemplate parsed{Empty{}};

@@ -24,6 +24,7 @@ NameRules kafkaNameRules();  // at most 249 chars of [A-Za-z0-9._-]
 NameRules rabbitNameRules();  // at most 255 chars of [A-Za-z0-9._-] (AMQP allows more)
 NameRules redisNameRules();   // at most 255 chars of [A-Za-z0-9._:-] (keys allow any bytes)
 NameRules bullmqNameRules();  // the same without ':', which BullMQ refuses in a queue name
+NameRules pubsubNameRules();  // at most 255 chars of [A-Za-z0-9._~+%-] (a topic or subscription ID)
 
 // The default, as in the reference operator.
 inline constexpr std::string_view kDefaultNameTemplate =

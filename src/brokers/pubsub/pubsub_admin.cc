@@ -1,0 +1,114 @@
+#include "brokers/pubsub/pubsub_broker.h"
+#include "brokers/pubsub/pubsub_client.h"
+
+namespace qsplit::pubsub {
+namespace {
+
+// How long a count waits for messages to pull: an empty subscription answers nothing.
+constexpr std::chrono::milliseconds kPeekFor{300};
+
+}  // namespace
+
+Result<core::QueueInfo> PubsubAdmin::describe(const std::string& name) {
+  QSPLIT_TRY(topicOf(name));
+  return core::QueueInfo{name, core::QueueKind::kQueue, 1};
+}
+
+Result<std::string> PubsubAdmin::topicOf(const std::string& name) {
+  if (name.empty()) return fail(ErrorCode::kInvalidArgument, "a Pub/Sub subscription needs an ID");
+  v1::GetSubscriptionRequest request;
+  request.set_subscription(client_->address().subscriptionPath(name));
+  v1::Subscription subscription;
+  auto status = client_->subscriber().GetSubscription(client_->context().get(), request, &subscription);
+  if (!status.ok()) return fail(statusError(status, "subscription " + request.subscription()));
+  return subscription.topic();
+}
+
+Result<void> PubsubAdmin::createLike(const std::string& original, const std::string& name) {
+  const auto& address = client_->address();
+  v1::GetSubscriptionRequest get;
+  get.set_subscription(address.subscriptionPath(original));
+  v1::Subscription model;
+  auto status = client_->subscriber().GetSubscription(client_->context().get(), get, &model);
+  if (!status.ok()) return fail(statusError(status, "subscription " + get.subscription()));
+
+  v1::Topic topic, created_topic;
+  topic.set_name(address.topicPath(name));
+  *topic.mutable_labels() = model.labels();
+  status = client_->publisher().CreateTopic(client_->context().get(), topic, &created_topic);
+  if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS)
+    return fail(statusError(status, "creating topic " + topic.name()));
+
+  v1::Subscription subscription, created;
+  subscription.set_name(address.subscriptionPath(name));
+  subscription.set_topic(topic.name());
+  subscription.set_ack_deadline_seconds(model.ack_deadline_seconds());
+  subscription.set_retain_acked_messages(model.retain_acked_messages());
+  if (model.has_message_retention_duration())
+    *subscription.mutable_message_retention_duration() = model.message_retention_duration();
+  if (model.has_expiration_policy()) *subscription.mutable_expiration_policy() = model.expiration_policy();
+  if (model.has_retry_policy()) *subscription.mutable_retry_policy() = model.retry_policy();
+  subscription.set_enable_message_ordering(model.enable_message_ordering());
+  *subscription.mutable_labels() = model.labels();
+  status = client_->subscriber().CreateSubscription(client_->context().get(), subscription, &created);
+  if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS)
+    return fail(statusError(status, "creating subscription " + subscription.name()));
+  return ok();
+}
+
+Result<void> PubsubAdmin::remove(const std::string& name) {
+  const auto& address = client_->address();
+  v1::DeleteSubscriptionRequest subscription;
+  subscription.set_subscription(address.subscriptionPath(name));
+  google::protobuf::Empty empty;
+  auto status = client_->subscriber().DeleteSubscription(client_->context().get(), subscription, &empty);
+  if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND)
+    return fail(statusError(status, "deleting subscription " + subscription.subscription()));
+  v1::DeleteTopicRequest topic;
+  topic.set_topic(address.topicPath(name));
+  status = client_->publisher().DeleteTopic(client_->context().get(), topic, &empty);
+  if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND)
+    return fail(statusError(status, "deleting topic " + topic.topic()));
+  return ok();
+}
+
+Result<uint64_t> PubsubAdmin::backlog(const std::string& name, const std::string&) {
+  // Pub/Sub reports no backlog through its API (Cloud Monitoring does, minutes late): the
+  // messages that can be pulled now are pulled and given back at once, unacknowledged.
+  const std::string path = client_->address().subscriptionPath(name);
+  v1::PullRequest pull;
+  pull.set_subscription(path);
+  pull.set_max_messages(1000);
+  v1::PullResponse response;
+  auto status = client_->subscriber().Pull(client_->context(kPeekFor).get(), pull, &response);
+  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return uint64_t{0};
+  if (!status.ok()) return fail(statusError(status, "counting the messages of " + path));
+  if (response.received_messages_size() == 0) return uint64_t{0};
+  v1::ModifyAckDeadlineRequest back;
+  back.set_subscription(path);
+  back.set_ack_deadline_seconds(0);
+  for (const auto& m : response.received_messages()) back.add_ack_ids(m.ack_id());
+  google::protobuf::Empty empty;
+  status = client_->subscriber().ModifyAckDeadline(client_->context().get(), back, &empty);
+  if (!status.ok()) return fail(statusError(status, "giving back the messages counted on " + path));
+  return static_cast<uint64_t>(response.received_messages_size());
+}
+
+Result<std::string> PubsubAdmin::soleTopicOf(const std::string& name) {
+  QSPLIT_ASSIGN_OR_RETURN(auto topic, topicOf(name));
+  v1::ListTopicSubscriptionsRequest request;
+  request.set_topic(topic);
+  request.set_page_size(2);
+  v1::ListTopicSubscriptionsResponse response;
+  auto status = client_->publisher().ListTopicSubscriptions(client_->context().get(), request, &response);
+  if (!status.ok()) return fail(statusError(status, "listing the subscriptions of " + topic));
+  const std::string path = client_->address().subscriptionPath(name);
+  for (const auto& other : response.subscriptions())
+    if (other != path)
+      return fail(ErrorCode::kFailedPrecondition,
+                  "Pub/Sub: publishing to subscription " + path + " means publishing to its topic " + topic +
+                      ", which " + other + " reads too: it would receive the messages a second time");
+  return topic;
+}
+
+}  // namespace qsplit::pubsub

@@ -1,0 +1,65 @@
+// Google Cloud Pub/Sub as a broker. A "queue" is a subscription, named by its ID in the
+// address's project: a source pulls it, a sink publishes to its topic (a temporary
+// subscription has a topic of the same ID, created with it). Messages keep their data,
+// attributes and ordering key; a message is acknowledged to the subscription it came from only
+// after the forwarder's publish of it succeeded, and one given back is made available at once
+// (its ack deadline set to 0).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "brokers/pubsub/pubsub_address.h"
+#include "core/broker.h"
+
+namespace qsplit::pubsub {
+
+class PubsubClient;
+
+class PubsubAdmin final : public core::Admin {
+ public:
+  explicit PubsubAdmin(std::shared_ptr<PubsubClient> client) : client_(std::move(client)) {}
+
+  // The subscription exists (GetSubscription); a queue of one partition.
+  Result<core::QueueInfo> describe(const std::string& name) override;
+  // A topic `name` and a subscription `name` on it, with the original subscription's ack
+  // deadline, retention, expiration, retry policy, message ordering and labels. One left by an
+  // earlier attempt is taken as it is.
+  Result<void> createLike(const std::string& original, const std::string& name) override;
+  // The subscription `name` and the topic `name`; either already gone is no error.
+  Result<void> remove(const std::string& name) override;
+  // The messages that can be pulled from subscription `name` now (up to 1,000): Pub/Sub's API
+  // reports no backlog (Cloud Monitoring does, minutes late), so they are pulled and given
+  // back at once. Messages a reader holds (pulled, not yet acknowledged) are not counted.
+  Result<uint64_t> backlog(const std::string& name, const std::string& group) override;
+  // The full name of the topic subscription `name` reads.
+  Result<std::string> topicOf(const std::string& name);
+  // The same, when `name` is the only subscription of that topic: publishing to the topic
+  // then reaches `name` alone. An error naming the other subscription otherwise.
+  Result<std::string> soleTopicOf(const std::string& name);
+
+ private:
+  std::shared_ptr<PubsubClient> client_;
+};
+
+class PubsubBroker final : public core::Broker {
+ public:
+  static Result<std::unique_ptr<PubsubBroker>> create(const PubsubAddress& address);
+
+  core::Admin& admin() override { return *admin_; }
+  // Pulls subscription `name`; `group` is not used (a subscription is its own group).
+  Result<std::unique_ptr<core::Source>> openSource(const std::string& name, const std::string& group) override;
+  // Publishes to the topic that subscription `name` reads, when `name` is its only
+  // subscription (Pub/Sub cannot publish to one subscription of a topic that several read).
+  Result<std::unique_ptr<core::Sink>> openSink(const std::string& name) override;
+  core::NameRules nameRules() const override { return core::pubsubNameRules(); }
+  std::size_t batchSize() const override { return 1000; }
+
+ private:
+  explicit PubsubBroker(std::shared_ptr<PubsubClient> client);
+  std::shared_ptr<PubsubClient> client_;
+  std::unique_ptr<PubsubAdmin> admin_;
+};
+
+}  // namespace qsplit::pubsub
