@@ -2,7 +2,7 @@
 # bench.sh [BUILD_DIR [SECTION...]]: builds the benchmarks with optimizations, starts the
 # real brokers they need (stopped on exit), and writes their results, each with its ratio
 # against the baseline measured in the same run, to bench/results/. SECTIONs (router,
-# sessions, kafka, sqs, rabbitmq, redis, jq) pick some; none runs them all.
+# sessions, kafka, sqs, rabbitmq, redis, pubsub, jq) pick some; none runs them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -18,7 +18,7 @@ start() {
 scripts/build.sh "$dir" -DCMAKE_BUILD_TYPE=Release -DQSPLIT_BENCH=ON -DQSPLIT_TESTS=OFF
 mkdir -p bench/results
 json=$(mktemp)
-trap 'rm -f "$json"; scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/rabbitmq.sh stop; scripts/redis.sh stop' EXIT
+trap 'rm -f "$json"; scripts/kafka.sh stop; scripts/sqs.sh stop; scripts/rabbitmq.sh stop; scripts/redis.sh stop; scripts/pubsub.sh stop' EXIT
 
 if wanted router; then
   echo "== router (bench/results/router.md)"
@@ -100,6 +100,18 @@ if wanted redis; then
   table=$("$dir/bench/bullmq_bench" --url "$QSPLIT_REDIS_URL" --jobs 20000 --repeat 3)
   python3 bench/report_bullmq.py "$table" 20000 > bench/results/bullmq.md
   cat bench/results/bullmq.md
+fi
+
+if wanted pubsub; then
+  echo "== Pub/Sub forwarding (bench/results/pubsub.md)"
+  start pubsub
+  # Every subscription of the benchmark is made like this one, as a team's would be.
+  PUBSUB_EMULATOR_HOST=$QSPLIT_PUBSUB_EMULATOR_HOST python3 tests/support/pubsub_client.py qsplit-bench \
+    setup bench-model bench-model 60
+  table=$("$dir/bench/pubsub_bench" --emulator "$QSPLIT_PUBSUB_EMULATOR_HOST" --project qsplit-bench \
+    --model bench-model --messages 100000 --repeat 3)
+  python3 bench/report_pubsub.py "$table" 100000 > bench/results/pubsub.md
+  cat bench/results/pubsub.md
 fi
 
 if wanted jq; then

@@ -1,5 +1,6 @@
 #include "brokers/pubsub/pubsub_broker.h"
 #include "brokers/pubsub/pubsub_client.h"
+#include "brokers/pubsub/pubsub_source.h"
 
 namespace qsplit::pubsub {
 namespace {
@@ -75,23 +76,11 @@ Result<void> PubsubAdmin::remove(const std::string& name) {
 Result<uint64_t> PubsubAdmin::backlog(const std::string& name, const std::string&) {
   // Pub/Sub reports no backlog through its API (Cloud Monitoring does, minutes late): the
   // messages that can be pulled now are pulled and given back at once, unacknowledged.
-  const std::string path = client_->address().subscriptionPath(name);
-  v1::PullRequest pull;
-  pull.set_subscription(path);
-  pull.set_max_messages(1000);
-  v1::PullResponse response;
-  auto status = client_->subscriber().Pull(client_->context(kPeekFor).get(), pull, &response);
-  if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return uint64_t{0};
-  if (!status.ok()) return fail(statusError(status, "counting the messages of " + path));
-  if (response.received_messages_size() == 0) return uint64_t{0};
-  v1::ModifyAckDeadlineRequest back;
-  back.set_subscription(path);
-  back.set_ack_deadline_seconds(0);
-  for (const auto& m : response.received_messages()) back.add_ack_ids(m.ack_id());
-  google::protobuf::Empty empty;
-  status = client_->subscriber().ModifyAckDeadline(client_->context().get(), back, &empty);
-  if (!status.ok()) return fail(statusError(status, "giving back the messages counted on " + path));
-  return static_cast<uint64_t>(response.received_messages_size());
+  QSPLIT_TRY(topicOf(name));  // a pull of a subscription that does not exist waits in vain
+  PubsubSubscriber peek(client_, name);
+  QSPLIT_ASSIGN_OR_RETURN(auto pulled, peek.receive(kMaxPerCall, kPeekFor));
+  if (!pulled.empty()) QSPLIT_TRY(peek.release(pulled));
+  return static_cast<uint64_t>(pulled.size());
 }
 
 Result<std::string> PubsubAdmin::soleTopicOf(const std::string& name) {
