@@ -36,7 +36,7 @@ std::string lineAndColumn(const std::string& text, std::size_t byte) {
 Result<QueueType> parseQueueType(const json& entry, const std::string& source,
                                  const std::string& path) {
   if (!entry.contains("queue_type"))
-    return fail(fieldError(source, path + ".queue_type", "is required (SQS, Kafka, RMQ, RedisStream, RedisPubSub or BullMQ)"));
+    return fail(fieldError(source, path + ".queue_type", "is required (SQS, Kafka, RMQ, RedisStream, RedisPubSub, BullMQ or GCPPubSub)"));
   const json& type = entry["queue_type"];
   if (!type.is_string()) return fail(fieldError(source, path + ".queue_type", "expected a string"));
   std::string name = type.get<std::string>();
@@ -46,10 +46,11 @@ Result<QueueType> parseQueueType(const json& entry, const std::string& source,
   if (name == "RedisStream") return QueueType::kRedisStream;
   if (name == "RedisPubSub") return QueueType::kRedisPubSub;
   if (name == "BullMQ") return QueueType::kBullMQ;
+  if (name == "GCPPubSub") return QueueType::kGcpPubSub;
   if (kOtherBrokers.count(name))
     return fail(fieldError(source, path + ".queue_type",
-                           "queue type " + name + " is not supported by qsplit (SQS, Kafka, RMQ, RedisStream, RedisPubSub and BullMQ are)"));
-  return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka, RMQ, RedisStream, RedisPubSub or BullMQ"));
+                           "queue type " + name + " is not supported by qsplit (SQS, Kafka, RMQ, RedisStream, RedisPubSub, BullMQ and GCPPubSub are)"));
+  return fail(fieldError(source, path, "unknown queue type '" + name + "'; expected SQS, Kafka, RMQ, RedisStream, RedisPubSub, BullMQ or GCPPubSub"));
 }
 
 const std::set<std::string> kProtobufFields = {"schema_file", "include_directories", "message_type",
@@ -211,6 +212,7 @@ const char* queueTypeName(QueueType type) {
     case QueueType::kRedisStream: return "RedisStream";
     case QueueType::kRedisPubSub: return "RedisPubSub";
     case QueueType::kBullMQ: return "BullMQ";
+    case QueueType::kGcpPubSub: return "GCPPubSub";
   }
   return "?";
 }

@@ -18,7 +18,7 @@
 namespace qsplit::config {
 
 // kRedisStream is qsplit's own: a Redis stream read in a consumer group.
-enum class QueueType { kSqs, kKafka, kRmq, kRedisStream, kRedisPubSub, kBullMQ };
+enum class QueueType { kSqs, kKafka, kRmq, kRedisStream, kRedisPubSub, kBullMQ, kGcpPubSub };
 
 const char* queueTypeName(QueueType type);  // "SQS", "Kafka", "RMQ", "RedisStream", "RedisPubSub", "BullMQ" as users write them
 

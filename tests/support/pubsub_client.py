@@ -70,7 +70,9 @@ def get(project, subscription):
     print(json.dumps({"topic": s.topic, "ack_deadline_seconds": s.ack_deadline_seconds,
                       "enable_message_ordering": s.enable_message_ordering,
                       "message_retention_seconds": s.message_retention_duration.total_seconds(),
-                      "labels": dict(s.labels)}))
+                      "labels": dict(s.labels),
+                      # 0: the subscription never expires
+                      "expiration_seconds": s.expiration_policy.ttl.total_seconds() if s.expiration_policy.ttl else 0}))
 
 
 def list_all(project):

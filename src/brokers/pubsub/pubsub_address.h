@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -26,6 +28,23 @@ struct PubsubAddress {
   // where the service is; an error naming the field otherwise. qsplit does not read Google
   // credentials yet, so an address without an emulator is refused, saying so.
   Result<void> validate() const;
+
+  // From a clientConfig property list: `project_id` (required) and qsplit's `emulator_host`
+  // (else `emulator`, PUBSUB_EMULATOR_HOST of qsplitd's environment). `credentials_json` is
+  // refused (not read yet); any other key is refused by name.
+  static Result<PubsubAddress> fromProperties(const std::map<std::string, std::string>& properties,
+                                              const std::string& emulator);
+};
+
+// What a temporary subscription takes instead of the original's (a queueConfig property list):
+// `ack_deadline_seconds` (10 to 600), `message_retention_seconds` (600 to 604800) and
+// `expiration_seconds` (86400 or more, or `never`).
+struct TemporarySettings {
+  std::optional<int32_t> ack_deadline_seconds;
+  std::optional<int64_t> message_retention_seconds;
+  std::optional<int64_t> expiration_seconds;  // 0: never
+  // An error naming the key and its range for a value out of it or another key.
+  static Result<TemporarySettings> fromProperties(const std::map<std::string, std::string>& properties);
 };
 
 }  // namespace qsplit::pubsub

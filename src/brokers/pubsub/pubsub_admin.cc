@@ -51,6 +51,12 @@ Result<void> PubsubAdmin::createLike(const std::string& original, const std::str
   if (model.has_retry_policy()) *subscription.mutable_retry_policy() = model.retry_policy();
   subscription.set_enable_message_ordering(model.enable_message_ordering());
   *subscription.mutable_labels() = model.labels();
+  if (settings_.ack_deadline_seconds) subscription.set_ack_deadline_seconds(*settings_.ack_deadline_seconds);
+  if (settings_.message_retention_seconds)
+    subscription.mutable_message_retention_duration()->set_seconds(*settings_.message_retention_seconds);
+  if (settings_.expiration_seconds == 0) subscription.mutable_expiration_policy()->clear_ttl();  // never
+  else if (settings_.expiration_seconds)
+    subscription.mutable_expiration_policy()->mutable_ttl()->set_seconds(*settings_.expiration_seconds);
   status = client_->subscriber().CreateSubscription(client_->context().get(), subscription, &created);
   if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS)
     return fail(statusError(status, "creating subscription " + subscription.name()));

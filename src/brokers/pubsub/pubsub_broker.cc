@@ -6,12 +6,13 @@
 
 namespace qsplit::pubsub {
 
-PubsubBroker::PubsubBroker(std::shared_ptr<PubsubClient> client)
-    : client_(std::move(client)), admin_(std::make_unique<PubsubAdmin>(client_)) {}
+PubsubBroker::PubsubBroker(std::shared_ptr<PubsubClient> client, const TemporarySettings& settings)
+    : client_(std::move(client)), admin_(std::make_unique<PubsubAdmin>(client_, settings)) {}
 
-Result<std::unique_ptr<PubsubBroker>> PubsubBroker::create(const PubsubAddress& address) {
+Result<std::unique_ptr<PubsubBroker>> PubsubBroker::create(const PubsubAddress& address,
+                                                           const TemporarySettings& settings) {
   QSPLIT_ASSIGN_OR_RETURN(auto client, PubsubClient::connect(address));
-  return std::unique_ptr<PubsubBroker>(new PubsubBroker(std::move(client)));
+  return std::unique_ptr<PubsubBroker>(new PubsubBroker(std::move(client), settings));
 }
 
 Result<std::unique_ptr<core::Source>> PubsubBroker::openSource(const std::string& name, const std::string&) {

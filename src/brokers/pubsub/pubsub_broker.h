@@ -19,13 +19,14 @@ class PubsubClient;
 
 class PubsubAdmin final : public core::Admin {
  public:
-  explicit PubsubAdmin(std::shared_ptr<PubsubClient> client) : client_(std::move(client)) {}
+  PubsubAdmin(std::shared_ptr<PubsubClient> client, TemporarySettings settings)
+      : client_(std::move(client)), settings_(settings) {}
 
   // The subscription exists (GetSubscription); a queue of one partition.
   Result<core::QueueInfo> describe(const std::string& name) override;
   // A topic `name` and a subscription `name` on it, with the original subscription's ack
-  // deadline, retention, expiration, retry policy, message ordering and labels. One left by an
-  // earlier attempt is taken as it is.
+  // deadline, retention, expiration, retry policy, message ordering and labels, save what the
+  // broker's TemporarySettings set. One left by an earlier attempt is taken as it is.
   Result<void> createLike(const std::string& original, const std::string& name) override;
   // The subscription `name` and the topic `name`; either already gone is no error.
   Result<void> remove(const std::string& name) override;
@@ -41,11 +42,13 @@ class PubsubAdmin final : public core::Admin {
 
  private:
   std::shared_ptr<PubsubClient> client_;
+  TemporarySettings settings_;
 };
 
 class PubsubBroker final : public core::Broker {
  public:
-  static Result<std::unique_ptr<PubsubBroker>> create(const PubsubAddress& address);
+  static Result<std::unique_ptr<PubsubBroker>> create(const PubsubAddress& address,
+                                                      const TemporarySettings& settings = {});
 
   core::Admin& admin() override { return *admin_; }
   // Pulls subscription `name`; `group` is not used (a subscription is its own group).
@@ -57,7 +60,7 @@ class PubsubBroker final : public core::Broker {
   std::size_t batchSize() const override { return 1000; }
 
  private:
-  explicit PubsubBroker(std::shared_ptr<PubsubClient> client);
+  PubsubBroker(std::shared_ptr<PubsubClient> client, const TemporarySettings& settings);
   std::shared_ptr<PubsubClient> client_;
   std::unique_ptr<PubsubAdmin> admin_;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace qsplit::pubsub {
 
@@ -23,6 +24,56 @@ Result<void> PubsubAddress::validate() const {
                 "Pub/Sub project_id '" + project +
                     "': a project ID is 6 to 30 lowercase letters, digits and hyphens, starting with a letter");
   return ok();
+}
+
+Result<PubsubAddress> PubsubAddress::fromProperties(const std::map<std::string, std::string>& properties,
+                                                    const std::string& emulator) {
+  PubsubAddress address;
+  address.emulator_host = emulator;
+  for (const auto& [key, value] : properties) {
+    if (key == "project_id") address.project = value;
+    else if (key == "emulator_host") address.emulator_host = value;
+    else if (key == "credentials_json")
+      return fail(ErrorCode::kInvalidArgument,
+                  "credentials_json: service-account keys are not read yet; qsplit reaches Pub/Sub through an "
+                  "emulator only (emulator_host, or PUBSUB_EMULATOR_HOST of qsplitd)");
+    else
+      return fail(ErrorCode::kInvalidArgument,
+                  key + ": not a Pub/Sub client setting (project_id, emulator_host, credentials_json)");
+  }
+  if (address.project.empty()) return fail(ErrorCode::kInvalidArgument, "project_id: is required");
+  QSPLIT_TRY(address.validate());
+  return address;
+}
+
+Result<TemporarySettings> TemporarySettings::fromProperties(const std::map<std::string, std::string>& properties) {
+  TemporarySettings settings;
+  for (const auto& [key, value] : properties) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+    bool number = ec == std::errc() && end == value.data() + value.size();
+    auto range = [&](int64_t low, int64_t high, const std::string& also) -> Result<int64_t> {
+      if (number && n >= low && n <= high) return n;
+      return fail(ErrorCode::kInvalidArgument, key + ": '" + value + "' is not a whole number of seconds from " +
+                                                   std::to_string(low) + (high == INT64_MAX ? "" : " to " + std::to_string(high)) + also);
+    };
+    if (key == "ack_deadline_seconds") {
+      QSPLIT_ASSIGN_OR_RETURN(auto s, range(10, 600, ""));
+      settings.ack_deadline_seconds = static_cast<int32_t>(s);
+    } else if (key == "message_retention_seconds") {
+      QSPLIT_ASSIGN_OR_RETURN(settings.message_retention_seconds, range(600, 604800, ""));
+    } else if (key == "expiration_seconds") {
+      if (value == "never") {
+        settings.expiration_seconds = 0;
+      } else {
+        QSPLIT_ASSIGN_OR_RETURN(settings.expiration_seconds, range(86400, INT64_MAX, ", or never"));
+      }
+    } else {
+      return fail(ErrorCode::kInvalidArgument, key + ": not a googlePubSub queue setting (ack_deadline_seconds, "
+                                                     "message_retention_seconds, expiration_seconds)");
+    }
+  }
+  return settings;
 }
 
 PubsubClient::PubsubClient(PubsubAddress address, std::shared_ptr<grpc::Channel> channel)

@@ -151,6 +151,58 @@ TEST_F(PubsubBrokerTest, ATemporaryIsLikeTheOriginalAndReceivesWhatTheSinkPublis
   EXPECT_TRUE(broker_->admin().describe(original).has_value()) << "the original is untouched";
 }
 
+TEST_F(PubsubBrokerTest, AQueueConfigSetsWhatTemporariesTakeInsteadOfTheOriginals) {
+  std::string topic = "orders-" + id_, original = "orders-sub-" + id_, temporary = "mirrord-tmp-" + id_;
+  client_->setup(topic, original, 45, true);
+  auto settings = TemporarySettings::fromProperties(
+      {{"ack_deadline_seconds", "30"}, {"message_retention_seconds", "7200"}, {"expiration_seconds", "172800"}});
+  ASSERT_TRUE(settings.has_value()) << settings.error().message();
+  auto broker = PubsubBroker::create({kProject, host_}, *settings);
+  ASSERT_TRUE(broker.has_value()) << broker.error().message();
+  ASSERT_TRUE((*broker)->admin().createLike(original, temporary).has_value());
+  auto made = client_->get(temporary);
+  EXPECT_EQ(made["ack_deadline_seconds"], 30);
+  EXPECT_EQ(made["message_retention_seconds"], 7200);
+  EXPECT_EQ(made["expiration_seconds"], 172800);
+  EXPECT_EQ(made["enable_message_ordering"], true) << "the rest is the original's";
+  ASSERT_TRUE((*broker)->admin().remove(temporary).has_value());
+
+  auto never = TemporarySettings::fromProperties({{"expiration_seconds", "never"}});
+  ASSERT_TRUE(never.has_value());
+  EXPECT_EQ(never->expiration_seconds, 0) << "an expiration policy without a ttl";
+  auto error = [](std::map<std::string, std::string> properties) {
+    auto parsed = TemporarySettings::fromProperties(properties);
+    return parsed ? std::string("accepted") : parsed.error().message();
+  };
+  EXPECT_EQ(error({{"ack_deadline_seconds", "5"}}),
+            "ack_deadline_seconds: '5' is not a whole number of seconds from 10 to 600");
+  EXPECT_EQ(error({{"expiration_seconds", "soon"}}),
+            "expiration_seconds: 'soon' is not a whole number of seconds from 86400, or never");
+  EXPECT_EQ(error({{"dead_letter_topic", "x"}}),
+            "dead_letter_topic: not a googlePubSub queue setting (ack_deadline_seconds, message_retention_seconds, "
+            "expiration_seconds)");
+}
+
+TEST(PubsubAddress, FromAClientConfigPropertyList) {
+  auto address = PubsubAddress::fromProperties({{"project_id", "orders-prod"}}, "127.0.0.1:8085");
+  ASSERT_TRUE(address.has_value()) << address.error().message();
+  EXPECT_EQ(address->emulator_host, "127.0.0.1:8085") << "PUBSUB_EMULATOR_HOST of qsplitd";
+  EXPECT_EQ(address->subscriptionPath("s"), "projects/orders-prod/subscriptions/s");
+  auto own = PubsubAddress::fromProperties({{"project_id", "orders-prod"}, {"emulator_host", "10.0.0.1:8681"}}, "");
+  ASSERT_TRUE(own.has_value());
+  EXPECT_EQ(own->emulator_host, "10.0.0.1:8681");
+  auto error = [](std::map<std::string, std::string> properties, std::string emulator = "127.0.0.1:8085") {
+    auto parsed = PubsubAddress::fromProperties(properties, emulator);
+    return parsed ? std::string("accepted") : parsed.error().message();
+  };
+  EXPECT_EQ(error({}), "project_id: is required");
+  EXPECT_EQ(error({{"project_id", "orders-prod"}, {"region", "eu"}}),
+            "region: not a Pub/Sub client setting (project_id, emulator_host, credentials_json)");
+  EXPECT_NE(error({{"project_id", "orders-prod"}, {"credentials_json", "{}"}}).find("credentials_json: service-account keys are not read yet"),
+            std::string::npos);
+  EXPECT_NE(error({{"project_id", "orders-prod"}}, "").find("no emulator_host"), std::string::npos);
+}
+
 TEST_F(PubsubBrokerTest, ErrorsNameWhatIsWrong) {
   auto missing = broker_->admin().describe("nothing-" + id_);
   ASSERT_FALSE(missing.has_value());
