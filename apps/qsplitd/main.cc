@@ -27,6 +27,7 @@
 #include "cluster_resources.h"
 #include "kafka_brokers.h"
 #include "rabbitmq_brokers.h"
+#include "pubsub_brokers.h"
 #include "redis_brokers.h"
 #include "registry_status.h"
 #include "resources_watch.h"
@@ -77,6 +78,7 @@ struct Brokers {
   std::unique_ptr<daemon::KafkaBrokers> kafka;  // one broker per client config
   std::unique_ptr<daemon::RabbitBrokers> rabbitmq;  // one broker per connection
   std::unique_ptr<daemon::RedisBrokers> redis;      // one broker per connection
+  std::unique_ptr<daemon::PubsubBrokers> pubsub;    // one broker per connection and queueConfig
 };
 
 Result<Brokers> openBrokers(const control::DaemonConfig& c) {
@@ -99,6 +101,7 @@ Result<Brokers> openBrokers(const control::DaemonConfig& c) {
   if (c.anyRedis())
     b.redis = std::make_unique<daemon::RedisBrokers>(
         std::chrono::duration_cast<std::chrono::milliseconds>(c.redis_claim_idle));
+  if (c.pubsub_enabled) b.pubsub = std::make_unique<daemon::PubsubBrokers>(c.pubsub_emulator_host);
   return b;
 }
 
@@ -212,6 +215,11 @@ int run(const Flags& flags) {
     options.bullmq = [redis = brokers->redis.get()](const auto& connection, const std::string& original,
                                                     std::chrono::seconds dequeue_timeout) {
       return redis->openBullmq(connection, original, dequeue_timeout);
+    };
+  if (brokers->pubsub)
+    options.pubsub = [pubsub = brokers->pubsub.get()](const auto& connection, const auto& queue_properties,
+                                                      const std::string& original) {
+      return pubsub->open(connection, queue_properties, original);
     };
   if (brokers->sqs) {
     options.sqs_tags = [sqs = brokers->sqs.get()](const std::string& original, const auto& tags) {

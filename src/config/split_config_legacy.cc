@@ -28,6 +28,7 @@ constexpr const char* kChannelKeys[] = {"channel", "channelPattern", "shardChann
 // The appConfig key that names the queue: for redisPubSub, the one of kChannelKeys it has.
 Result<std::string> nameKey(const SplitConfig& c, const SplitQueueSpec& q) {
   if (q.kind == "redisStream") return std::string("stream");
+  if (q.kind == "googlePubSub") return std::string("subscription");
   if (q.kind != "redisPubSub") return std::string("queue");
   std::string found;
   for (const char* key : kChannelKeys)
@@ -47,12 +48,12 @@ Result<std::string> nameKey(const SplitConfig& c, const SplitQueueSpec& q) {
   return found;
 }
 
-// An sqs, rmq, redisStream, redisPubSub or bullMq queue as a registry entry. `containers`: those of
-// the target's earlier entries (a registry has one consumer container).
+// An sqs, rmq, redisStream, redisPubSub, bullMq or googlePubSub queue as a registry entry.
+// `containers`: those of the target's earlier entries (a registry has one consumer container).
 Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& q,
                                     std::optional<std::vector<std::string>>& containers) {
   bool rmq = q.kind == "rmq", stream = q.kind == "redisStream", channel = q.kind == "redisPubSub",
-       bullmq = q.kind == "bullMq";
+       bullmq = q.kind == "bullMq", pubsub = q.kind == "googlePubSub";
   QSPLIT_ASSIGN_OR_RETURN(const std::string key, nameKey(c, q));
   auto refs = q.app_config.find(key);
   if (refs == q.app_config.end() || refs->second.size() != 1)
@@ -68,7 +69,12 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
     return fail(unsupported(c, q, "appConfig." + key + "[0].containers", "qsplit reads one container or all"));
   RegistryQueue r;
   r.id = q.id;
-  r.queue_type = rmq ? "RMQ" : stream ? "RedisStream" : channel ? "RedisPubSub" : bullmq ? "BullMQ" : "SQS";
+  r.queue_type = rmq       ? "RMQ"
+                 : stream  ? "RedisStream"
+                 : channel ? "RedisPubSub"
+                 : bullmq  ? "BullMQ"
+                 : pubsub  ? "GCPPubSub"
+                           : "SQS";
   r.name_source.env_var = ref.env;
   r.name_source.regex_pattern = ref.env_like;
   r.fallback_name = ref.fallback;
@@ -84,6 +90,19 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
     QSPLIT_ASSIGN_OR_RETURN(r.cluster_properties, clientConfig(c, q));
     for (const auto& [other, refs] : q.app_config)
       if (other != "queue") return fail(unsupported(c, q, "appConfig." + other, "a bullMq queue reads queue only"));
+    return r;
+  }
+  if (pubsub) {
+    // clientConfig -> the project and where it is served, else spec.clientConfigs.googlePubSub,
+    // else the list named `default` (as the reference); queueConfig: read when planned
+    r.cluster_properties = q.client_config ? *q.client_config
+                           : c.client_configs.count(q.kind) ? c.client_configs.at(q.kind)
+                                                            : std::string("default");
+    for (const auto& [other, refs] : q.app_config)
+      if (other != "subscription")
+        return fail(unsupported(c, q, "appConfig." + other,
+                                "not read yet: a googlePubSub queue reads subscription, in the project "
+                                "its clientConfig's project_id names"));
     return r;
   }
   if (stream) {
@@ -172,14 +191,14 @@ Result<LegacyResources> legacyResources(const SplitConfig& c, const ContainerEnv
   std::optional<std::vector<std::string>> sqs_containers;
   for (const auto& q : c.queues) {
     if (q.kind == "sqs" || q.kind == "rmq" || q.kind == "redisStream" || q.kind == "redisPubSub" ||
-        q.kind == "bullMq") {
+        q.kind == "bullMq" || q.kind == "googlePubSub") {
       QSPLIT_ASSIGN_OR_RETURN(auto r, registryQueue(c, q, sqs_containers));
       registry.queues.push_back(std::move(r));
     } else if (q.kind == "kafka") {
       QSPLIT_ASSIGN_OR_RETURN(auto t, kafkaTopic(c, q, env));
       consumer.topics.push_back(std::move(t));
     } else {
-      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka, rmq, redisStream, redisPubSub and bullMq queues, not " + q.kind));
+      return fail(unsupported(c, q, "kind", "qsplit splits sqs, kafka, rmq, redisStream, redisPubSub, bullMq and googlePubSub queues, not " + q.kind));
     }
   }
   if (sqs_containers && !sqs_containers->empty()) registry.consumer.container = sqs_containers->front();

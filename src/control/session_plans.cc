@@ -17,6 +17,7 @@ std::optional<config::QueueType> registryType(const std::string& queue_type) {
   if (queue_type == "RedisStream") return config::QueueType::kRedisStream;
   if (queue_type == "RedisPubSub") return config::QueueType::kRedisPubSub;
   if (queue_type == "BullMQ") return config::QueueType::kBullMQ;
+  if (queue_type == "GCPPubSub") return config::QueueType::kGcpPubSub;
   return std::nullopt;
 }
 
@@ -155,9 +156,10 @@ Result<void> SessionManager::planSqs(const config::ResourceSet& resources,
                                      std::vector<Plan>& plans) {
   for (const auto& q : registry.queues) {
     if (q.queue_type != "SQS") {
-      bool rmq = q.queue_type == "RMQ";
-      QSPLIT_ASSIGN_OR_RETURN(auto planned, rmq ? rmqPlans(resources, registry, q, env)
-                                                : redisPlans(resources, registry, q, env));
+      bool rmq = q.queue_type == "RMQ", pubsub = q.queue_type == "GCPPubSub";
+      QSPLIT_ASSIGN_OR_RETURN(auto planned, rmq      ? rmqPlans(resources, registry, q, env)
+                                            : pubsub ? pubsubPlans(resources, registry, q, env)
+                                                     : redisPlans(resources, registry, q, env));
       const config::QueueSplit* split = user.find(q.id, *registryType(q.queue_type));
       for (auto& p : planned) {
         if (split) p.filter = split->filter, p.mode = split->mode;

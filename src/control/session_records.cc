@@ -16,7 +16,8 @@ std::string kafkaJournal(const config::ResolvedKafkaConfig& client) {
 
 Result<config::QueueType> queueTypeFromName(const std::string& name) {
   for (auto t : {config::QueueType::kSqs, config::QueueType::kKafka, config::QueueType::kRmq,
-                 config::QueueType::kRedisStream, config::QueueType::kRedisPubSub, config::QueueType::kBullMQ})
+                 config::QueueType::kRedisStream, config::QueueType::kRedisPubSub, config::QueueType::kBullMQ,
+                 config::QueueType::kGcpPubSub})
     if (name == config::queueTypeName(t)) return t;
   return fail(ErrorCode::kInternal, "unknown stored queue type " + name);
 }

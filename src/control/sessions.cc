@@ -351,6 +351,7 @@ std::function<std::shared_ptr<core::ContentMatcher>()> SessionManager::contentFo
   if (plan.type == config::QueueType::kKafka) content.document = jq::kafkaDocument(plan.original.name);
   if (plan.type == config::QueueType::kRmq) content.document = jq::rabbitDocument();
   if (plan.type == config::QueueType::kRedisStream) content.document = jq::redisStreamDocument(plan.original.name);
+  if (plan.type == config::QueueType::kGcpPubSub) content.document = jq::pubsubDocument();
   if (plan.type == config::QueueType::kRedisPubSub || plan.type == config::QueueType::kBullMQ)
     content.document = jq::jsonPayloadDocument();
   if (plan.jq_time_limit) content.limits.time = *plan.jq_time_limit;

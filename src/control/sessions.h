@@ -76,6 +76,14 @@ struct ManagerOptions {
   std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
                                       const std::string& original, std::chrono::seconds dequeue_timeout)>
       bullmq;
+  // Opens (or reuses) the Google Cloud Pub/Sub broker for a connection (a googlePubSub queue's
+  // clientConfig list) whose temporaries take `queue_properties` (its queueConfig list), and
+  // checks that subscription `original` exists; empty when Pub/Sub splitting is off. The
+  // broker must outlive the manager.
+  std::function<Result<core::Broker*>(const std::map<std::string, std::string>& connection,
+                                      const std::map<std::string, std::string>& queue_properties,
+                                      const std::string& original)>
+      pubsub;
   // Called before an SQS queue's first split with the registry's tags for its temporaries.
   std::function<void(const std::string& original, const std::map<std::string, std::string>&)>
       sqs_tags;
@@ -217,6 +225,10 @@ class SessionManager {
   Result<std::vector<Plan>> redisPlans(const config::ResourceSet& resources,
                                        const config::WorkloadQueueRegistry& registry,
                                        const config::RegistryQueue& queue, const config::ContainerEnv& env);
+  // The plans of one googlePubSub queue id of `registry`: one per subscription it names.
+  Result<std::vector<Plan>> pubsubPlans(const config::ResourceSet& resources,
+                                        const config::WorkloadQueueRegistry& registry,
+                                        const config::RegistryQueue& queue, const config::ContainerEnv& env);
   Result<Plan> kafkaPlan(const config::ResourceSet& resources, const std::string& workload,
                          const std::string& topic_id, const config::ContainerEnv& env);
   Result<Split*> splitFor(const Plan& plan, const std::string& workload);

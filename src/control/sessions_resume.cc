@@ -171,12 +171,14 @@ Result<void> SessionManager::brokerFor(Plan& plan, const std::string& workload) 
   QSPLIT_ASSIGN_OR_RETURN(auto env, workloads_.env(workload));
   QSPLIT_ASSIGN_OR_RETURN(auto resources, resourcesFor(workload, env));
   if (plan.type == config::QueueType::kRmq || plan.type == config::QueueType::kRedisStream ||
-      plan.type == config::QueueType::kRedisPubSub || plan.type == config::QueueType::kBullMQ) {
+      plan.type == config::QueueType::kRedisPubSub || plan.type == config::QueueType::kBullMQ ||
+      plan.type == config::QueueType::kGcpPubSub) {
     for (const auto& r : resources->registries) {
       const config::RegistryQueue* q = r.consumer.matches(workload) ? r.findQueue(plan.queue_id) : nullptr;
       if (!q) continue;
-      QSPLIT_ASSIGN_OR_RETURN(auto fresh, plan.type == config::QueueType::kRmq
-                                              ? rmqPlans(*resources, r, *q, env)
+      QSPLIT_ASSIGN_OR_RETURN(auto fresh, plan.type == config::QueueType::kRmq ? rmqPlans(*resources, r, *q, env)
+                                          : plan.type == config::QueueType::kGcpPubSub
+                                              ? pubsubPlans(*resources, r, *q, env)
                                               : redisPlans(*resources, r, *q, env));
       for (const auto& p : fresh)
         if (p.original.name == plan.original.name) {

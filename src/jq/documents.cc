@@ -1,6 +1,8 @@
 #include "jq/documents.h"
 
+#include <cstdio>
 #include <cstring>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -156,6 +158,28 @@ DocumentBuilder redisStreamDocument(std::string stream) {
     doc.beginObject().key("stream").string(stream).key("id").string(m.id).key("fields").beginObject();
     for (const auto& a : m.attributes) doc.key(a.name).text(a.value);
     doc.endObject().endObject();
+  };
+}
+
+DocumentBuilder pubsubDocument() {
+  return [](const core::Message& m, Document& out) {
+    out.tape.clear();
+    out.body_field.clear();
+    out.body.clear();
+    TapeWriter doc(out.tape);
+    doc.beginObject().key("data").string(base64Encode(m.body)).key("attributes").beginObject();
+    for (const auto& a : m.attributes) doc.key(a.name).text(a.value);
+    doc.endObject().key("messageId").string(m.id);
+    if (m.timestamp_ms) {
+      std::time_t seconds = static_cast<std::time_t>(*m.timestamp_ms / 1000);
+      std::tm utc{};
+      gmtime_r(&seconds, &utc);
+      char text[40];
+      std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+      std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(*m.timestamp_ms % 1000));
+      doc.key("publishTime").string(text);
+    }
+    doc.key("orderingKey").string(m.key.value_or("")).endObject();
   };
 }
 

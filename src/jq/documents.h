@@ -26,5 +26,8 @@ DocumentBuilder rabbitDocument();
 // A Redis stream entry (qsplit's own): {stream, id, fields}, `fields` an object of the entry's
 // fields (a repeated name keeps its last value), each a string, or base64 when not UTF-8.
 DocumentBuilder redisStreamDocument(std::string stream);
+// A Google Cloud Pub/Sub message as the API's JSON form writes a PubsubMessage: {data (base64,
+// always), attributes, messageId, publishTime (RFC 3339, UTC, in milliseconds), orderingKey}.
+DocumentBuilder pubsubDocument();
 
 }  // namespace qsplit::jq

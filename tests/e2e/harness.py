@@ -243,6 +243,14 @@ def run_session(procs, daemon, config, command, name, env):
     return p, sessions[0]["id"]
 
 
+def refused_run(test, config, env):
+    """`qsplit run -f config -- true`, which must fail: what it printed on stderr."""
+    run = subprocess.run([QSPLIT, "run", "-f", config, "--", "true"], env=dict(os.environ, **env),
+                         capture_output=True, text=True, timeout=120)
+    test.assertNotEqual(run.returncode, 0)
+    return run.stderr
+
+
 def user_config(workload, queue_id, message_filter, mode=None):
     entry = {"queue_type": "SQS", "message_filter": message_filter}
     if mode:

@@ -7,7 +7,6 @@ the restore or a kill -9 of qsplitd; and no key of a temporary queue is left."""
 import json
 import os
 import signal
-import subprocess
 import threading
 import time
 import unittest
@@ -148,10 +147,7 @@ class LocalModeBullmq(BullmqClients, unittest.TestCase):
                                                     "message_filter": {"tenant": "^alice$"}}}}}))
 
         def refused():
-            run = subprocess.run([h.QSPLIT, "run", "-f", config, "--", "true"], env=dict(os.environ, **self.env),
-                                 capture_output=True, text=True, timeout=120)
-            self.assertNotEqual(run.returncode, 0)
-            return run.stderr
+            return h.refused_run(self, config, self.env)
         self.assertIn("queue id 'emails' is BullMQ, and BullMQ splitting is not enabled in qsplitd", refused())
         self.procs.stop_all()
         self.procs = h.Processes(self.dir)

@@ -7,11 +7,18 @@
                                                          with nothing; prints JSON lines
   pubsub_client.py PROJECT get SUBSCRIPTION     prints the subscription's settings as JSON
   pubsub_client.py PROJECT list                 prints "topic ID" and "subscription ID" lines
+  pubsub_client.py PROJECT consume VARIABLE OUT  an application: a streaming-pull subscriber of the
+                                                 subscription $VARIABLE names, appending each message
+                                                 to OUT as a JSON line, then acknowledging it, until
+                                                 SIGTERM or SIGINT
 
 A message is {"data": text, "attributes": {...}, "ordering_key": text}.
 """
 import json
+import os
+import signal
 import sys
+import threading
 import time
 import warnings
 
@@ -75,6 +82,29 @@ def get(project, subscription):
                       "expiration_seconds": s.expiration_policy.ttl.total_seconds() if s.expiration_policy.ttl else 0}))
 
 
+def consume(project, variable, out):
+    subscriber = pubsub_v1.SubscriberClient()
+    path = subscriber.subscription_path(project, os.environ[variable])
+    lock = threading.Lock()
+    with open(out, "a") as f:
+        def received(m):
+            with lock:
+                f.write(json.dumps({"data": m.data.decode(), "attributes": dict(m.attributes),
+                                    "ordering_key": m.ordering_key, "message_id": m.message_id}) + "\n")
+                f.flush()
+            m.ack()
+        future = subscriber.subscribe(path, received, flow_control=pubsub_v1.types.FlowControl(max_messages=200))
+        stop = threading.Event()
+        for s in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(s, lambda *_: stop.set())
+        stop.wait()
+        future.cancel()  # the client stops pulling; what it held unacknowledged is delivered again
+        try:
+            future.result(timeout=10)
+        except Exception:  # cancelled: the normal end
+            pass
+
+
 def list_all(project):
     publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
     for t in publisher.list_topics(project=f"projects/{project}"):
@@ -85,4 +115,5 @@ def list_all(project):
 
 if __name__ == "__main__":
     project, verb, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-    {"setup": setup, "publish": publish, "drain": drain, "get": get, "list": list_all}[verb](project, *args)
+    {"setup": setup, "publish": publish, "drain": drain, "get": get, "list": list_all,
+     "consume": consume}[verb](project, *args)

@@ -7,6 +7,10 @@ namespace {
 
 // How long a count waits for messages to pull: an empty subscription answers nothing.
 constexpr std::chrono::milliseconds kPeekFor{300};
+// A reader's last lease may end a little after its ack deadline.
+constexpr std::chrono::seconds kAckMargin{2};
+// Counts further apart than this are not "in a row": the quiet period starts again.
+constexpr std::chrono::seconds kLookedAgainWithin{5};
 
 }  // namespace
 
@@ -16,13 +20,18 @@ Result<core::QueueInfo> PubsubAdmin::describe(const std::string& name) {
 }
 
 Result<std::string> PubsubAdmin::topicOf(const std::string& name) {
+  QSPLIT_ASSIGN_OR_RETURN(auto found, subscription(name));
+  return found.first;
+}
+
+Result<std::pair<std::string, int32_t>> PubsubAdmin::subscription(const std::string& name) {
   if (name.empty()) return fail(ErrorCode::kInvalidArgument, "a Pub/Sub subscription needs an ID");
   v1::GetSubscriptionRequest request;
   request.set_subscription(client_->address().subscriptionPath(name));
-  v1::Subscription subscription;
-  auto status = client_->subscriber().GetSubscription(client_->context().get(), request, &subscription);
+  v1::Subscription found;
+  auto status = client_->subscriber().GetSubscription(client_->context().get(), request, &found);
   if (!status.ok()) return fail(statusError(status, "subscription " + request.subscription()));
-  return subscription.topic();
+  return std::pair(found.topic(), found.ack_deadline_seconds());
 }
 
 Result<void> PubsubAdmin::createLike(const std::string& original, const std::string& name) {
@@ -82,11 +91,24 @@ Result<void> PubsubAdmin::remove(const std::string& name) {
 Result<uint64_t> PubsubAdmin::backlog(const std::string& name, const std::string&) {
   // Pub/Sub reports no backlog through its API (Cloud Monitoring does, minutes late): the
   // messages that can be pulled now are pulled and given back at once, unacknowledged.
-  QSPLIT_TRY(topicOf(name));  // a pull of a subscription that does not exist waits in vain
+  QSPLIT_ASSIGN_OR_RETURN(auto found, subscription(name));  // a pull of none would wait in vain
   PubsubSubscriber peek(client_, name);
   QSPLIT_ASSIGN_OR_RETURN(auto pulled, peek.receive(kMaxPerCall, kPeekFor));
   if (!pulled.empty()) QSPLIT_TRY(peek.release(pulled));
-  return static_cast<uint64_t>(pulled.size());
+  // A message a reader holds is not pulled, and comes back when the reader gives it back or
+  // its ack deadline passes without an acknowledgement (the reader stopped): a subscription is
+  // empty only once it has shown nothing for an ack deadline (and 2 s) in a row.
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(mutex_);
+  Quiet& quiet = quiet_[name];
+  bool in_a_row = quiet.since && now - quiet.last <= kLookedAgainWithin;
+  quiet.last = now;
+  if (!pulled.empty()) {
+    quiet.since.reset();
+    return static_cast<uint64_t>(pulled.size());
+  }
+  if (!in_a_row) quiet.since = now;
+  return now - *quiet.since < std::chrono::seconds(found.second) + kAckMargin ? uint64_t{1} : uint64_t{0};
 }
 
 Result<std::string> PubsubAdmin::soleTopicOf(const std::string& name) {

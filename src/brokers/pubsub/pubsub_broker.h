@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "brokers/pubsub/pubsub_address.h"
 #include "core/broker.h"
@@ -32,7 +33,9 @@ class PubsubAdmin final : public core::Admin {
   Result<void> remove(const std::string& name) override;
   // The messages that can be pulled from subscription `name` now (up to 1,000): Pub/Sub's API
   // reports no backlog (Cloud Monitoring does, minutes late), so they are pulled and given
-  // back at once. Messages a reader holds (pulled, not yet acknowledged) are not counted.
+  // back at once. A message a reader holds cannot be seen, and comes back once its ack deadline
+  // passed: so with none to pull, 1 until none was seen for the subscription's ack deadline
+  // (and 2 s) of counts in a row, then 0.
   Result<uint64_t> backlog(const std::string& name, const std::string& group) override;
   // The full name of the topic subscription `name` reads.
   Result<std::string> topicOf(const std::string& name);
@@ -41,8 +44,17 @@ class PubsubAdmin final : public core::Admin {
   Result<std::string> soleTopicOf(const std::string& name);
 
  private:
+  // The topic and the ack deadline (seconds) of subscription `name`.
+  Result<std::pair<std::string, int32_t>> subscription(const std::string& name);
+
   std::shared_ptr<PubsubClient> client_;
   TemporarySettings settings_;
+  struct Quiet {
+    std::optional<std::chrono::steady_clock::time_point> since;  // counted nothing since
+    std::chrono::steady_clock::time_point last;                  // counted last
+  };
+  std::mutex mutex_;
+  std::map<std::string, Quiet> quiet_;
 };
 
 class PubsubBroker final : public core::Broker {

@@ -113,7 +113,7 @@ Result<void> readFilters(const Section& s, DaemonConfig& c) {
   return ok();
 }
 
-// `enabled` (default true) is the only field of the kafka, rabbitmq and redis sections.
+// `enabled` (default true) is the only field of the kafka, rabbitmq and pubsub sections.
 Result<void> readEnabled(const Section& s, bool& enabled) {
   QSPLIT_TRY(s.only({"enabled"}));
   enabled = true;
@@ -134,6 +134,8 @@ Result<void> readRedis(const Section& s, DaemonConfig& c) {
   QSPLIT_TRY(s.flag("bullmq", c.bullmq_enabled));
   return s.duration("claim_idle", c.redis_claim_idle);
 }
+
+Result<void> readPubsub(const Section& s, DaemonConfig& c) { return readEnabled(s, c.pubsub_enabled); }
 
 Result<void> readTls(const Section& s, DaemonConfig& c) {
   QSPLIT_TRY(s.only({"cert", "key"}));
@@ -167,7 +169,7 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
   if (!root.IsMap()) return fail(f.error("(top level)", root, "expected a mapping of fields"));
   Section top{f, root, ""};
   QSPLIT_TRY(top.only({"listen", "data_dir", "resources", "tokens_file", "tls", "log_level", "sqs",
-                       "memory", "kafka", "rabbitmq", "redis", "operator_namespace", "splitting",
+                       "memory", "kafka", "rabbitmq", "redis", "pubsub", "operator_namespace", "splitting",
                        "sessions", "kubernetes", "filters"}));
   QSPLIT_TRY(readListen(top, c));
   QSPLIT_TRY(top.text("data_dir", c.data_dir));
@@ -177,7 +179,8 @@ Result<void> applyFile(DaemonConfig& c, const std::string& path) {
   QSPLIT_TRY(top.text("operator_namespace", c.operator_namespace));
   using Reader = Result<void> (*)(const Section&, DaemonConfig&);
   for (auto [name, read] : {std::pair<const char*, Reader>{"sqs", readSqs}, {"kafka", readKafka},
-                            {"rabbitmq", readRabbitMq}, {"redis", readRedis}, {"kubernetes", readKubernetes},
+                            {"rabbitmq", readRabbitMq}, {"redis", readRedis}, {"pubsub", readPubsub},
+                            {"kubernetes", readKubernetes},
                             {"splitting", readSplitting}, {"sessions", readSessions},
                             {"tls", readTls}, {"memory", readMemory}, {"filters", readFilters}}) {
     QSPLIT_ASSIGN_OR_RETURN(Section section, top.section(name));
@@ -203,6 +206,8 @@ Result<void> applyEnv(DaemonConfig& c, const EnvLookup& env) {
   if (auto v = env("OPERATOR_REDIS_SPLITTING")) c.redis_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_REDIS_PUBSUB_SPLITTING")) c.redis_pubsub_enabled = *v == "true" || *v == "1";
   if (auto v = env("OPERATOR_BULLMQ_SPLITTING")) c.bullmq_enabled = *v == "true" || *v == "1";
+  if (auto v = env("OPERATOR_GCP_PUBSUB_SPLITTING")) c.pubsub_enabled = *v == "true" || *v == "1";
+  if (auto v = env("PUBSUB_EMULATOR_HOST")) c.pubsub_emulator_host = *v;
   if (auto v = env("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT")) {
     QSPLIT_ASSIGN_OR_RETURN(int64_t ms, integer("OPERATOR_SQS_SPLITTING_LINGER_TIMEOUT", *v));
     c.linger_timeout = std::chrono::milliseconds(ms);

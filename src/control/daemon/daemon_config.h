@@ -45,6 +45,11 @@ struct DaemonConfig {
   bool redis_pubsub_enabled = false;  // OPERATOR_REDIS_PUBSUB_SPLITTING
   // BullMQ (bullMq queues, queue_type BullMQ): `redis.bullmq`, on with `redis.enabled` unless set.
   bool bullmq_enabled = false;  // OPERATOR_BULLMQ_SPLITTING
+  // Google Cloud Pub/Sub (googlePubSub queues, queue_type GCPPubSub): the `pubsub` section's
+  // `enabled`. qsplit reaches it through an emulator only for now: PUBSUB_EMULATOR_HOST of
+  // qsplitd's environment, as Google's libraries read it, or a clientConfig's emulator_host.
+  bool pubsub_enabled = false;  // OPERATOR_GCP_PUBSUB_SPLITTING
+  std::string pubsub_emulator_host;  // PUBSUB_EMULATOR_HOST
   // Any of the three Redis kinds.
   bool anyRedis() const { return redis_enabled || redis_pubsub_enabled || bullmq_enabled; }
   // How long an entry stays pending under a silent consumer (a crashed qsplitd, a workload

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "brokers/pubsub/pubsub_broker.h"
 #include "common/random.h"
@@ -225,19 +226,44 @@ TEST_F(PubsubBrokerTest, ErrorsNameWhatIsWrong) {
   EXPECT_NE(google.error().message().find("emulator_host"), std::string::npos) << google.error().message();
 }
 
-TEST_F(PubsubBrokerTest, BacklogCountsWhatCanBePulledAndLeavesItThere) {
+TEST_F(PubsubBrokerTest, BacklogCountsWhatCanBePulledAndWhatAReaderMayStillHold) {
   std::string topic = "orders-" + id_, subscription = "orders-sub-" + id_;
-  client_->setup(topic, subscription, 600);
-  auto empty = broker_->admin().backlog(subscription, "");
-  ASSERT_TRUE(empty.has_value()) << empty.error().message();
-  EXPECT_EQ(*empty, 0u);
+  client_->setup(topic, subscription, 10);
   std::vector<nlohmann::json> sent;
   for (int i = 0; i < 25; ++i) sent.push_back(message(i));
   client_->publish(topic, sent);
   auto counted = broker_->admin().backlog(subscription, "");
   ASSERT_TRUE(counted.has_value()) << counted.error().message();
   EXPECT_EQ(*counted, 25u);
-  EXPECT_EQ(client_->drain(subscription).size(), 25u) << "counting took nothing away, even with a 600 s deadline";
+
+  // A reader takes 5 and stops without acknowledging them: they cannot be seen until their ack
+  // deadline (10 s) passes, and the count never says 0 meanwhile.
+  auto reader = broker_->openSource(subscription, "");
+  ASSERT_TRUE(reader.has_value());
+  auto held = take(**reader, 25);
+  ASSERT_EQ(held.size(), 25u);
+  ASSERT_TRUE((*reader)->ack(std::span(held).subspan(5)).has_value());
+  uint64_t seen = 0;
+  for (int i = 0; i < 30 && seen < 5; ++i) {
+    auto n = broker_->admin().backlog(subscription, "");
+    ASSERT_TRUE(n.has_value()) << n.error().message();
+    EXPECT_GE(*n, 1u) << "said empty while a reader held messages, after " << i << " counts";
+    seen = *n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(seen, 5u) << "the held messages came back after their ack deadline";
+  EXPECT_EQ(client_->drain(subscription).size(), 5u) << "counting took nothing away";
+
+  // Nothing held or waiting: 0 once nothing was seen for the ack deadline and 2 s in a row.
+  auto just_drained = broker_->admin().backlog(subscription, "");
+  ASSERT_TRUE(just_drained.has_value());
+  EXPECT_EQ(*just_drained, 1u) << "a reader may hold what it just pulled";
+  ASSERT_TRUE(testing::eventually(
+      [&] {
+        auto n = broker_->admin().backlog(subscription, "");
+        return n && *n == 0;
+      },
+      std::chrono::seconds(30)));
   auto missing = broker_->admin().backlog("nothing-" + id_, "");
   ASSERT_FALSE(missing.has_value());
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);

@@ -105,13 +105,13 @@ TEST(SplitConfigLegacy, NoConfigTwoConfigsAndUnreadFieldsAreClear) {
             "at most one per workload");
 
   SplitConfig c = set.split_configs[0];
-  c.queues[0].kind = "googlePubSub";
-  auto pubsub = legacyResources(c, {});
-  ASSERT_FALSE(pubsub.has_value());
-  EXPECT_NE(pubsub.error().message().find(
-                "queue views-topic: kind: qsplit splits sqs, kafka, rmq, redisStream, redisPubSub and bullMq queues, not "
-                "googlePubSub"),
-            std::string::npos) << pubsub.error().message();
+  c.queues[0].kind = "azureServiceBus";
+  auto azure = legacyResources(c, {});
+  ASSERT_FALSE(azure.has_value());
+  EXPECT_NE(azure.error().message().find(
+                "queue views-topic: kind: qsplit splits sqs, kafka, rmq, redisStream, redisPubSub, bullMq and "
+                "googlePubSub queues, not azureServiceBus"),
+            std::string::npos) << azure.error().message();
 }
 
 TEST(SplitConfigLegacy, ARedisPubSubQueueNamesHowTheWorkloadSubscribes) {
@@ -153,6 +153,46 @@ spec:
   EXPECT_EQ(error("{channel: [{env: A}], group: [{env: G}]}"),
             "split.yaml: MirrordSplitConfig events-split: queue events: appConfig.group: a redisPubSub queue "
             "reads channel only");
+}
+
+TEST(SplitConfigLegacy, AGooglePubSubQueueNamesItsSubscriptionAndItsClientConfig) {
+  auto parse = [](const std::string& client_configs, const std::string& queue) {
+    return parseResources(R"(apiVersion: queues.mirrord.metalbear.co/v1
+kind: MirrordSplitConfig
+metadata: {name: orders-split}
+spec:
+  targetRef: {apiVersion: apps/v1, kind: Deployment, name: orders}
+)" + client_configs + R"(
+  queues:
+    - id: orders
+      kind: googlePubSub
+)" + queue + "\n", "split.yaml");
+  };
+  auto planned = [&](const std::string& client_configs, const std::string& queue) {
+    auto set = parse(client_configs, queue);
+    EXPECT_TRUE(set.has_value()) << set.error().message();
+    auto legacy = legacyResources(set->split_configs[0], {});
+    if (!legacy) return std::pair<std::string, RegistryQueue>(legacy.error().message(), {});
+    return std::pair<std::string, RegistryQueue>("", legacy->registry->queues.at(0));
+  };
+  auto [own, q] = planned("", "      appConfig: {subscription: [{env: ORDERS_SUB}]}\n      clientConfig: gcp-orders\n"
+                              "      queueConfig: short-acks");
+  ASSERT_EQ(own, "");
+  EXPECT_EQ(q.queue_type, "GCPPubSub");
+  EXPECT_EQ(q.name_source.env_var, "ORDERS_SUB");
+  EXPECT_EQ(q.cluster_properties, "gcp-orders");
+  EXPECT_EQ(q.queue_properties, "short-acks");
+  EXPECT_EQ(planned("  clientConfigs: {googlePubSub: gcp-staging}", "      appConfig: {subscription: [{env: S}]}")
+                .second.cluster_properties,
+            "gcp-staging");
+  EXPECT_EQ(planned("", "      appConfig: {subscription: [{env: S}]}").second.cluster_properties, "default")
+      << "as the reference: the list named default";
+  EXPECT_EQ(planned("", "      appConfig: {subscription: [{env: S}], projectId: [{env: P}]}").first,
+            "split.yaml: MirrordSplitConfig orders-split: queue orders: appConfig.projectId: not read yet: a "
+            "googlePubSub queue reads subscription, in the project its clientConfig's project_id names");
+  EXPECT_EQ(planned("", "      appConfig: {topic: [{env: T}]}").first,
+            "split.yaml: MirrordSplitConfig orders-split: queue orders: appConfig.subscription: qsplit reads exactly "
+            "one reference per queue");
 }
 
 TEST(SplitConfigLegacy, ABullmqQueueNamesItsQueueConnectionAndQueueConfig) {

@@ -84,12 +84,14 @@ TEST(UserConfig, BadEntriesGetClearErrors) {
             "mirrord.json: feature.split_queues.q.message_filtr: unknown field; expected "
             "queue_type, queue_mode, message_filter or jq_filter (and payload_protobuf for Kafka)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "NATS"}}}})"),
-            "mirrord.json: feature.split_queues.q: unknown queue type 'NATS'; expected SQS, Kafka, RMQ, RedisStream, RedisPubSub or BullMQ");
+            "mirrord.json: feature.split_queues.q: unknown queue type 'NATS'; expected SQS, Kafka, RMQ, RedisStream, "
+            "RedisPubSub, BullMQ or GCPPubSub");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "Temporal"}}}})"),
             "mirrord.json: feature.split_queues.q.queue_type: queue type Temporal is not "
-            "supported by qsplit (SQS, Kafka, RMQ, RedisStream, RedisPubSub and BullMQ are)");
+            "supported by qsplit (SQS, Kafka, RMQ, RedisStream, RedisPubSub, BullMQ and GCPPubSub are)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"message_filter": {}}}}})"),
-            "mirrord.json: feature.split_queues.q.queue_type: is required (SQS, Kafka, RMQ, RedisStream, RedisPubSub or BullMQ)");
+            "mirrord.json: feature.split_queues.q.queue_type: is required (SQS, Kafka, RMQ, RedisStream, RedisPubSub, "
+            "BullMQ or GCPPubSub)");
   EXPECT_EQ(errorOf(R"({"feature": {"split_queues": {"q": {"queue_type": "RMQ"}}}})"),
             "mirrord.json: feature.split_queues.q.message_filter: is required for RMQ queues (or a "
             "jq_filter)");

@@ -97,6 +97,28 @@ TEST(Documents, RedisStreamEntryHasItsFields) {
             (json{{"stream", "orders"}, {"id", "1700000000000-0"}, {"fields", {{"tenant", "b"}, {"raw", "/w=="}}}}));
 }
 
+TEST(Documents, PubsubMessageIsTheApisJsonForm) {
+  core::Message m;
+  m.id = "4711";
+  m.body = R"({"user_id":"test-user"})";
+  m.attributes = {{"tenant", "a", ""}, {"raw", std::string("\xff", 1), ""}};
+  m.key = "customer-7";
+  m.timestamp_ms = 1796670245123;  // 2026-12-07T19:04:05.123Z
+  std::string body;
+  EXPECT_EQ(build(pubsubDocument(), m, &body),
+            (json{{"data", "eyJ1c2VyX2lkIjoidGVzdC11c2VyIn0="},
+                  {"attributes", {{"tenant", "a"}, {"raw", "/w=="}}},
+                  {"messageId", "4711"},
+                  {"publishTime", "2026-12-07T19:04:05.123Z"},
+                  {"orderingKey", "customer-7"}}));
+  EXPECT_EQ(body, "") << "data is always base64, as the API writes it";
+  m.key.reset();
+  m.timestamp_ms.reset();
+  json bare = build(pubsubDocument(), m);
+  EXPECT_EQ(bare["orderingKey"], "");
+  EXPECT_FALSE(bare.contains("publishTime"));
+}
+
 TEST(Documents, RabbitMessageHasHeadersPropertiesAndWhereItCameFrom) {
   core::Message m;
   m.body = "hello";

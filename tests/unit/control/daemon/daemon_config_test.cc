@@ -79,6 +79,19 @@ sessions:
   ASSERT_TRUE(bullmq_env) << bullmq_env.error().message();
   EXPECT_TRUE(bullmq_env->bullmq_enabled);
   EXPECT_FALSE(bullmq_env->redis_enabled);
+  EXPECT_FALSE(bullmq_env->pubsub_enabled);
+  auto pubsub = loadDaemonConfig(writeConfig("pubsub: {}\n"), envOf({{"PUBSUB_EMULATOR_HOST", "127.0.0.1:8085"}}));
+  ASSERT_TRUE(pubsub) << pubsub.error().message();
+  EXPECT_TRUE(pubsub->pubsub_enabled);
+  EXPECT_EQ(pubsub->pubsub_emulator_host, "127.0.0.1:8085");
+  auto pubsub_env = loadDaemonConfig(writeConfig("pubsub:\n  enabled: false\n"),
+                                     envOf({{"OPERATOR_GCP_PUBSUB_SPLITTING", "true"}}));
+  ASSERT_TRUE(pubsub_env) << pubsub_env.error().message();
+  EXPECT_TRUE(pubsub_env->pubsub_enabled) << "the variable, as for the other brokers";
+  auto unknown = loadDaemonConfig(writeConfig("pubsub:\n  project: p\n"), envOf({}));
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message().find("pubsub.project: unknown field"), std::string::npos)
+      << unknown.error().message();
 }
 
 TEST(DaemonConfig, ErrorsNameTheFileFieldOrVariable) {
