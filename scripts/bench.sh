@@ -109,8 +109,8 @@ if wanted pubsub; then
   PUBSUB_EMULATOR_HOST=$QSPLIT_PUBSUB_EMULATOR_HOST python3 tests/support/pubsub_client.py qsplit-bench \
     setup bench-model bench-model 60
   table=$("$dir/bench/pubsub_bench" --emulator "$QSPLIT_PUBSUB_EMULATOR_HOST" --project qsplit-bench \
-    --model bench-model --messages 100000 --repeat 3)
-  python3 bench/report_pubsub.py "$table" 100000 > bench/results/pubsub.md
+    --model bench-model --messages 50000 --repeat 3)
+  python3 bench/report_pubsub.py "$table" 50000 > bench/results/pubsub.md
   cat bench/results/pubsub.md
 fi
 
