@@ -7,6 +7,7 @@ import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -241,6 +242,38 @@ def run_session(procs, daemon, config, command, name, env):
                                    if s["id"] not in before and s["state"] != "starting"],
                           120, f"{name}'s session to be ready")
     return p, sessions[0]["id"]
+
+
+class Producer:
+    """send(seqs) with the next `batch` numbers every `every` seconds, on a thread of its own,
+    until stop(), which returns how many were sent."""
+
+    def __init__(self, send, batch=20, every=0.05):
+        self.send, self.batch, self.every = send, batch, every
+        self.seq, self.running = 0, True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            self.send(range(self.seq, self.seq + self.batch))
+            self.seq += self.batch
+            time.sleep(self.every)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        return self.seq
+
+
+def received_by(seqs, names=("workload", "alice", "bob")):
+    """seq -> every consumer of `names` that got it (one that got it twice shows twice);
+    seqs(name) lists what one got."""
+    got = {}
+    for who in names:
+        for seq in seqs(who):
+            got.setdefault(seq, []).append(who)
+    return got
 
 
 def refused_run(test, config, env):

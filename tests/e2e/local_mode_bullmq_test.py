@@ -7,7 +7,6 @@ the restore or a kill -9 of qsplitd; and no key of a temporary queue is left."""
 import json
 import os
 import signal
-import threading
 import time
 import unittest
 
@@ -16,26 +15,6 @@ from bullmq_e2e import BullmqClients, consumer, job
 from redis_e2e import split_config_yaml
 
 QUEUE_VAR = "EMAIL_QUEUE"
-
-
-class Producer:
-    """A BullMQ Queue adding numbered jobs, 20 at a time, until stopped."""
-
-    def __init__(self, test):
-        self.test, self.seq, self.running = test, 0, True
-        self.thread = threading.Thread(target=self.run)
-        self.thread.start()
-
-    def run(self):
-        while self.running:
-            self.test.add([job(self.seq + i) for i in range(20)])
-            self.seq += 20
-            time.sleep(0.05)
-
-    def stop(self):
-        self.running = False
-        self.thread.join()
-        return self.seq
 
 
 class LocalModeBullmq(BullmqClients, unittest.TestCase):
@@ -70,14 +49,14 @@ class LocalModeBullmq(BullmqClients, unittest.TestCase):
 
     def received(self):
         """seq -> every Worker that processed it (a list: a job processed twice shows twice)."""
-        got = {}
-        for who in ("workload", "alice", "bob"):
-            for seq in self.seqs(who):
-                got.setdefault(seq, []).append(who)
-        return got
+        return h.received_by(self.seqs)
+
+    def produce(self):
+        """A BullMQ Queue adding numbered jobs, 20 every 50 ms."""
+        return h.Producer(lambda seqs: self.add([job(s) for s in seqs]))
 
     def test_each_job_is_processed_once_by_the_worker_its_filters_name(self):
-        producer = Producer(self)
+        producer = self.produce()
         alice, _ = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
         bob, _ = self.run_developer("bob", {"jq_filter": '.kind == "refund"'})
         h.eventually(lambda: len(self.seqs("bob")) > 40, 60, "bob to process refunds")
@@ -118,7 +97,7 @@ class LocalModeBullmq(BullmqClients, unittest.TestCase):
 
     def test_kill9_of_qsplitd_mid_stream_loses_no_job(self):
         alice, session = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
-        producer = Producer(self)
+        producer = self.produce()
         h.eventually(lambda: len(self.seqs("alice")) > 20, 60, "alice to process jobs")
         self.daemon.kill9()
         time.sleep(0.5)

@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 import time
 import unittest
 import warnings
@@ -63,33 +62,17 @@ spec:
 """
 
 
-class Producer:
-    """Google's publisher, 20 numbered messages every 100 ms until stopped."""
+def publisher(host, topic):
+    """Google's publisher: 20 numbered messages every 100 ms until stopped."""
+    os.environ["PUBSUB_EMULATOR_HOST"] = host
+    client = pubsub_v1.PublisherClient()
+    path = client.topic_path(PROJECT, topic)
 
-    def __init__(self, host, topic):
-        os.environ["PUBSUB_EMULATOR_HOST"] = host
-        self.publisher = pubsub_v1.PublisherClient()
-        self.path = self.publisher.topic_path(PROJECT, topic)
-        self.seq, self.running = 0, True
-        self.thread = threading.Thread(target=self.run)
-        self.thread.start()
-
-    def publish(self, seqs):
-        futures = [self.publisher.publish(self.path, data, **attributes)
-                   for data, attributes in map(message, seqs)]
+    def publish(seqs):
+        futures = [client.publish(path, data, **attributes) for data, attributes in map(message, seqs)]
         for f in futures:
             f.result(timeout=60)
-
-    def run(self):
-        while self.running:
-            self.publish(range(self.seq, self.seq + 20))
-            self.seq += 20
-            time.sleep(0.1)
-
-    def stop(self):
-        self.running = False
-        self.thread.join()
-        return self.seq
+    return h.Producer(publish, every=0.1)
 
 
 class LocalModePubsub(unittest.TestCase):
@@ -134,17 +117,13 @@ class LocalModePubsub(unittest.TestCase):
 
     def received(self):
         """seq -> every subscriber that received it (a list: one received twice shows twice)."""
-        got = {}
-        for who in ("workload", "alice", "bob"):
-            for seq in self.seqs(who):
-                got.setdefault(seq, []).append(who)
-        return got
+        return h.received_by(self.seqs)
 
     def temporaries(self):
         return [line for line in self.client("list") if "mirrord-tmp-" in line and self.subscription in line]
 
     def test_each_message_reaches_the_subscriber_its_filters_name(self):
-        producer = Producer(self.host, self.subscription)
+        producer = publisher(self.host, self.subscription)
         alice, _ = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
         bob, _ = self.run_developer("bob", {"jq_filter": '.data | @base64d | fromjson | .kind == "refund"'})
         h.eventually(lambda: len(self.seqs("bob")) > 40, 90, "bob to receive refunds")
@@ -185,7 +164,7 @@ class LocalModePubsub(unittest.TestCase):
 
     def test_kill9_of_qsplitd_mid_stream_loses_nothing(self):
         alice, session = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
-        producer = Producer(self.host, self.subscription)
+        producer = publisher(self.host, self.subscription)
         h.eventually(lambda: len(self.seqs("alice")) > 20, 90, "alice to receive messages")
         self.daemon.kill9()
         time.sleep(0.5)
