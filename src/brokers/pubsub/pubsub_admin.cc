@@ -12,6 +12,16 @@ constexpr std::chrono::seconds kAckMargin{2};
 // Counts further apart than this are not "in a row": the quiet period starts again.
 constexpr std::chrono::seconds kLookedAgainWithin{5};
 
+Result<v1::Subscription> getSubscription(PubsubClient& client, const std::string& name) {
+  if (name.empty()) return fail(ErrorCode::kInvalidArgument, "a Pub/Sub subscription needs an ID");
+  v1::GetSubscriptionRequest request;
+  request.set_subscription(client.address().subscriptionPath(name));
+  v1::Subscription found;
+  auto status = client.subscriber().GetSubscription(client.context().get(), request, &found);
+  if (!status.ok()) return fail(statusError(status, "subscription " + request.subscription()));
+  return found;
+}
+
 }  // namespace
 
 Result<core::QueueInfo> PubsubAdmin::describe(const std::string& name) {
@@ -25,22 +35,14 @@ Result<std::string> PubsubAdmin::topicOf(const std::string& name) {
 }
 
 Result<std::pair<std::string, int32_t>> PubsubAdmin::subscription(const std::string& name) {
-  if (name.empty()) return fail(ErrorCode::kInvalidArgument, "a Pub/Sub subscription needs an ID");
-  v1::GetSubscriptionRequest request;
-  request.set_subscription(client_->address().subscriptionPath(name));
-  v1::Subscription found;
-  auto status = client_->subscriber().GetSubscription(client_->context().get(), request, &found);
-  if (!status.ok()) return fail(statusError(status, "subscription " + request.subscription()));
+  QSPLIT_ASSIGN_OR_RETURN(auto found, getSubscription(*client_, name));
   return std::pair(found.topic(), found.ack_deadline_seconds());
 }
 
 Result<void> PubsubAdmin::createLike(const std::string& original, const std::string& name) {
   const auto& address = client_->address();
-  v1::GetSubscriptionRequest get;
-  get.set_subscription(address.subscriptionPath(original));
-  v1::Subscription model;
-  auto status = client_->subscriber().GetSubscription(client_->context().get(), get, &model);
-  if (!status.ok()) return fail(statusError(status, "subscription " + get.subscription()));
+  QSPLIT_ASSIGN_OR_RETURN(auto model, getSubscription(*client_, original));
+  grpc::Status status;
 
   v1::Topic topic, created_topic;
   topic.set_name(address.topicPath(name));

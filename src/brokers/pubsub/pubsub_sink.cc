@@ -22,7 +22,7 @@ PubsubPublisher::~PubsubPublisher() {
 }
 
 void PubsubPublisher::submit(std::span<const core::Message> messages) {
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   for (const auto& m : messages) {
     std::size_t size = m.body.size() + m.key.value_or("").size();
     for (const auto& a : m.attributes) size += a.name.size() + a.value.size();
@@ -37,14 +37,17 @@ void PubsubPublisher::submit(std::span<const core::Message> messages) {
     for (const auto& a : m.attributes) (*out.mutable_attributes())[a.name] = a.value;
     if (m.key && !m.key->empty()) out.set_ordering_key(*m.key);
   }
-  if (!busy_) startNext();
+  if (busy_) return;  // the publish in flight starts the next when it is answered
+  auto call = next();
+  lock.unlock();
+  start(std::move(call));
 }
 
-void PubsubPublisher::startNext() {
+std::shared_ptr<PubsubPublisher::Call> PubsubPublisher::next() {
   if (queued_.empty() || error_) {
     busy_ = false;
     idle_.notify_all();
-    return;
+    return nullptr;
   }
   busy_ = true;
   auto call = std::make_shared<Call>();
@@ -52,22 +55,32 @@ void PubsubPublisher::startNext() {
   call->request = std::move(queued_.front());
   queued_.pop_front();
   if (queued_.empty()) last_bytes_ = 0;
-  // The callback keeps the call (its context, request and response) alive until the answer.
+  return call;
+}
+
+void PubsubPublisher::start(std::shared_ptr<Call> call) {
+  if (!call) return;
+  // Started without mutex_ held: gRPC may answer on this thread. The callback keeps the call
+  // (its context, request and response) alive until the answer.
   client_->publisher().async()->Publish(call->context.get(), &call->request, &call->response,
                                         [this, call](grpc::Status status) { finished(*call, status); });
 }
 
 void PubsubPublisher::finished(const Call& call, const grpc::Status& status) {
-  std::lock_guard lock(mutex_);
-  if (!status.ok()) {
-    error_ = statusError(status, "publishing to " + topic_);
-  } else if (call.response.message_ids_size() != call.request.messages_size()) {
-    error_ = Error(ErrorCode::kUnavailable, "Pub/Sub publishing to " + topic_ + ": " +
-                                                std::to_string(call.response.message_ids_size()) + " of " +
-                                                std::to_string(call.request.messages_size()) +
-                                                " messages accepted");
+  std::shared_ptr<Call> following;
+  {
+    std::lock_guard lock(mutex_);
+    if (!status.ok()) {
+      error_ = statusError(status, "publishing to " + topic_);
+    } else if (call.response.message_ids_size() != call.request.messages_size()) {
+      error_ = Error(ErrorCode::kUnavailable, "Pub/Sub publishing to " + topic_ + ": " +
+                                                  std::to_string(call.response.message_ids_size()) + " of " +
+                                                  std::to_string(call.request.messages_size()) +
+                                                  " messages accepted");
+    }
+    following = next();
   }
-  startNext();
+  start(std::move(following));
 }
 
 Result<void> PubsubPublisher::await() {

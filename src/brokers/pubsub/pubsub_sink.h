@@ -29,7 +29,9 @@ class PubsubPublisher final : public core::Sink {
 
  private:
   struct Call;
-  void startNext();  // with mutex_ held: the next queued publish, if any
+  // With mutex_ held: the next queued publish (busy_ set), or null (busy_ cleared, waiters told).
+  std::shared_ptr<Call> next();
+  void start(std::shared_ptr<Call> call);  // without mutex_ held
   void finished(const Call& call, const grpc::Status& status);  // on a gRPC thread
 
   std::shared_ptr<PubsubClient> client_;
