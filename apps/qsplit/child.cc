@@ -44,13 +44,21 @@ Result<pid_t> startChild(const std::vector<std::string>& args,
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0)
     return fail(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(errno));
+  // Until the child has its default handlers back, a signal passed on to it would run qsplit's
+  // handler there and be lost; blocked, it waits and then acts as on the command itself.
+  sigset_t caught, before;
+  sigemptyset(&caught);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&caught, sig);
+  sigprocmask(SIG_BLOCK, &caught, &before);
   pid_t pid = fork();
+  if (pid != 0) sigprocmask(SIG_SETMASK, &before, nullptr);
   if (pid < 0) return fail(ErrorCode::kInternal, std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
     close(fds[0]);
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaction(sig, &dfl, nullptr);
+    sigprocmask(SIG_SETMASK, &before, nullptr);
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -62,7 +70,9 @@ Result<pid_t> startChild(const std::vector<std::string>& args,
   }
   close(fds[1]);
   int error = 0;
-  ssize_t n = read(fds[0], &error, sizeof error);
+  ssize_t n;
+  do n = read(fds[0], &error, sizeof error);  // a signal now must not hide a failed exec
+  while (n < 0 && errno == EINTR);
   close(fds[0]);
   if (n == sizeof error) {
     waitpid(pid, nullptr, 0);
