@@ -6,7 +6,10 @@
 #               generates qsplit's gRPC client from them
 #   start       builds pstest-server once (scripts/pstest: Google's own Pub/Sub test server,
 #               cloud.google.com/go/pubsub/v2/pstest, from the Go module proxy), serves it on a
-#               free 127.0.0.1 port, prints the env (QSPLIT_PUBSUB_EMULATOR_HOST)
+#               free 127.0.0.1 port in plaintext and on another over TLS asking for tokens of
+#               the service-account keys copied into a directory; prints the env
+#               (QSPLIT_PUBSUB_EMULATOR_HOST; QSPLIT_PUBSUB_TLS_ENDPOINT, its CA certificate
+#               QSPLIT_PUBSUB_TLS_CA, the keys directory QSPLIT_PUBSUB_KEYS)
 #   stop        stops it by PID (it keeps everything in memory: nothing to remove)
 #   env         prints the env lines of the running server
 set -euo pipefail
@@ -16,8 +19,10 @@ source "$(dirname "$0")/lib.sh"
 [ -x /usr/local/go/bin/go ] && PATH=/usr/local/go/bin:$PATH
 
 PROTOS_VERSION=1.160.0
-PSTEST_VERSION=$(awk '$1 == "require" && $2 ~ /pubsub/ {print $3}' "$QSPLIT_ROOT/scripts/pstest/go.mod")
-SERVER=$QSPLIT_CACHE/pstest-$PSTEST_VERSION/pstest-server
+PSTEST=$QSPLIT_ROOT/scripts/pstest
+PSTEST_VERSION=$(awk '$1 == "cloud.google.com/go/pubsub/v2" {print $2}' "$PSTEST/go.mod")
+# Built again whenever the program changes, not only pstest's version.
+SERVER=$QSPLIT_CACHE/pstest-$PSTEST_VERSION/pstest-server-$(cat "$PSTEST"/*.go "$PSTEST/go.sum" | sha256sum | cut -c1-12)
 DIR=$QSPLIT_RUN/pubsub
 
 protos() {
@@ -44,6 +49,7 @@ PY
 
 build() {
   [ -x "$SERVER" ] && return 0
+  rm -f "$(dirname "$SERVER")"/pstest-server-*  # an earlier program's
   command -v go >/dev/null || { echo "pubsub.sh: go is missing (scripts/install-deps.sh installs it)" >&2; return 1; }
   echo "pubsub.sh: building pstest-server ($PSTEST_VERSION) from the Go module proxy" >&2
   mkdir -p "$(dirname "$SERVER")"
@@ -60,18 +66,22 @@ start() {
   build
   rm -rf "$DIR"
   mkdir -p "$DIR"
-  local port
+  mkdir -p "$DIR/keys"
+  local port tls_port
   port=$(free_port)
+  tls_port=$(free_port)
   # The shortest ack deadline Pub/Sub accepts is 10 s; the test server may take 1 s, so the
   # tests of a lapsed lease do not wait for 10.
-  nohup "$SERVER" -address "127.0.0.1:$port" -min-ack-deadline 1s > "$DIR/server.log" 2>&1 &
+  nohup "$SERVER" -address "127.0.0.1:$port" -min-ack-deadline 1s -tls-address "127.0.0.1:$tls_port" \
+    -ca "$DIR/ca.pem" -keys "$DIR/keys" > "$DIR/server.log" 2>&1 &
   echo $! > "$DIR/server.pid"
-  if ! wait_for 30 "pstest-server on port $port" grep -q "^listening on" "$DIR/server.log"; then
+  if ! wait_for 30 "pstest-server on port $port" grep -q "^tls listening on" "$DIR/server.log"; then
     tail -30 "$DIR/server.log" >&2 || true
     stop
     return 1
   fi
-  echo "QSPLIT_PUBSUB_EMULATOR_HOST=127.0.0.1:$port" > "$DIR/env"
+  printf '%s\n' "QSPLIT_PUBSUB_EMULATOR_HOST=127.0.0.1:$port" "QSPLIT_PUBSUB_TLS_ENDPOINT=127.0.0.1:$tls_port" \
+    "QSPLIT_PUBSUB_TLS_CA=$DIR/ca.pem" "QSPLIT_PUBSUB_KEYS=$DIR/keys" > "$DIR/env"
   cat "$DIR/env"
 }
 

@@ -96,6 +96,7 @@ class Processes:
         or a leak at exit fails the test)."""
         full = dict(os.environ)
         full.update(env or {})
+        full = {k: v for k, v in full.items() if v is not None}  # None: not in its environment
         with open(os.path.join(self.workdir, name + ".err"), "ab") as err:
             p = subprocess.Popen(args, env=full, stdout=err, stderr=err)
         p.clean_exit, p.name = clean_exit, name
@@ -296,8 +297,9 @@ class Daemon:
     """qsplitd on a free port (the same port again after restart())."""
 
     def __init__(self, procs, workdir, config_yaml, resources, tokens=None, ca_file=None,
-                 args=(), data_dir=None, name="qsplitd"):
+                 args=(), data_dir=None, name="qsplitd", env=None):
         self.procs, self.workdir, self.resources, self.tokens = procs, workdir, resources, tokens
+        self.env = env  # over the test's own (None: a variable it must not have)
         self.args = list(args)  # more flags (Kubernetes mode: --kubeconfig, --namespace)
         self.data_dir = data_dir or os.path.join(workdir, "data")
         self.ca_file = ca_file  # set when qsplitd serves https with a certificate it signs
@@ -316,7 +318,7 @@ class Daemon:
             args += ["--resources", self.resources]
         if self.tokens:
             args += ["--tokens", self.tokens]
-        self.process = self.procs.start(args, self.name, clean_exit=True)
+        self.process = self.procs.start(args, self.name, self.env, clean_exit=True)
         eventually(lambda: os.path.exists(port_file) or self.process.poll() is not None,
                    30, "qsplitd to listen")
         if self.process.poll() is not None:

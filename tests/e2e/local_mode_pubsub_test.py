@@ -75,7 +75,10 @@ def publisher(host, topic):
     return h.Producer(publish, every=0.1)
 
 
-class LocalModePubsub(unittest.TestCase):
+class PubsubSplit:
+    """A mixin: the team's topic and subscription, qsplitd with its MirrordSplitConfig, the
+    deployed workload under `qsplit exec`, and the views of what each subscriber got."""
+
     def setUp(self):
         self.host = h.require("QSPLIT_PUBSUB_EMULATOR_HOST")
         self.dir = h.tempdir(self.id().split(".")[-1])
@@ -122,6 +125,9 @@ class LocalModePubsub(unittest.TestCase):
     def temporaries(self):
         return [line for line in self.client("list") if "mirrord-tmp-" in line and self.subscription in line]
 
+
+
+class LocalModePubsub(PubsubSplit, unittest.TestCase):
     def test_each_message_reaches_the_subscriber_its_filters_name(self):
         producer = publisher(self.host, self.subscription)
         alice, _ = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
@@ -213,8 +219,102 @@ spec:
                       "tuning: ack_deadline_seconds: '5' is not a whole number of seconds from 10 to 600", refused())
         restart("pubsub:\n  enabled: true\n", resources_yaml(self.workload, self.host).replace(
             "    - name: emulator_host", "    - name: credentials_json\n      value: \"{}\"\n    - name: emulator_host"))
-        self.assertIn("credentials_json: service-account keys are not read yet", refused())
+        self.assertIn("credentials_json: an emulator (emulator_host '" + self.host + "', or PUBSUB_EMULATOR_HOST of "
+                      "qsplitd) takes no credentials; give one or the other", refused())
         self.assertEqual(self.temporaries(), [], "nothing was created")
+
+
+def service_account_key():
+    """A service-account key as Google issues one (JSON, an RSA key in PKCS#8 PEM)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    email = f"qsplit@{PROJECT}.iam.gserviceaccount.com"
+    return {"type": "service_account", "project_id": PROJECT, "private_key_id": h.unique("key"),
+            "private_key": pem, "client_email": email, "client_id": "1",
+            "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+            "token_uri": "https://oauth2.googleapis.com/token"}
+
+
+class LocalModePubsubCredentials(PubsubSplit, unittest.TestCase):
+    """qsplitd reaching Pub/Sub as it reaches Google's service: over TLS, each call carrying a
+    token signed with a service account's key. scripts/pubsub.sh serves the same pstest over
+    TLS, refusing a call whose token no registered key signed; the applications still use the
+    plaintext emulator (the same topics and subscriptions)."""
+
+    def setUp(self):
+        self.endpoint = h.require("QSPLIT_PUBSUB_TLS_ENDPOINT")
+        self.key = service_account_key()
+        self.key_file = h.write(os.path.join(h.tempdir(self.id().split(".")[-1] + "-key"), "key.json"),
+                                json.dumps(self.key))
+        super().setUp()
+
+    def register(self):
+        h.write(os.path.join(h.require("QSPLIT_PUBSUB_KEYS"), self.key["private_key_id"] + ".json"),
+                json.dumps(self.key))
+
+    def start_daemon(self, config, key_file=None):
+        """qsplitd with no emulator: Google's way, trusting the server's certificate."""
+        env = {"PUBSUB_EMULATOR_HOST": None, "GOOGLE_APPLICATION_CREDENTIALS": key_file,
+               "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH": h.require("QSPLIT_PUBSUB_TLS_CA")}
+        self.daemon = h.Daemon(self.procs, self.dir, config, os.path.dirname(self.resources), env=env).start()
+        self.env["QSPLIT_SERVER"] = self.daemon.url
+        h.exec_workload(self.procs, self.daemon, dict(self.env, **{VARIABLE: self.subscription}), self.workload,
+                        self.consumer("workload"))
+
+    def restart(self, properties, key_file=None):
+        self.procs.stop_all()
+        self.procs = h.Processes(self.dir)
+        h.write(self.resources, resources_yaml(self.workload, self.host).replace(
+            f'    - name: emulator_host\n      value: "{self.host}"\n',
+            f'    - name: endpoint\n      value: "{self.endpoint}"\n' + properties))
+        self.start_daemon("pubsub:\n  enabled: true\n", key_file)
+
+    def split_once(self):
+        """alice's session, 30 messages published, each where its tenant says, then the end."""
+        alice, _ = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
+        publish = subprocess.run(["python3", CLIENT, PROJECT, "publish", self.subscription], text=True,
+                                 input="".join(json.dumps({"data": message(s)[0].decode(), "attributes": message(s)[1]})
+                                               + "\n" for s in range(30)),
+                                 env=dict(os.environ, **self.env), capture_output=True, timeout=120)
+        self.assertEqual(publish.returncode, 0, publish.stderr)
+        h.eventually(lambda: len(self.seqs("alice")) == 10 and len(self.seqs("workload")) >= 20, 90,
+                     "each message to reach its subscriber")
+        self.assertEqual(sorted(self.seqs("alice")), list(range(0, 30, 3)))
+        alice.send_signal(signal.SIGINT)
+        self.assertEqual(alice.wait(timeout=60), 0)
+        h.eventually(lambda: not self.daemon.queues(), 180, "the split to be restored")
+        h.eventually(lambda: not self.temporaries(), 30, "every temporary topic and subscription to be deleted")
+        for secret in ("eyJ", "PRIVATE KEY", self.key["private_key"].splitlines()[1]):  # a JWT; the key
+            self.assertNotIn(secret, self.daemon.log(), "no token or key in qsplitd's log")
+
+    def test_a_key_in_the_client_config_signs_every_call(self):
+        self.register()
+        self.restart(f"    - name: credentials_json\n      value: {json.dumps(json.dumps(self.key))}\n")
+        self.split_once()
+
+    def test_application_default_credentials_are_read_as_googles_libraries_read_them(self):
+        config = h.write(os.path.join(self.dir, "alice.json"), json.dumps({
+            "target": f"deployment/{self.workload}",
+            "feature": {"split_queues": {"orders": {"queue_type": "GCPPubSub",
+                                                    "message_filter": {"tenant": "^alice$"}}}}}))
+        self.restart("", key_file=self.key_file)  # GOOGLE_APPLICATION_CREDENTIALS: a key not registered yet
+        refused = h.refused_run(self, config, self.env)
+        self.assertIn("UNAUTHENTICATED", refused)
+        self.assertNotIn("eyJ", refused + self.daemon.log())
+        self.assertEqual(self.temporaries(), [], "nothing was created")
+        self.register()  # the key is granted: the same qsplitd now splits
+        self.split_once()
+
+    def test_a_bad_key_is_refused_naming_the_field(self):
+        self.restart('    - name: credentials_json\n      value: "{\\"type\\": \\"service_account\\"}"\n')
+        config = h.write(os.path.join(self.dir, "alice.json"), json.dumps({
+            "target": f"deployment/{self.workload}",
+            "feature": {"split_queues": {"orders": {"queue_type": "GCPPubSub",
+                                                    "message_filter": {"tenant": "^alice$"}}}}}))
+        self.assertIn("credentials_json: not a service-account key", h.refused_run(self, config, self.env))
 
 
 if __name__ == "__main__":

@@ -14,24 +14,29 @@ namespace qsplit::pubsub {
 struct PubsubAddress {
   std::string project;  // the project ID of every topic and subscription named
   // host:port of a Pub/Sub emulator (PUBSUB_EMULATOR_HOST, as Google's libraries read it):
-  // plaintext, no credentials.
+  // plaintext, no credentials. Empty: the service at `endpoint`, over TLS, with credentials.
   std::string emulator_host;
+  std::string endpoint = "pubsub.googleapis.com:443";
+  // A service-account key (JSON). Empty: Application Default Credentials, as Google's libraries
+  // find them (GOOGLE_APPLICATION_CREDENTIALS, gcloud's, or GKE's metadata server). A secret:
+  // never logged, never in describe() or an error.
+  std::string credentials_json{};
   std::chrono::milliseconds timeout{30000};  // the longest a call other than a pull may take
 
   std::string topicPath(const std::string& id) const { return "projects/" + project + "/topics/" + id; }
   std::string subscriptionPath(const std::string& id) const {
     return "projects/" + project + "/subscriptions/" + id;
   }
-  // "project P at the emulator HOST"
+  // "project P at the emulator HOST" or "project P at ENDPOINT"
   std::string describe() const;
   // The project ID as Google allows it (6 to 30 of [a-z0-9-], a letter first, no '-' last) and
-  // where the service is; an error naming the field otherwise. qsplit does not read Google
-  // credentials yet, so an address without an emulator is refused, saying so.
+  // where the service is (host:port); an error naming the field otherwise.
   Result<void> validate() const;
 
-  // From a clientConfig property list: `project_id` (required) and qsplit's `emulator_host`
-  // (else `emulator`, PUBSUB_EMULATOR_HOST of qsplitd's environment). `credentials_json` is
-  // refused (not read yet); any other key is refused by name.
+  // From a clientConfig property list: `project_id` (required), `credentials_json` (as the
+  // reference) and qsplit's own `emulator_host` (else `emulator`, PUBSUB_EMULATOR_HOST of
+  // qsplitd's environment) and `endpoint` (a regional or private endpoint); any other key is
+  // refused by name.
   static Result<PubsubAddress> fromProperties(const std::map<std::string, std::string>& properties,
                                               const std::string& emulator);
 };

@@ -7,16 +7,22 @@
 namespace qsplit::pubsub {
 
 std::string PubsubAddress::describe() const {
-  return "Pub/Sub project " + project + (emulator_host.empty() ? "" : " at the emulator " + emulator_host);
+  return "Pub/Sub project " + project + (emulator_host.empty() ? " at " + endpoint : " at the emulator " + emulator_host);
 }
 
 Result<void> PubsubAddress::validate() const {
-  if (emulator_host.empty())
-    return fail(ErrorCode::kInvalidArgument,
-                "Pub/Sub: no emulator_host (PUBSUB_EMULATOR_HOST): reaching Google's service with "
-                "credentials is not supported yet");
-  if (emulator_host.find(':') == std::string::npos)
+  auto hostPort = [](const std::string& v) {
+    auto colon = v.rfind(':');
+    return colon != std::string::npos && colon > 0 && colon + 1 < v.size();
+  };
+  if (!emulator_host.empty() && !hostPort(emulator_host))
     return fail(ErrorCode::kInvalidArgument, "Pub/Sub emulator_host '" + emulator_host + "': expected host:port");
+  if (!emulator_host.empty() && !credentials_json.empty())
+    return fail(ErrorCode::kInvalidArgument,
+                "credentials_json: an emulator (emulator_host '" + emulator_host +
+                    "', or PUBSUB_EMULATOR_HOST of qsplitd) takes no credentials; give one or the other");
+  if (emulator_host.empty() && !hostPort(endpoint))
+    return fail(ErrorCode::kInvalidArgument, "Pub/Sub endpoint '" + endpoint + "': expected host:port");
   auto bad = [](char c) { return !(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '-'); };
   if (project.size() < 6 || project.size() > 30 || !std::islower(static_cast<unsigned char>(project[0])) ||
       project.back() == '-' || std::any_of(project.begin(), project.end(), bad))
@@ -33,13 +39,11 @@ Result<PubsubAddress> PubsubAddress::fromProperties(const std::map<std::string, 
   for (const auto& [key, value] : properties) {
     if (key == "project_id") address.project = value;
     else if (key == "emulator_host") address.emulator_host = value;
-    else if (key == "credentials_json")
-      return fail(ErrorCode::kInvalidArgument,
-                  "credentials_json: service-account keys are not read yet; qsplit reaches Pub/Sub through an "
-                  "emulator only (emulator_host, or PUBSUB_EMULATOR_HOST of qsplitd)");
+    else if (key == "endpoint") address.endpoint = value;
+    else if (key == "credentials_json") address.credentials_json = value;
     else
       return fail(ErrorCode::kInvalidArgument,
-                  key + ": not a Pub/Sub client setting (project_id, emulator_host, credentials_json)");
+                  key + ": not a Pub/Sub client setting (project_id, credentials_json, emulator_host, endpoint)");
   }
   if (address.project.empty()) return fail(ErrorCode::kInvalidArgument, "project_id: is required");
   QSPLIT_TRY(address.validate());
@@ -80,11 +84,40 @@ PubsubClient::PubsubClient(PubsubAddress address, std::shared_ptr<grpc::Channel>
     : address_(std::move(address)), channel_(std::move(channel)), publisher_(v1::Publisher::NewStub(channel_)),
       subscriber_(v1::Subscriber::NewStub(channel_)) {}
 
+namespace {
+
+// How Google's libraries reach Pub/Sub: an emulator in plaintext with no credentials; else TLS
+// with the key given, or else with Application Default Credentials. gRPC signs a service
+// account's JWT itself and renews it before it expires; the token stays inside gRPC.
+Result<std::shared_ptr<grpc::ChannelCredentials>> channelCredentials(const PubsubAddress& address) {
+  if (!address.emulator_host.empty()) return grpc::InsecureChannelCredentials();
+  if (!address.credentials_json.empty()) {
+    auto key = grpc::ServiceAccountJWTAccessCredentials(address.credentials_json, 3600);
+    if (!key)
+      return fail(ErrorCode::kInvalidArgument,
+                  "credentials_json: not a service-account key (a JSON key of type service_account with "
+                  "client_email, private_key_id and private_key)");
+    return grpc::CompositeChannelCredentials(grpc::SslCredentials({}), key);
+  }
+  auto found = grpc::GoogleDefaultCredentials();
+  if (!found)
+    return fail(ErrorCode::kInvalidArgument,
+                "Pub/Sub project " + address.project +
+                    ": no credentials found: give credentials_json in the clientConfig, set "
+                    "GOOGLE_APPLICATION_CREDENTIALS for qsplitd, run on GKE with workload identity, or "
+                    "name an emulator (PUBSUB_EMULATOR_HOST)");
+  return found;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<PubsubClient>> PubsubClient::connect(const PubsubAddress& address) {
   QSPLIT_TRY(address.validate());
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);  // a pull of 1,000 messages of up to 10 MB in all
-  auto channel = grpc::CreateCustomChannel(address.emulator_host, grpc::InsecureChannelCredentials(), args);
+  QSPLIT_ASSIGN_OR_RETURN(auto credentials, channelCredentials(address));
+  auto channel = grpc::CreateCustomChannel(address.emulator_host.empty() ? address.endpoint : address.emulator_host,
+                                           credentials, args);
   return std::shared_ptr<PubsubClient>(new PubsubClient(address, std::move(channel)));
 }
 
