@@ -30,8 +30,8 @@ ClusterResources::ClusterResources(kube::KubeClient& client, const std::string& 
   std::vector<std::string> paths;
   if (kinds.sqs || kinds.rabbitmq)
     paths.push_back(collection("v1alpha", workload_namespace, "mirrordworkloadqueueregistries"));
-  if (kinds.sqs || kinds.rabbitmq || kinds.redis) {
-    // Property lists: a RabbitMQ or Redis connection, an SQS queueConfig.
+  if (kinds.sqs || kinds.rabbitmq || kinds.listed) {
+    // Property lists: a RabbitMQ, Redis or Pub/Sub connection, an SQS queueConfig.
     paths.push_back(std::string(kPropertyLists) + workload_namespace + "/mirrordpropertylists");
     if (operator_namespace != workload_namespace)
       paths.push_back(std::string(kPropertyLists) + operator_namespace + "/mirrordpropertylists");
@@ -40,7 +40,7 @@ ClusterResources::ClusterResources(kube::KubeClient& client, const std::string& 
     paths.push_back(collection("v1alpha", workload_namespace, "mirrordkafkatopicsconsumers"));
     paths.push_back(collection("v1alpha", operator_namespace, "mirrordkafkaclientconfigs"));
   }
-  if (kinds.sqs || kinds.kafka || kinds.rabbitmq || kinds.redis)
+  if (kinds.sqs || kinds.kafka || kinds.rabbitmq || kinds.listed)
     paths.push_back(collection("v1", workload_namespace, "mirrordsplitconfigs"));
   auto changed = [this] { dirty_ = true; };
   for (const auto& path : paths)

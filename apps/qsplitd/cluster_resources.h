@@ -21,7 +21,8 @@ namespace qsplit::daemon {
 class ClusterResources {
  public:
   struct Kinds {
-    bool sqs = false, kafka = false, rabbitmq = false, redis = false;
+    bool sqs = false, kafka = false, rabbitmq = false;
+    bool listed = false;  // Redis, BullMQ or Pub/Sub: split configs, connections in property lists
   };
   // Only the kinds of the enabled brokers are watched (their CRDs are installed with them).
   ClusterResources(kube::KubeClient& client, const std::string& workload_namespace,

@@ -132,7 +132,7 @@ Result<Sources> openSources(const control::DaemonConfig& c) {
   if (auto version = s.kube->get("/version"); !version)
     return fail(version.error().withContext("kubernetes: the API server at " + kube_config->server));
   daemon::ClusterResources::Kinds kinds{c.sqs_enabled || !c.memory_queues.empty(), c.kafka_enabled,
-                                        c.rabbitmq_enabled, c.anyRedis()};
+                                        c.rabbitmq_enabled, c.anyRedis() || c.pubsub_enabled};
   s.cluster = std::make_unique<daemon::ClusterResources>(*s.kube, ns, c.operator_namespace, kinds);
   s.cluster->waitSynced(std::chrono::seconds(10));
   s.kube_workloads = std::make_unique<control::KubeWorkloads>(*s.kube, ns, &g_stop);

@@ -115,6 +115,19 @@ spec:
         deployment = [d for d in docs if d["kind"] == "Deployment"][0]
         env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
         self.assertEqual((env["OPERATOR_REDIS_SPLITTING"], env["OPERATOR_BULLMQ_SPLITTING"]), ("false", "true"))
+        for value in ("operator.gcpPubsubSplitting=true", "operator.pubsubSplitting=true"):  # the reference's, qsplit's
+            _, pubsub = k.helm_template(self.ns, value, "sa.gcpSa=qsplit@p.iam.gserviceaccount.com",
+                                        "operator.pubsubEmulatorHost=10.0.0.9:8085")
+            self.assertEqual(sorted(d["metadata"]["name"].split(".")[0] for d in pubsub
+                                    if d["kind"] == "CustomResourceDefinition"), crds)
+            deployment = [d for d in pubsub if d["kind"] == "Deployment"][0]
+            env = {e["name"]: e.get("value") for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+            self.assertEqual((env["OPERATOR_GCP_PUBSUB_SPLITTING"], env["PUBSUB_EMULATOR_HOST"]), ("true", "10.0.0.9:8085"))
+            account = [d for d in pubsub if d["kind"] == "ServiceAccount"][0]
+            self.assertEqual(account["metadata"]["annotations"], {"iam.gke.io/gcp-service-account":
+                                                                  "qsplit@p.iam.gserviceaccount.com"})
+            self.assertTrue(any(d["kind"] == "Role" and any("secrets" in r.get("resources", []) for r in d["rules"])
+                                for d in pubsub), "a key in a Secret can be read")
         self.assertTrue(any(d["kind"] in ("ClusterRole", "Role") and any("mirrordsplitconfigs" in r.get("resources", [])
                                                                for r in d.get("rules", [])) for d in docs))
         # Everything the chart renders applies on the API server as it is.
