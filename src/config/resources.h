@@ -47,6 +47,9 @@ struct RegistryQueue {
   std::optional<QueueNameSource> exchange_source;
   // RedisStream: the variable that holds the workload's consumer group (one env var).
   std::optional<std::string> group_env;
+  // GCPPubSub: the variable that holds the project of the workload's subscription (one env
+  // var; appConfig.projectId), else the clientConfig's project_id.
+  std::optional<std::string> project_env;
   // RedisPubSub: how the workload subscribes, the appConfig key that names it: "channel",
   // "channelPattern" or "shardChannel".
   std::string channel_mode;

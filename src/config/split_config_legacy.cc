@@ -98,11 +98,17 @@ Result<RegistryQueue> registryQueue(const SplitConfig& c, const SplitQueueSpec& 
     r.cluster_properties = q.client_config ? *q.client_config
                            : c.client_configs.count(q.kind) ? c.client_configs.at(q.kind)
                                                             : std::string("default");
+    if (auto project = q.app_config.find("projectId"); project != q.app_config.end()) {
+      const auto& refs = project->second;
+      if (refs.size() != 1 || !refs.front().env || refs.front().value_selector || refs.front().value_pattern)
+        return fail(unsupported(c, q, "appConfig.projectId", "qsplit reads one env reference to the project ID"));
+      r.project_env = refs.front().env;
+    }
     for (const auto& [other, refs] : q.app_config)
-      if (other != "subscription")
+      if (other != "subscription" && other != "projectId")
         return fail(unsupported(c, q, "appConfig." + other,
-                                "not read yet: a googlePubSub queue reads subscription, in the project "
-                                "its clientConfig's project_id names"));
+                                "not read: a googlePubSub queue reads subscription and projectId (the "
+                                "subscription names its topic; qsplit publishes to the topics it creates)"));
     return r;
   }
   if (stream) {

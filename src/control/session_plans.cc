@@ -251,6 +251,19 @@ Result<std::vector<SessionManager::Plan>> SessionManager::rmqPlans(
   return plans;
 }
 
+Result<std::string> oneValueOf(const std::string& variable, const std::string& field, const std::string& holds,
+                               const std::optional<std::string>& container, const config::ContainerEnv& env,
+                               const std::string& where) {
+  QSPLIT_ASSIGN_OR_RETURN(auto found, config::readNameSource(config::QueueNameSource{variable, std::nullopt}, field,
+                                                             nullptr, container, env, where));
+  std::set<std::string> values;
+  for (const auto& f : found) values.insert(f.value);
+  if (values.size() != 1 || values.begin()->empty())
+    return fail(ErrorCode::kInvalidArgument,
+                where + field + ": " + variable + " must hold " + holds + " in every container that has it");
+  return *values.begin();
+}
+
 Result<std::vector<SessionManager::Plan>> SessionManager::redisPlans(
     const config::ResourceSet& resources, const config::WorkloadQueueRegistry& registry,
     const config::RegistryQueue& q, const config::ContainerEnv& env) {
@@ -271,15 +284,8 @@ Result<std::vector<SessionManager::Plan>> SessionManager::redisPlans(
                                                                      q.id, env, q.queue_type));
   std::string group;  // a stream's: the workload's consumer group, which qsplit reads the original in
   if (!channel && !bullmq) {
-    QSPLIT_ASSIGN_OR_RETURN(auto groups, config::readNameSource(config::QueueNameSource{q.group_env, std::nullopt},
-                                                                "appConfig.group", nullptr,
-                                                                registry.consumer.container, env, where));
-    std::set<std::string> names;
-    for (const auto& g : groups) names.insert(g.value);
-    if (names.size() != 1 || names.begin()->empty())
-      return fail(ErrorCode::kInvalidArgument, where + "appConfig.group: " + *q.group_env +
-                                                   " must hold one consumer group in every container that has it");
-    group = *names.begin();
+    QSPLIT_ASSIGN_OR_RETURN(group, oneValueOf(*q.group_env, "appConfig.group", "one consumer group",
+                                              registry.consumer.container, env, where));
   }
   auto connection = config::resolvePropertyList(resources, q.cluster_properties, propertyNamespaces(registry));
   if (!connection) return fail(connection.error().withContext(where + "clientConfig"));

@@ -21,6 +21,11 @@ Result<std::vector<SessionManager::Plan>> SessionManager::pubsubPlans(const conf
   }
   auto connection = config::resolvePropertyList(resources, q.cluster_properties, propertyNamespaces(registry));
   if (!connection) return fail(connection.error().withContext(where + "clientConfig"));
+  if (q.project_env) {  // the workload's project, over the shared list's
+    QSPLIT_ASSIGN_OR_RETURN((*connection)["project_id"],
+                            oneValueOf(*q.project_env, "appConfig.projectId", "one project ID",
+                                       registry.consumer.container, env, where));
+  }
   QSPLIT_ASSIGN_OR_RETURN(auto target, config::resolveRegistryTarget(resources, registry.consumer.target(), q.id,
                                                                      env, q.queue_type));
   std::vector<Plan> plans;

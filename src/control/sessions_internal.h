@@ -77,6 +77,12 @@ std::string splitKey(config::QueueType type, const std::string& original);
 // The journal of a Kafka cluster: temporaries of different clusters are reclaimed apart.
 std::string kafkaJournal(const config::ResolvedKafkaConfig& client);
 Result<config::QueueType> queueTypeFromName(const std::string& name);
+// The one value `variable` holds in the consumer's containers (a Redis stream's consumer group,
+// a Pub/Sub subscription's project); else an error naming `where` + `field` and what it
+// must hold (`holds`: "one consumer group").
+Result<std::string> oneValueOf(const std::string& variable, const std::string& field, const std::string& holds,
+                               const std::optional<std::string>& container, const config::ContainerEnv& env,
+                               const std::string& where);
 std::string sessionToJson(const Session& s);
 Result<Session> sessionFromJson(const std::string& text);
 

@@ -2,7 +2,7 @@
 test server (scripts/pubsub.sh): qsplitd, as the service account of the chart rendered with
 operator.pubsubSplitting, reads a MirrordSplitConfig with a googlePubSub queue from the workload's
 namespace and its connection from a MirrordPropertyList in the operator's namespace, the
-service-account key from a Secret there. It reaches Pub/Sub as Google's service is reached: over
+service-account key from a Secret there, the project from the workload's own variable. It reaches Pub/Sub as Google's service is reached: over
 TLS, each call signed with that key. kubectl is the independent client of the cluster, Google's
 Python library of Pub/Sub."""
 import json
@@ -29,6 +29,7 @@ spec:
     clientConfig: gcp-staging
     appConfig:
       subscription: [{{env: {VARIABLE}}}]
+      projectId: [{{env: ORDERS_PROJECT}}]
 """
 
 
@@ -39,7 +40,7 @@ metadata:
   name: gcp-staging
 spec:
   properties:
-  - {{name: project_id, value: {PROJECT}}}
+  - {{name: project_id, value: another-project}}  # the workload's own project wins
   - {{name: endpoint, value: "{endpoint}"}}
   - name: credentials_json
     valueFrom: {{secretKeyRef: {{name: gcp-key, key: key.json}}}}
@@ -65,6 +66,7 @@ class KubeModePubsub(unittest.TestCase):
         image: registry.example/orders:1
         env:
         - {{name: {VARIABLE}, value: "{self.subscription}"}}
+        - {{name: ORDERS_PROJECT, value: "{PROJECT}"}}
 """), self.ns)
         k.apply(split_config_yaml(self.name), self.ns)
         k.apply(property_list_yaml(endpoint), self.operator_ns)

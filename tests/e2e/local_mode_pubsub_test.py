@@ -221,6 +221,11 @@ spec:
             "    - name: emulator_host", "    - name: credentials_json\n      value: \"{}\"\n    - name: emulator_host"))
         self.assertIn("credentials_json: an emulator (emulator_host '" + self.host + "', or PUBSUB_EMULATOR_HOST of "
                       "qsplitd) takes no credentials; give one or the other", refused())
+        restart("pubsub:\n  enabled: true\n", resources_yaml(self.workload, self.host).replace(
+            f"      - env: {VARIABLE}\n", f"      - env: {VARIABLE}\n      projectId:\n      - env: ORDERS_PROJECT\n"))
+        missing = refused()
+        self.assertIn("queue orders: appConfig.projectId", missing)
+        self.assertIn("ORDERS_PROJECT", missing)
         self.assertEqual(self.temporaries(), [], "nothing was created")
 
 

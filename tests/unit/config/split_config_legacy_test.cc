@@ -187,9 +187,14 @@ spec:
             "gcp-staging");
   EXPECT_EQ(planned("", "      appConfig: {subscription: [{env: S}]}").second.cluster_properties, "default")
       << "as the reference: the list named default";
-  EXPECT_EQ(planned("", "      appConfig: {subscription: [{env: S}], projectId: [{env: P}]}").first,
-            "split.yaml: MirrordSplitConfig orders-split: queue orders: appConfig.projectId: not read yet: a "
-            "googlePubSub queue reads subscription, in the project its clientConfig's project_id names");
+  EXPECT_EQ(planned("", "      appConfig: {subscription: [{env: S}], projectId: [{env: P}]}").second.project_env, "P");
+  EXPECT_EQ(planned("", "      appConfig: {subscription: [{env: S}], projectId: [{env: P}, {env: Q}]}").first,
+            "split.yaml: MirrordSplitConfig orders-split: queue orders: appConfig.projectId: qsplit reads one env "
+            "reference to the project ID");
+  EXPECT_EQ(planned("", "      appConfig: {subscription: [{env: S}], topic: [{env: T}]}").first,
+            "split.yaml: MirrordSplitConfig orders-split: queue orders: appConfig.topic: not read: a googlePubSub "
+            "queue reads subscription and projectId (the subscription names its topic; qsplit publishes to the "
+            "topics it creates)");
   EXPECT_EQ(planned("", "      appConfig: {topic: [{env: T}]}").first,
             "split.yaml: MirrordSplitConfig orders-split: queue orders: appConfig.subscription: qsplit reads exactly "
             "one reference per queue");
