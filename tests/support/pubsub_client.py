@@ -93,7 +93,11 @@ def consume(project, variable, out):
                                     "ordering_key": m.ordering_key, "message_id": m.message_id}) + "\n")
                 f.flush()
             m.ack()
-        future = subscriber.subscribe(path, received, flow_control=pubsub_v1.types.FlowControl(max_messages=200))
+        # A lease of 10 s, not the library's 60: what the stream delivers as the client stops is
+        # held that long, and qsplit waits an ack deadline (10 s) and 2 s with nothing to see
+        # before it deletes an ended session's subscription (docs/pubsub.md, What is left).
+        future = subscriber.subscribe(path, received, flow_control=pubsub_v1.types.FlowControl(
+            max_messages=200, max_duration_per_lease_extension=10))
         stop = threading.Event()
         for s in (signal.SIGTERM, signal.SIGINT):
             signal.signal(s, lambda *_: stop.set())

@@ -75,18 +75,21 @@ Result<void> PubsubAdmin::createLike(const std::string& original, const std::str
 }
 
 Result<void> PubsubAdmin::remove(const std::string& name) {
+  // The topic first: a publish that comes after it fails (NOT_FOUND), so its message is not
+  // acknowledged at its source and comes again; one into a subscription about to go would be
+  // lost with it.
   const auto& address = client_->address();
-  v1::DeleteSubscriptionRequest subscription;
-  subscription.set_subscription(address.subscriptionPath(name));
-  google::protobuf::Empty empty;
-  auto status = client_->subscriber().DeleteSubscription(client_->context().get(), subscription, &empty);
-  if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND)
-    return fail(statusError(status, "deleting subscription " + subscription.subscription()));
   v1::DeleteTopicRequest topic;
   topic.set_topic(address.topicPath(name));
-  status = client_->publisher().DeleteTopic(client_->context().get(), topic, &empty);
+  google::protobuf::Empty empty;
+  auto status = client_->publisher().DeleteTopic(client_->context().get(), topic, &empty);
   if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND)
     return fail(statusError(status, "deleting topic " + topic.topic()));
+  v1::DeleteSubscriptionRequest subscription;
+  subscription.set_subscription(address.subscriptionPath(name));
+  status = client_->subscriber().DeleteSubscription(client_->context().get(), subscription, &empty);
+  if (!status.ok() && status.error_code() != grpc::StatusCode::NOT_FOUND)
+    return fail(statusError(status, "deleting subscription " + subscription.subscription()));
   return ok();
 }
 
