@@ -8,12 +8,11 @@ Python library of Pub/Sub."""
 import json
 import os
 import signal
-import subprocess
 import unittest
 
 import harness as h
 import kube as k
-from local_mode_pubsub_test import CLIENT, PROJECT, VARIABLE, message, service_account_key
+from local_mode_pubsub_test import PROJECT, VARIABLE, PubsubClients, service_account_key
 
 
 def split_config_yaml(name):
@@ -47,7 +46,7 @@ spec:
 """
 
 
-class KubeModePubsub(unittest.TestCase):
+class KubeModePubsub(PubsubClients, unittest.TestCase):
     def setUp(self):
         self.host = h.require("QSPLIT_PUBSUB_EMULATOR_HOST")
         endpoint, keys = h.require("QSPLIT_PUBSUB_TLS_ENDPOINT"), h.require("QSPLIT_PUBSUB_KEYS")
@@ -77,25 +76,9 @@ class KubeModePubsub(unittest.TestCase):
         self.addCleanup(self.standin.stop)
         self.original = k.get("deployment", self.name, self.ns)
 
-    def client(self, *args):
-        done = subprocess.run(["python3", CLIENT, PROJECT] + list(args), capture_output=True, text=True,
-                              env=dict(os.environ, **self.env), timeout=120)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout.splitlines()
-
-    def consumer(self, who):
-        return ["python3", CLIENT, PROJECT, "consume", VARIABLE, os.path.join(self.dir, who + ".jsonl")]
-
-    def seqs(self, who):
-        path = os.path.join(self.dir, who + ".jsonl")
-        return [json.loads(m["data"])["seq"] for m in h.read_jsonl(path)] if os.path.exists(path) else []
-
     def template_value(self):
         main = k.get("deployment", self.name, self.ns)["spec"]["template"]["spec"]["containers"][0]
         return {e["name"]: e for e in main["env"]}[VARIABLE]["value"]
-
-    def temporaries(self):
-        return [line for line in self.client("list") if "mirrord-tmp-" in line and self.subscription in line]
 
     def test_a_subscription_is_split_with_a_key_from_a_secret(self):
         text, _ = k.helm_template(self.operator_ns, "operator.pubsubSplitting=true", f"operator.watchNamespace={self.ns}")
@@ -123,11 +106,7 @@ kubernetes:
         fallback = self.template_value()
         self.assertTrue(fallback.startswith("mirrord-tmp-") and self.subscription in fallback, fallback)
         pod = self.procs.start(self.consumer("pod"), "pod", dict(env, **{VARIABLE: fallback}))
-        published = subprocess.run(
-            ["python3", CLIENT, PROJECT, "publish", self.subscription], text=True, capture_output=True,
-            input="".join(json.dumps({"data": message(s)[0].decode(), "attributes": message(s)[1]}) + "\n"
-                          for s in range(30)), env=dict(os.environ, **self.env), timeout=120)
-        self.assertEqual(published.returncode, 0, published.stderr)
+        self.publish(30)
         h.eventually(lambda: len(set(self.seqs("alice")) | set(self.seqs("pod"))) == 30, 90, "every message")
         self.assertEqual(sorted(set(self.seqs("alice"))), list(range(0, 30, 3)))
         self.assertEqual(sorted(set(self.seqs("pod"))), [s for s in range(30) if s % 3])

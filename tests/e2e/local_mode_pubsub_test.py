@@ -75,9 +75,42 @@ def publisher(host, topic):
     return h.Producer(publish, every=0.1)
 
 
-class PubsubSplit:
-    """A mixin: the team's topic and subscription, qsplitd with its MirrordSplitConfig, the
-    deployed workload under `qsplit exec`, and the views of what each subscriber got."""
+class PubsubClients:
+    """A mixin: Google's client as the tests' applications (self.env, self.dir and
+    self.subscription set), and the views of what each subscriber got."""
+
+    def client(self, *args):
+        done = subprocess.run(["python3", CLIENT, PROJECT] + list(args), capture_output=True, text=True,
+                              env=dict(os.environ, **self.env), timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        return done.stdout.splitlines()
+
+    def consumer(self, who):
+        return ["python3", CLIENT, PROJECT, "consume", VARIABLE, os.path.join(self.dir, who + ".jsonl")]
+
+    def publish(self, count):
+        """Messages 0 to count-1 published to the team's topic, as message() makes them."""
+        done = subprocess.run(["python3", CLIENT, PROJECT, "publish", self.subscription], text=True,
+                              input="".join(json.dumps({"data": message(s)[0].decode(), "attributes": message(s)[1]})
+                                            + "\n" for s in range(count)),
+                              env=dict(os.environ, **self.env), capture_output=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+
+    def seqs(self, who):
+        path = os.path.join(self.dir, who + ".jsonl")
+        return [json.loads(m["data"])["seq"] for m in h.read_jsonl(path)] if os.path.exists(path) else []
+
+    def received(self):
+        """seq -> every subscriber that received it (a list: one received twice shows twice)."""
+        return h.received_by(self.seqs)
+
+    def temporaries(self):
+        return [line for line in self.client("list") if "mirrord-tmp-" in line and self.subscription in line]
+
+
+class PubsubSplit(PubsubClients):
+    """A mixin: the team's topic and subscription, qsplitd with its MirrordSplitConfig, and the
+    deployed workload under `qsplit exec`."""
 
     def setUp(self):
         self.host = h.require("QSPLIT_PUBSUB_EMULATOR_HOST")
@@ -93,15 +126,6 @@ class PubsubSplit:
         h.write(self.resources, resources_yaml(self.workload, self.host))
         self.start_daemon("pubsub:\n  enabled: true\n")
 
-    def client(self, *args):
-        done = subprocess.run(["python3", CLIENT, PROJECT] + list(args), capture_output=True, text=True,
-                              env=dict(os.environ, **self.env), timeout=120)
-        self.assertEqual(done.returncode, 0, done.stderr)
-        return done.stdout.splitlines()
-
-    def consumer(self, who):
-        return ["python3", CLIENT, PROJECT, "consume", VARIABLE, os.path.join(self.dir, who + ".jsonl")]
-
     def start_daemon(self, config):
         self.daemon = h.Daemon(self.procs, self.dir, config, os.path.dirname(self.resources)).start()
         self.env["QSPLIT_SERVER"] = self.daemon.url
@@ -113,17 +137,6 @@ class PubsubSplit:
             "target": f"deployment/{self.workload}",
             "feature": {"split_queues": {"orders": dict({"queue_type": "GCPPubSub"}, **split)}}}))
         return h.run_session(self.procs, self.daemon, config, self.consumer(name), name, self.env)
-
-    def seqs(self, who):
-        path = os.path.join(self.dir, who + ".jsonl")
-        return [json.loads(m["data"])["seq"] for m in h.read_jsonl(path)] if os.path.exists(path) else []
-
-    def received(self):
-        """seq -> every subscriber that received it (a list: one received twice shows twice)."""
-        return h.received_by(self.seqs)
-
-    def temporaries(self):
-        return [line for line in self.client("list") if "mirrord-tmp-" in line and self.subscription in line]
 
 
 
@@ -280,11 +293,7 @@ class LocalModePubsubCredentials(PubsubSplit, unittest.TestCase):
     def split_once(self):
         """alice's session, 30 messages published, each where its tenant says, then the end."""
         alice, _ = self.run_developer("alice", {"message_filter": {"tenant": "^alice$"}})
-        publish = subprocess.run(["python3", CLIENT, PROJECT, "publish", self.subscription], text=True,
-                                 input="".join(json.dumps({"data": message(s)[0].decode(), "attributes": message(s)[1]})
-                                               + "\n" for s in range(30)),
-                                 env=dict(os.environ, **self.env), capture_output=True, timeout=120)
-        self.assertEqual(publish.returncode, 0, publish.stderr)
+        self.publish(30)
         h.eventually(lambda: len(self.seqs("alice")) == 10 and len(self.seqs("workload")) >= 20, 90,
                      "each message to reach its subscriber")
         self.assertEqual(sorted(self.seqs("alice")), list(range(0, 30, 3)))
