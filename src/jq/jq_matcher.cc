@@ -27,6 +27,9 @@ constexpr std::size_t kPiece = 32;
 // Beyond the time limits, how long an answer may take before the worker counts as stuck.
 constexpr std::chrono::milliseconds kSlack{2000};
 constexpr std::chrono::milliseconds kCompileWait{5000};
+// The first answer of a worker just started: a process to start first, which on a loaded or
+// sanitized machine takes seconds (routing waits for it rather than match nothing).
+constexpr std::chrono::milliseconds kStartWait{30000};
 // Queries per worker below which a batch is not shared (an SQS batch is 40 at most).
 constexpr std::size_t kShare = 256;
 
@@ -127,7 +130,8 @@ Result<void> JqMatcher::readFrame(Worker& w, std::string& frame, std::chrono::mi
   }
 }
 
-Result<uint32_t> JqMatcher::compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter) {
+Result<uint32_t> JqMatcher::compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter,
+                                      std::chrono::milliseconds wait) {
   std::string request;
   std::size_t at = wire::begin(request, 'C');
   wire::putU32(request, id);
@@ -137,7 +141,7 @@ Result<uint32_t> JqMatcher::compileIn(Worker& w, uint32_t id, const core::Conten
   wire::finish(request, at);
   auto sent = sendAll(w, request);
   std::string frame;
-  if (sent) sent = readFrame(w, frame, kCompileWait);
+  if (sent) sent = readFrame(w, frame, wait);
   if (!sent) {
     stopWorker(w, true);
     return fail(sent.error());
@@ -168,8 +172,10 @@ Result<void> JqMatcher::ensureWorker(Worker& w) {
     for (const auto& [id, p] : programs_)
       if (!p.off) live.emplace_back(id, p.filter);
   }
+  bool first = true;
   for (const auto& [id, filter] : live) {
-    auto compiled = compileIn(w, id, filter);
+    auto compiled = compileIn(w, id, filter, first ? kStartWait : kCompileWait);
+    first = false;
     if (!compiled && w.pid < 0) return fail(compiled.error());
     if (!compiled) switchOff(id, "it no longer compiles: " + compiled.error().message());
   }
@@ -184,11 +190,12 @@ Result<uint32_t> JqMatcher::program(const std::string& session_id, const core::C
   }
   // The first worker tells whether it compiles; the others learn it now if they run, or
   // when they start.
+  bool started = workers_[0].pid < 0;
   QSPLIT_TRY(ensureWorker(workers_[0]));
   uint32_t id = next_id_++;
-  QSPLIT_TRY(compileIn(workers_[0], id, filter));
+  QSPLIT_TRY(compileIn(workers_[0], id, filter, started ? kStartWait : kCompileWait));
   for (std::size_t k = 1; k < workers_.size(); ++k)
-    if (workers_[k].pid >= 0 && !compileIn(workers_[k], id, filter)) stopWorker(workers_[k], true);
+    if (workers_[k].pid >= 0 && !compileIn(workers_[k], id, filter, kCompileWait)) stopWorker(workers_[k], true);
   std::lock_guard state(state_mutex_);
   programs_[id] = Program{session_id, filter, false, {}};
   by_session_[session_id] = id;
@@ -212,9 +219,10 @@ void JqMatcher::release(const std::string& session_id) {
 Result<void> JqMatcher::check(const core::ContentFilter& filter) {
   std::lock_guard lock(mutex_);
   Worker& w = workers_[0];
+  bool started = w.pid < 0;
   QSPLIT_TRY(ensureWorker(w));
   uint32_t id = next_id_++;
-  QSPLIT_TRY(compileIn(w, id, filter));
+  QSPLIT_TRY(compileIn(w, id, filter, started ? kStartWait : kCompileWait));
   forget(w, id);
   return ok();
 }
@@ -326,7 +334,12 @@ std::size_t JqMatcher::round(Worker& w, std::span<core::ContentQuery> queries, s
 void JqMatcher::evaluate(Worker& w, std::span<core::ContentQuery> queries) {
   std::size_t next = 0;
   while (next < queries.size()) {
-    if (auto started = ensureWorker(w); !started) {
+    auto started = ensureWorker(w);
+    if (!started) {  // once more: a worker killed mid-start is not a jq that cannot start
+      logger("jq")->warn("{}; starting another", started.error().message());
+      started = ensureWorker(w);
+    }
+    if (!started) {
       logger("jq")->error("{}; content filters match nothing until it starts", started.error().message());
       return;
     }

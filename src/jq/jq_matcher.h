@@ -87,7 +87,8 @@ class JqMatcher : public core::ContentMatcher {
   Result<void> sendAll(Worker& w, const std::string& data);
   // Reads the next frame into `frame`, waiting at most `wait`.
   Result<void> readFrame(Worker& w, std::string& frame, std::chrono::milliseconds wait);
-  Result<uint32_t> compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter);
+  Result<uint32_t> compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter,
+                             std::chrono::milliseconds wait);
   // Tells a running worker to forget program `id`.
   void forget(Worker& w, uint32_t id);
   // Answers every query of `queries` on `w`, starting it again after it ends.
