@@ -27,7 +27,7 @@ constexpr std::size_t kPiece = 32;
 // Beyond the time limits, how long an answer may take before the worker counts as stuck.
 constexpr std::chrono::milliseconds kSlack{2000};
 constexpr std::chrono::milliseconds kCompileWait{5000};
-// The first answer of a worker just started: a process to start first, which on a loaded or
+// The least wait for a worker's first answer: a process to start first, which on a loaded or
 // sanitized machine takes seconds (routing waits for it rather than match nothing).
 constexpr std::chrono::milliseconds kStartWait{30000};
 // Queries per worker below which a batch is not shared (an SQS batch is 40 at most).
@@ -81,6 +81,7 @@ Result<void> JqMatcher::spawn(Worker& w) {
   w.pid = pid;
   w.fd = fds[0];
   w.frames.clear();
+  w.answered = false;
   return ok();
 }
 
@@ -112,9 +113,12 @@ Result<void> JqMatcher::sendAll(Worker& w, const std::string& data) {
 }
 
 Result<void> JqMatcher::readFrame(Worker& w, std::string& frame, std::chrono::milliseconds wait) {
-  auto deadline = std::chrono::steady_clock::now() + wait;
+  auto deadline = std::chrono::steady_clock::now() + (w.answered ? wait : std::max(wait, kStartWait));
   for (;;) {
-    if (w.frames.next(frame)) return ok();
+    if (w.frames.next(frame)) {
+      w.answered = true;
+      return ok();
+    }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return fail(ErrorCode::kTimeout, "the jq worker does not answer");
@@ -130,8 +134,7 @@ Result<void> JqMatcher::readFrame(Worker& w, std::string& frame, std::chrono::mi
   }
 }
 
-Result<uint32_t> JqMatcher::compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter,
-                                      std::chrono::milliseconds wait) {
+Result<uint32_t> JqMatcher::compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter) {
   std::string request;
   std::size_t at = wire::begin(request, 'C');
   wire::putU32(request, id);
@@ -141,7 +144,7 @@ Result<uint32_t> JqMatcher::compileIn(Worker& w, uint32_t id, const core::Conten
   wire::finish(request, at);
   auto sent = sendAll(w, request);
   std::string frame;
-  if (sent) sent = readFrame(w, frame, wait);
+  if (sent) sent = readFrame(w, frame, kCompileWait);
   if (!sent) {
     stopWorker(w, true);
     return fail(sent.error());
@@ -172,10 +175,8 @@ Result<void> JqMatcher::ensureWorker(Worker& w) {
     for (const auto& [id, p] : programs_)
       if (!p.off) live.emplace_back(id, p.filter);
   }
-  bool first = true;
   for (const auto& [id, filter] : live) {
-    auto compiled = compileIn(w, id, filter, first ? kStartWait : kCompileWait);
-    first = false;
+    auto compiled = compileIn(w, id, filter);
     if (!compiled && w.pid < 0) return fail(compiled.error());
     if (!compiled) switchOff(id, "it no longer compiles: " + compiled.error().message());
   }
@@ -190,12 +191,11 @@ Result<uint32_t> JqMatcher::program(const std::string& session_id, const core::C
   }
   // The first worker tells whether it compiles; the others learn it now if they run, or
   // when they start.
-  bool started = workers_[0].pid < 0;
   QSPLIT_TRY(ensureWorker(workers_[0]));
   uint32_t id = next_id_++;
-  QSPLIT_TRY(compileIn(workers_[0], id, filter, started ? kStartWait : kCompileWait));
+  QSPLIT_TRY(compileIn(workers_[0], id, filter));
   for (std::size_t k = 1; k < workers_.size(); ++k)
-    if (workers_[k].pid >= 0 && !compileIn(workers_[k], id, filter, kCompileWait)) stopWorker(workers_[k], true);
+    if (workers_[k].pid >= 0 && !compileIn(workers_[k], id, filter)) stopWorker(workers_[k], true);
   std::lock_guard state(state_mutex_);
   programs_[id] = Program{session_id, filter, false, {}};
   by_session_[session_id] = id;
@@ -219,10 +219,9 @@ void JqMatcher::release(const std::string& session_id) {
 Result<void> JqMatcher::check(const core::ContentFilter& filter) {
   std::lock_guard lock(mutex_);
   Worker& w = workers_[0];
-  bool started = w.pid < 0;
   QSPLIT_TRY(ensureWorker(w));
   uint32_t id = next_id_++;
-  QSPLIT_TRY(compileIn(w, id, filter, started ? kStartWait : kCompileWait));
+  QSPLIT_TRY(compileIn(w, id, filter));
   forget(w, id);
   return ok();
 }

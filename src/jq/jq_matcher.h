@@ -79,6 +79,7 @@ class JqMatcher : public core::ContentMatcher {
     int fd = -1;
     wire::Frames frames;
     int failures = 0;  // consecutive ends without a reason
+    bool answered = false;  // since it started: its first answer waits longer (kStartWait)
   };
 
   Result<void> ensureWorker(Worker& w);
@@ -87,8 +88,7 @@ class JqMatcher : public core::ContentMatcher {
   Result<void> sendAll(Worker& w, const std::string& data);
   // Reads the next frame into `frame`, waiting at most `wait`.
   Result<void> readFrame(Worker& w, std::string& frame, std::chrono::milliseconds wait);
-  Result<uint32_t> compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter,
-                             std::chrono::milliseconds wait);
+  Result<uint32_t> compileIn(Worker& w, uint32_t id, const core::ContentFilter& filter);
   // Tells a running worker to forget program `id`.
   void forget(Worker& w, uint32_t id);
   // Answers every query of `queries` on `w`, starting it again after it ends.
