@@ -277,6 +277,15 @@ def received_by(seqs, names=("workload", "alice", "bob")):
     return got
 
 
+def end_last_session(test, run, daemon, temporaries, what, restore_within=180):
+    """Ctrl-C to `qsplit run` of the last session: it exits 0, the split is restored and
+    `temporaries()` is empty soon after (`what` names what must be deleted)."""
+    run.send_signal(signal.SIGINT)
+    test.assertEqual(run.wait(timeout=120), 0)
+    eventually(lambda: not daemon.queues(), restore_within, "the split to be restored")
+    eventually(lambda: not temporaries(), 30, what)
+
+
 def refused_run(test, config, env):
     """`qsplit run -f config -- true`, which must fail: what it printed on stderr."""
     run = subprocess.run([QSPLIT, "run", "-f", config, "--", "true"], env=dict(os.environ, **env),

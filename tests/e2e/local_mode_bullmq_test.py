@@ -111,10 +111,8 @@ class LocalModeBullmq(BullmqClients, unittest.TestCase):
         self.assertEqual({s: w for s, w in got.items() if len(w) > 1}, {}, "processed twice")
         self.assertTrue(all(s % 3 == 0 for s in self.seqs("alice")))
         self.assertTrue(all(s % 3 != 0 for s in self.seqs("workload")))
-        alice.send_signal(signal.SIGINT)
-        self.assertEqual(alice.wait(timeout=120), 0)
-        h.eventually(lambda: not self.daemon.queues(), 120, "the split to be restored")
-        h.eventually(lambda: not self.temporaries(), 30, "every key of the temporary queues to be deleted")
+        h.end_last_session(self, alice, self.daemon, self.temporaries,
+                           "every key of the temporary queues to be deleted", restore_within=120)
 
     def test_bullmq_off_a_bad_queue_config_and_jq_time_limit(self):
         self.procs.stop_all()

@@ -195,10 +195,8 @@ class LocalModePubsub(PubsubSplit, unittest.TestCase):
         h.eventually(lambda: not set(range(total)) - set(self.received()), 120, "every message to arrive")
         self.assertTrue(all(s % 3 == 0 for s in self.seqs("alice")))
         self.assertTrue(all(s % 3 != 0 for s in self.seqs("workload")))
-        alice.send_signal(signal.SIGINT)
-        self.assertEqual(alice.wait(timeout=120), 0)
-        h.eventually(lambda: not self.daemon.queues(), 180, "the split to be restored")
-        h.eventually(lambda: not self.temporaries(), 30, "every temporary topic and subscription to be deleted")
+        h.end_last_session(self, alice, self.daemon, self.temporaries,
+                           "every temporary topic and subscription to be deleted")
 
     def test_pubsub_off_and_bad_settings_are_refused_by_name(self):
         config = h.write(os.path.join(self.dir, "alice.json"), json.dumps({
@@ -297,10 +295,8 @@ class LocalModePubsubCredentials(PubsubSplit, unittest.TestCase):
         h.eventually(lambda: len(self.seqs("alice")) == 10 and len(self.seqs("workload")) >= 20, 90,
                      "each message to reach its subscriber")
         self.assertEqual(sorted(self.seqs("alice")), list(range(0, 30, 3)))
-        alice.send_signal(signal.SIGINT)
-        self.assertEqual(alice.wait(timeout=60), 0)
-        h.eventually(lambda: not self.daemon.queues(), 180, "the split to be restored")
-        h.eventually(lambda: not self.temporaries(), 30, "every temporary topic and subscription to be deleted")
+        h.end_last_session(self, alice, self.daemon, self.temporaries,
+                           "every temporary topic and subscription to be deleted")
         for secret in ("eyJ", "PRIVATE KEY", self.key["private_key"].splitlines()[1]):  # a JWT; the key
             self.assertNotIn(secret, self.daemon.log(), "no token or key in qsplitd's log")
 
